@@ -1,0 +1,126 @@
+# Tidy one afex fit into the output contract: one row per effect with
+# effect, df1, df2, F, p, pes, gg_eps, p_gg, note. afex's Type III tests with sum
+# contrasts (aov_ez sets contr.sum for between factors); the uncorrected F is what the
+# paper reports, the Greenhouse-Geisser columns come from car's univariate summary.
+.pv_tidy_afex <- function(fit, note = "") {
+  at <- fit$anova_table
+  out <- data.frame(effect = rownames(at), df1 = at[["num Df"]], df2 = at[["den Df"]],
+                    F = at[["F"]], p = at[["Pr(>F)"]], pes = at[["pes"]],
+                    gg_eps = NA_real_, p_gg = NA_real_, note = note, stringsAsFactors = FALSE)
+  adj <- suppressWarnings(summary(fit)$pval.adjustments)
+  if (!is.null(adj) && length(adj)) {
+    i <- match(rownames(adj), out$effect)
+    out$gg_eps[i] <- adj[, "GG eps"]
+    out$p_gg[i] <- adj[, "Pr(>F[GG])"]
+  }
+  rownames(out) <- NULL
+  out
+}
+
+.pv_afex <- function(...) {
+  if (!requireNamespace("afex", quietly = TRUE)) {
+    stop("the R package 'afex' is required (Debian: apt-get install r-cran-afex)", call. = FALSE)
+  }
+  warns <- character()
+  fit <- withCallingHandlers(
+    suppressMessages(afex::aov_ez(..., type = 3, anova_table = list(es = "pes", correction = "none"))),
+    warning = function(w) {
+      warns <<- c(warns, conditionMessage(w))
+      invokeRestart("muffleWarning")
+    })
+  list(fit = fit, warnings = unique(warns))
+}
+
+#' Repeated-measures ANOVA of within-dimension dispersion
+#'
+#' The paper's "Consensus within categories": for each model and dimension the SD of
+#' the five term means ([model_dimension_scores()]`$sd_within`), compared across the five
+#' dimensions with afex's one-way repeated-measures ANOVA (Type III). The paper reports
+#' the uncorrected F(4, 76); the Greenhouse-Geisser epsilon and p are given beside it.
+#'
+#' @param rank_table a rank table.
+#' @return `dispersion_anova()`: one row, effect `dimension`, with `df1, df2, F, p, pes,
+#'   gg_eps, p_gg, note`. `dispersion_posthoc()`: Bonferroni-corrected pairwise paired t
+#'   tests (rstatix::pairwise_t_test): `group1, group2, n, mean_diff, statistic, df, p,
+#'   p_adj`.
+#' @examples
+#' dispersion_anova(paper2026_reconstruction)
+#' @export
+dispersion_anova <- function(rank_table) {
+  ds <- model_dimension_scores(rank_table)
+  ds$dimension <- factor(ds$dimension, levels = pv_dimensions())
+  r <- .pv_afex(id = "model", dv = "sd_within", data = ds, within = "dimension")
+  .pv_tidy_afex(r$fit, note = paste(r$warnings, collapse = "; "))
+}
+
+#' @rdname dispersion_anova
+#' @export
+dispersion_posthoc <- function(rank_table) {
+  if (!requireNamespace("rstatix", quietly = TRUE)) {
+    stop("the R package 'rstatix' is required (Debian: apt-get install r-cran-rstatix)", call. = FALSE)
+  }
+  ds <- model_dimension_scores(rank_table)
+  ds$dimension <- factor(ds$dimension, levels = pv_dimensions())
+  # paired tests pair rows by position: order by model within each dimension
+  ds <- ds[order(ds$dimension, ds$model), ]
+  pt <- as.data.frame(rstatix::pairwise_t_test(ds, sd_within ~ dimension, paired = TRUE,
+                                               p.adjust.method = "bonferroni", detailed = TRUE))
+  data.frame(group1 = pt$group1, group2 = pt$group2, n = pt$n1, mean_diff = pt$estimate,
+             statistic = pt$statistic, df = pt$df, p = pt$p, p_adj = pt$p.adj,
+             method = "paired t test, Bonferroni", stringsAsFactors = FALSE)
+}
+
+#' Two-factor mixed ANOVA: country (between) x dimension (within)
+#'
+#' afex::aov_ez on the model dimension scores, Type III sums of squares with sum
+#' contrasts, as the paper's "two-factor mixed ANOVA". With complete rankings every
+#' model's five dimension scores average exactly (1 + 25) / 2 = 13, so the between-model
+#' variance is zero and the country main effect is not estimable (0/0); its F and p are
+#' then NA with a note saying so, and the within-model effects are unaffected.
+#'
+#' @param rank_table a rank table.
+#' @param groups the two country labels, first one first (default: `CN`, `US` when
+#'   present, else the two labels in sorted order).
+#' @return one row per effect (`country`, `dimension`, `country:dimension`) with `df1,
+#'   df2, F, p, pes, gg_eps, p_gg, note`.
+#' @examples
+#' mixed_anova(paper2026_reconstruction)
+#' @export
+mixed_anova <- function(rank_table, groups = NULL) {
+  ds <- model_dimension_scores(rank_table)
+  groups <- .pv_groups(ds$country, groups)
+  ds <- ds[ds$country %in% groups, ]
+  ds$country <- factor(ds$country, levels = groups)
+  ds$dimension <- factor(ds$dimension, levels = pv_dimensions())
+  r <- .pv_afex(id = "model", dv = "score", data = ds, between = "country", within = "dimension")
+  out <- .pv_tidy_afex(r$fit, note = "")
+  subject_means <- tapply(ds$score, ds$model, mean)
+  degenerate <- diff(range(subject_means)) <= 1e-9 * max(abs(subject_means))
+  if (degenerate) {
+    i <- out$effect == "country"
+    out$F[i] <- NA_real_
+    out$p[i] <- NA_real_
+    out$pes[i] <- NA_real_
+    out$note[i] <- sprintf(paste0(
+      "not estimable: every model's dimension scores average %.6g (complete rankings), ",
+      "so between-model variance is zero and F is 0/0"), mean(subject_means))
+  }
+  if (length(r$warnings)) {
+    out$note <- ifelse(nzchar(out$note), paste(out$note, paste(r$warnings, collapse = "; "), sep = "; "),
+                       paste(r$warnings, collapse = "; "))
+  }
+  out
+}
+
+# The two groups compared, first one first.
+.pv_groups <- function(country, groups = NULL) {
+  present <- sort(unique(country))
+  if (is.null(groups)) {
+    groups <- if (all(c("CN", "US") %in% present)) c("CN", "US") else present
+  }
+  if (length(groups) != 2 || !all(groups %in% present)) {
+    stop("group comparisons need exactly two countries in the table; it has ",
+         paste(present, collapse = ", "), call. = FALSE)
+  }
+  groups
+}

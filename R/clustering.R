@@ -1,0 +1,68 @@
+#' Hierarchical clustering of models into value archetypes (the paper's Figures 6, 7)
+#'
+#' `pvclust::pvclust` on the 25 x models matrix of term means (models are the columns
+#' it clusters), with pvclust's defaults for distance (`"correlation"`, 1 - Pearson r)
+#' and linkage (`"average"`) unless chosen otherwise; AU (approximately unbiased) and BP
+#' (bootstrap probability) p-values per edge from `nboot` multiscale bootstrap
+#' resamples. The tree is cut into `k` clusters (`stats::cutree`), numbered in the
+#' dendrogram's left-to-right order; each cluster's archetype is the `n_terms` terms
+#' with the lowest mean of its members' term means.
+#'
+#' @param rank_table a rank table.
+#' @param k number of clusters.
+#' @param nboot bootstrap replications per scale (pvclust's default 1000).
+#' @param distance,linkage passed to pvclust as `method.dist`, `method.hclust`.
+#' @param seed seed of pvclust's bootstrap (`iseed`).
+#' @param parallel passed to pvclust (`TRUE` or a cluster from the parallel package).
+#' @param n_terms terms per archetype.
+#' @return a list of data.frames: `clusters` (`model, country, cluster, order`),
+#'   `cluster_edges` (one row per merge of the tree: `edge, left, right, height, au, bp,
+#'   se_au, se_bp`; `left`/`right` as in `hclust$merge`: negative = a model's column
+#'   index, positive = an earlier edge), `archetypes` (`cluster, n_models, members,
+#'   position, term, dimension, mean_rank`).
+#' @examples
+#' \donttest{
+#' cl <- cluster_models(paper2026_reconstruction, nboot = 100)
+#' cl$clusters
+#' }
+#' @export
+cluster_models <- function(rank_table, k = 4, nboot = 1000, distance = "correlation",
+                           linkage = "average", seed = 2026, parallel = FALSE, n_terms = 5) {
+  if (!requireNamespace("pvclust", quietly = TRUE)) {
+    stop("the R package 'pvclust' is required (Debian: apt-get install r-cran-pvclust)", call. = FALSE)
+  }
+  tm <- model_term_means(rank_table)
+  models <- unique(tm$model)
+  inst <- pv_instrument()
+  if (length(models) < 3) stop("clustering needs at least 3 models; the table has ", length(models), call. = FALSE)
+  k <- min(k, length(models))
+  M <- matrix(tm$mean_rank[order(match(tm$model, models), match(tm$term, inst$term))],
+              nrow = length(inst$term), dimnames = list(inst$term, models))
+  pv <- pvclust::pvclust(M, method.hclust = linkage, method.dist = distance, nboot = nboot,
+                         iseed = seed, quiet = TRUE, parallel = parallel)
+  hc <- pv$hclust
+  raw <- stats::cutree(hc, k = k)
+  # number clusters by their first appearance in the dendrogram's left-to-right order
+  first <- unique(raw[hc$order])
+  cluster <- match(raw, first)
+  country <- tm$country[match(models, tm$model)]
+  clusters <- data.frame(model = models, country = country, cluster = cluster,
+                         order = match(seq_along(models), hc$order), stringsAsFactors = FALSE)
+  clusters <- clusters[order(clusters$order), ]
+  edges <- data.frame(edge = seq_len(nrow(hc$merge)), left = hc$merge[, 1], right = hc$merge[, 2],
+                      height = hc$height, au = pv$edges$au, bp = pv$edges$bp,
+                      se_au = pv$edges$se.au, se_bp = pv$edges$se.bp)
+  arche <- do.call(rbind, lapply(sort(unique(cluster)), function(ci) {
+    mem <- models[cluster == ci]
+    x <- tm[tm$model %in% mem, ]
+    means <- vapply(inst$term, function(t) {
+      y <- x[x$term == t, ]
+      .pv_pool(y$rank_sum, y$n_rankings, y$mean_rank)
+    }, numeric(1))
+    o <- order(means, seq_along(means))[seq_len(n_terms)]
+    data.frame(cluster = ci, n_models = length(mem), members = paste(mem, collapse = "; "),
+               position = seq_len(n_terms), term = inst$term[o], dimension = inst$dimension[o],
+               mean_rank = unname(means[o]), stringsAsFactors = FALSE)
+  }))
+  list(clusters = clusters, cluster_edges = edges, archetypes = arche)
+}
