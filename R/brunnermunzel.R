@@ -296,10 +296,13 @@ bm_test <- function(x, y, alternative = c("two.sided", "greater", "less"), alpha
 #' data (ranks, Likert scores) are fast.
 #'
 #' The package silently falls back to the asymptotic test when there are more than 40116600
-#' (`choose(28, 14)`) splits; this function stops with an error instead, so that a result labelled
-#' as a permutation p-value always is one. Use [bm_test()] for such samples.
+#' (`choose(28, 14)`) splits and `force = FALSE`; this function stops with an error instead, so
+#' that a result labelled as a permutation p-value always is one. Use [bm_test()] for such samples,
+#' or `force = TRUE` to enumerate them all the same.
 #'
 #' @inheritParams bm_test
+#' @param force If `TRUE`, enumerate all splits even beyond the package's limit of 40116600
+#'   (as `force = TRUE` in `brunnermunzel.permutation.test()`).
 #' @return A one-row data.frame with columns `p` (exact permutation p-value), `estimate`
 #'   (as chosen by `est`), `n_permutations` (number of splits enumerated) and `method`.
 #' @examples
@@ -309,24 +312,26 @@ bm_test <- function(x, y, alternative = c("two.sided", "greater", "less"), alpha
 #' bm_permutation_test(first_visit, second_visit)
 #' @export
 bm_permutation_test <- function(x, y, alternative = c("two.sided", "greater", "less"),
-                                est = c("original", "difference")) {
+                                est = c("original", "difference"), force = FALSE) {
   alternative <- match.arg(alternative)
   est <- match.arg(est)
   samples <- .bm_prepare(x, y)
   nx <- length(samples$x)
   ny <- length(samples$y)
   n_permutations <- choose(nx + ny, nx)
-  if (n_permutations > .bm_max_permutations) {
+  if (!isTRUE(force) && n_permutations > .bm_max_permutations) {
     stop("permutation Brunner-Munzel test: choose(", nx + ny, ", ", nx, ") = ",
          format(n_permutations, big.mark = ",", scientific = FALSE),
          " splits exceed the limit of 40,116,600 = choose(28, 14) used by ",
          "brunnermunzel.permutation.test (which would silently return the asymptotic test). ",
-         "Fix: use bm_test() for samples of this size.", call. = FALSE)
+         "Fix: use bm_test() for samples of this size, or force = TRUE to enumerate anyway ",
+         "(slow unless the data have many ties).", call. = FALSE)
   }
   impl <- .bm_impl()
   if (impl == "package") {
     res <- brunnermunzel::brunnermunzel.permutation.test(samples$x, samples$y,
-                                                         alternative = alternative, est = est)
+                                                         alternative = alternative, est = est,
+                                                         force = isTRUE(force))
     return(data.frame(p = unname(res$p.value), estimate = unname(res$estimate),
                       n_permutations = n_permutations,
                       method = .bm_method_label(impl, "permuted Brunner-Munzel"),
