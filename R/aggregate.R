@@ -11,6 +11,9 @@
 #' head(pv_validate(paper2026_reconstruction))
 #' @export
 pv_validate <- function(rank_table) {
+  # a table this function returned is not checked again (every analysis validates its
+  # input, and pv_analyse passes one validated table to all of them)
+  if (isTRUE(attr(rank_table, "pv_validated"))) return(rank_table)
   need <- c("model", "country", "language", "replicate", "term", "rank")
   miss <- setdiff(need, names(rank_table))
   if (length(miss)) {
@@ -53,6 +56,7 @@ pv_validate <- function(rank_table) {
          call. = FALSE)
   }
   d$dimension <- inst$dimension[match(d$term, inst$term)]
+  attr(d, "pv_validated") <- TRUE
   d
 }
 

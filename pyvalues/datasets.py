@@ -1,0 +1,62 @@
+"""Bundled data sets, loadable by name.
+
+=========================  ==================================================================
+name                       what it is
+=========================  ==================================================================
+paper2026_reconstruction   20 models x 3 replicates x 25 terms, **reconstructed from the seed
+                           paper's published summary statistics** by data-raw/reconstruct_paper.py;
+                           not the authors' raw data (which are unpublished)
+local_models               real responses of two small local models (Gemma 3 270M,
+                           SmolLM2-135M) to the Appendix A.1 prompt, parsed (data-raw/)
+=========================  ==================================================================
+
+The R package ships the reconstruction as ``data(paper2026_reconstruction)``; Python reads
+the same file (``data/paper2026_reconstruction.rda``).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import PyvaluesError
+from .ranktable import read_rank_table
+
+__all__ = ["DATASETS", "DEFAULT_DATASET", "RECONSTRUCTION_PROVENANCE", "load", "path"]
+
+_ROOT = Path(__file__).resolve().parents[1]
+
+RECONSTRUCTION_PROVENANCE = (
+    "RECONSTRUCTED data: a rank data set consistent with the summary statistics published in "
+    "Ma, Tong, Wang & Peng (2026); not the authors' raw data (unpublished)"
+)
+
+DATASETS = {
+    "paper2026_reconstruction": (_ROOT / "data" / "paper2026_reconstruction.rda", RECONSTRUCTION_PROVENANCE),
+    "local_models": (
+        _ROOT / "data-raw" / "local_ranktable.csv",
+        "real responses of local models Gemma 3 270M and SmolLM2-135M-Instruct (llama.cpp, CPU), "
+        "collected with configs/local.toml and parsed by pyvalues.parse",
+    ),
+}
+DEFAULT_DATASET = "paper2026_reconstruction"
+
+
+def path(name: str) -> Path:
+    """Where the bundled data set `name` lives."""
+    if name not in DATASETS:
+        raise PyvaluesError(f"no bundled data set {name!r}; available: {sorted(DATASETS)}")
+    return DATASETS[name][0]
+
+
+def load(name: str = DEFAULT_DATASET) -> pd.DataFrame:
+    """Load a bundled data set as a validated rank table, provenance in ``.attrs``."""
+    file = path(name)
+    if not file.exists():
+        raise PyvaluesError(
+            f"bundled data set {name!r} is missing its file {file}; rebuild it with the script in data-raw/."
+        )
+    table = read_rank_table(file)
+    table.attrs["provenance"] = DATASETS[name][1]
+    table.attrs["dataset"] = name
+    return table

@@ -1,0 +1,208 @@
+"""The bridge to R: one R session per process, conversion per call.
+
+* R starts on first use and is reused (rpy2 embeds one R per process anyway; this module
+  loads pyvalues's R code into it once).
+* Conversion is local to each call (``localconverter(default_converter +
+  pandas2ri.converter)``), never a global ``pandas2ri.activate()``.
+* R's console output is captured into a buffer (:func:`console`) and Python logging
+  (logger ``pyvalues.R``), not printed on the user's terminal; it is attached to the
+  :class:`~pyvalues.errors.RError` raised when an R call fails.
+* A missing R, rpy2 or R package raises :class:`~pyvalues.errors.RSetupError` naming what
+  to install.
+
+The R code is pyvalues's own R package (``R/`` in the repository). In a source checkout
+its files are sourced from ``R/`` (so Python and R code always match); elsewhere the
+installed R package ``pyvalues`` is used (``R CMD INSTALL .``).
+"""
+from __future__ import annotations
+
+import io
+import logging
+import threading
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import RError, RSetupError
+
+__all__ = ["session", "call", "console", "REQUIRED_R_PACKAGES"]
+
+log = logging.getLogger("pyvalues.R")
+
+# R package -> Debian package that provides it
+REQUIRED_R_PACKAGES = {
+    "afex": "r-cran-afex",
+    "rstatix": "r-cran-rstatix",
+    "pvclust": "r-cran-pvclust",
+    "effectsize": "r-cran-effectsize",
+}
+
+_SOURCE_ROOT = Path(__file__).resolve().parents[1]
+
+
+class _Session:
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._buffer = io.StringIO()
+        self._env = None
+        self._ro = None
+        self.source = ""
+
+    # -- start-up ---------------------------------------------------------------------
+    def _start(self) -> None:
+        try:
+            import rpy2.rinterface_lib.callbacks as callbacks
+            import rpy2.robjects as ro
+        except Exception as exc:  # ImportError, or R's shared library not found/loadable
+            raise RSetupError(
+                "pyvalues needs R and rpy2 for its statistics, and they could not be loaded "
+                f"({type(exc).__name__}: {exc}). On Debian: apt-get install r-base-core r-base-dev "
+                "r-cran-afex r-cran-rstatix r-cran-pvclust r-cran-effectsize, then "
+                "pip install 'rpy2==3.5.17' for R < 4.5 (or 'rpy2>=3.6' for R >= 4.5); "
+                "./setup.sh does all of this."
+            ) from exc
+
+        def capture(text: str) -> None:
+            self._buffer.write(text)
+            log.debug("%s", text.rstrip("\n"))
+
+        callbacks.consolewrite_print = capture
+        callbacks.consolewrite_warnerror = capture
+        self._ro = ro
+
+        missing = [
+            p for p in REQUIRED_R_PACKAGES
+            if not ro.r(f'isTRUE(requireNamespace("{p}", quietly = TRUE))')[0]
+        ]
+        if missing:
+            debs = " ".join(REQUIRED_R_PACKAGES[p] for p in missing)
+            raise RSetupError(
+                f"R package(s) {', '.join(missing)} not installed; on Debian: apt-get install {debs} "
+                f"(or in R: install.packages(c({', '.join(repr(p) for p in missing)})))."
+            )
+
+        if (_SOURCE_ROOT / "R" / "analysis.R").exists() and (_SOURCE_ROOT / "DESCRIPTION").exists():
+            # a source checkout: source R/ into one environment, like devtools::load_all
+            root = _SOURCE_ROOT.as_posix()
+            ro.r(f'options(pyvalues.source_root = "{root}")')
+            env = ro.r(
+                f"""local({{
+                  env <- new.env(parent = globalenv())
+                  for (f in sort(list.files("{root}/R", pattern = "[.]R$", full.names = TRUE)))
+                    sys.source(f, envir = env, keep.source = FALSE, toplevel.env = env)
+                  env
+                }})"""
+            )
+            self.source = f"R sources in {root}/R"
+        else:
+            if not ro.r('isTRUE(requireNamespace("pyvalues", quietly = TRUE))')[0]:
+                raise RSetupError(
+                    "the R package 'pyvalues' is not installed; run R CMD INSTALL . in the "
+                    "pyvalues repository (./setup.sh does it)."
+                )
+            env = ro.r('asNamespace("pyvalues")')
+            self.source = "installed R package pyvalues"
+        self._env = env
+
+    def _ensure(self):
+        with self._lock:
+            if self._env is None:
+                self._start()
+        return self._ro
+
+    # -- calls ------------------------------------------------------------------------
+    def call(self, fname: str, *args, **kwargs):
+        """Call pyvalues's R function `fname`; DataFrames in, DataFrames (or dicts) out."""
+        ro = self._ensure()
+        from rpy2.rinterface_lib.embedded import RRuntimeError
+        from rpy2.robjects import default_converter, pandas2ri
+        from rpy2.robjects.conversion import localconverter
+
+        with self._lock:
+            start = self._buffer.tell()
+            try:
+                with localconverter(default_converter + pandas2ri.converter):
+                    fn = self._env.find(fname) if hasattr(self._env, "find") else self._env[fname]
+                    r_args = [_to_r(a) for a in args]
+                    r_kwargs = {k: _to_r(v) for k, v in kwargs.items()}
+                    value = fn(*r_args, **r_kwargs)
+                    return _from_r(value)
+            except RRuntimeError as exc:
+                r_msg = str(exc).strip()
+                console_text = self._buffer.getvalue()[start:]
+                raise RError(
+                    f"R function {fname}() failed: {r_msg}", r_message=r_msg, console=console_text
+                ) from None
+
+    def eval(self, code: str):
+        ro = self._ensure()
+        from rpy2.robjects import default_converter, pandas2ri
+        from rpy2.robjects.conversion import localconverter
+
+        with self._lock, localconverter(default_converter + pandas2ri.converter):
+            return _from_r(ro.r(code))
+
+    def save_rds(self, tables: dict[str, pd.DataFrame], path: Path) -> None:
+        """Save a named list of data.frames as one .rds file."""
+        ro = self._ensure()
+        from rpy2.robjects import default_converter, pandas2ri
+        from rpy2.robjects.conversion import localconverter
+
+        with self._lock, localconverter(default_converter + pandas2ri.converter):
+            rlist = ro.ListVector({k: _to_r(v) for k, v in tables.items()})
+            ro.r["saveRDS"](rlist, str(path))
+
+    def console(self) -> str:
+        return self._buffer.getvalue()
+
+
+def _to_r(value):
+    if isinstance(value, pd.DataFrame):
+        from rpy2.robjects import pandas2ri
+
+        df = value.copy()
+        for col in df.columns:
+            if isinstance(df[col].dtype, pd.StringDtype) or df[col].dtype == object:
+                df[col] = df[col].astype(object)
+        return pandas2ri.py2rpy(df.reset_index(drop=True))
+    if isinstance(value, (list, tuple)):
+        from rpy2.robjects import StrVector, FloatVector
+
+        if all(isinstance(v, str) for v in value):
+            return StrVector(list(value))
+        return FloatVector(list(value))
+    if value is None:
+        from rpy2.rinterface import NULL
+
+        return NULL
+    return value
+
+
+def _from_r(value):
+    from rpy2.robjects import ListVector
+
+    if isinstance(value, pd.DataFrame):
+        value = value.reset_index(drop=True)
+        return value
+    if isinstance(value, ListVector) or type(value).__name__ in ("ListVector", "NamedList"):
+        names = list(value.names) if value.names is not None else [str(i) for i in range(len(value))]
+        return {n: _from_r(v) for n, v in zip(names, value)}
+    return value
+
+
+_SESSION = _Session()
+
+
+def session() -> _Session:
+    """The process's R session (started on first use)."""
+    return _SESSION
+
+
+def call(fname: str, *args, **kwargs):
+    """Call pyvalues's R function `fname` (see :meth:`_Session.call`)."""
+    return _SESSION.call(fname, *args, **kwargs)
+
+
+def console() -> str:
+    """Everything R printed in this process so far."""
+    return _SESSION.console()
