@@ -1,0 +1,84 @@
+"""Cross-check a paper's reported statistics at three levels.
+
+>>> from pyvalues.crosscheck import crosscheck
+>>> table = crosscheck()                      # the seed paper's claims, levels 1 and 2
+>>> table[table.verdict == "infeasible"]      # doctest: +SKIP
+
+Level 1 recomputes each printed result from its own statistic and dfs or ns (p, effect
+sizes, Welch's t from means and SDs, the Friedman test from Kendall's W), treating each
+printed number as the interval that rounds to it. Level 2 checks the numbers against the
+design the paper states (degrees of freedom, constraints of complete rankings, GRIM grids,
+the text against the tables). Level 3 compares an analysis of a data set — the bundled
+reconstruction — with each printed value. Where R's statcheck applies (t, F, chi-square),
+its verdict is shown beside ours (`statcheck_rows`).
+
+Output: one row per check, columns `claim_id, level, location, statistic, reported,
+recomputed, verdict, note`; verdict in `consistent, inconsistent, decision_error,
+infeasible, not_checkable`. Claims format: data-raw/claims/README.md.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from pyvalues.crosscheck.claims import read_claims
+from pyvalues.crosscheck.level1 import level1_rows
+from pyvalues.crosscheck.level2 import level2_rows
+from pyvalues.crosscheck.level3 import level3_rows, reported_beside
+
+__all__ = ["crosscheck", "read_claims", "reported_beside", "default_claims_path", "COLUMNS", "VERDICTS"]
+
+COLUMNS = ["claim_id", "level", "location", "statistic", "reported", "recomputed", "verdict", "note"]
+VERDICTS = ("consistent", "inconsistent", "decision_error", "infeasible", "not_checkable")
+
+
+def default_claims_path() -> Path:
+    """The seed paper's claims file, data-raw/claims/paper2026.csv."""
+    return Path(__file__).resolve().parents[2] / "data-raw" / "claims" / "paper2026.csv"
+
+
+def crosscheck(claims=None, results=None, statcheck: bool | None = None) -> pd.DataFrame:
+    """Cross-check the claims (a path or DataFrame; default: the seed paper) at levels 1 and 2,
+    and at level 3 against `results` (an analysis `Results` or a dict of its tables) when given.
+
+    `statcheck`: append R statcheck's verdict to the note of each level-1 p row it can check
+    (default: when Rscript and the statcheck package are available; True: required)."""
+    claims = read_claims(claims if claims is not None else default_claims_path())
+    rows2 = level2_rows(claims)
+    has_l2 = {r["claim_id"] for r in rows2}
+    # a level-1 'not_checkable' is noise when level 2 has something to say about the claim
+    rows1 = [r for r in level1_rows(claims) if not (r["verdict"] == "not_checkable" and r["claim_id"] in has_l2)]
+    rows = rows1 + rows2
+    if statcheck is not False:
+        _add_statcheck(claims, rows1, required=bool(statcheck))
+    if results is not None:
+        infeasible = {r["claim_id"] for r in rows2 if r["verdict"] == "infeasible"}
+        rows += level3_rows(claims, results, infeasible)
+    out = pd.DataFrame(rows, columns=COLUMNS)
+    order = {cid: i for i, cid in enumerate(claims["claim_id"])}
+    out["_o"] = out["claim_id"].map(order)
+    out = out.sort_values(["level", "_o"], kind="stable").drop(columns="_o").reset_index(drop=True)
+    return out
+
+
+def _add_statcheck(claims, rows1, required: bool) -> None:
+    from pyvalues.crosscheck.statcheck import run_statcheck
+    from pyvalues.errors import PyvaluesError
+
+    try:
+        sc = run_statcheck(claims)
+    except PyvaluesError:
+        if required:
+            raise
+        return
+    by_id = {r["claim_id"]: r for _, r in sc.iterrows()}
+    for row in rows1:
+        s = by_id.get(row["claim_id"])
+        if s is None:
+            continue
+        src = f"'{s['text']}'" + (" (chi-square derived from W)" if s["derived"] else "")
+        if s["statcheck_verdict"] == "not parsed":
+            row["note"] += f" R statcheck could not parse {src}."
+        else:
+            row["note"] += f" R statcheck on {src}: {s['statcheck_verdict']} (computed p = {s['statcheck_p']:.4g})."
