@@ -41,7 +41,7 @@
 #' @param rank_table a rank table.
 #' @return `dispersion_anova()`: one row, effect `dimension`, with `df1, df2, F, p, pes,
 #'   gg_eps, p_gg, note`. `dispersion_posthoc()`: Bonferroni-corrected pairwise paired t
-#'   tests (rstatix::pairwise_t_test): `group1, group2, n, mean_diff, statistic, df, p,
+#'   tests (as stats::pairwise.t.test and rstatix::pairwise_t_test): `group1, group2, n, mean_diff, statistic, df, p,
 #'   p_adj`.
 #' @examples
 #' dispersion_anova(paper2026_reconstruction)
@@ -56,18 +56,23 @@ dispersion_anova <- function(rank_table) {
 #' @rdname dispersion_anova
 #' @export
 dispersion_posthoc <- function(rank_table) {
-  if (!requireNamespace("rstatix", quietly = TRUE)) {
-    stop("the R package 'rstatix' is required (Debian: apt-get install r-cran-rstatix)", call. = FALSE)
-  }
   ds <- model_dimension_scores(rank_table)
-  ds$dimension <- factor(ds$dimension, levels = pv_dimensions())
-  # paired tests pair rows by position: order by model within each dimension
-  ds <- ds[order(ds$dimension, ds$model), ]
-  pt <- as.data.frame(rstatix::pairwise_t_test(ds, sd_within ~ dimension, paired = TRUE,
-                                               p.adjust.method = "bonferroni", detailed = TRUE))
-  data.frame(group1 = pt$group1, group2 = pt$group2, n = pt$n1, mean_diff = pt$estimate,
-             statistic = pt$statistic, df = pt$df, p = pt$p, p_adj = pt$p.adj,
-             method = "paired t test, Bonferroni", stringsAsFactors = FALSE)
+  dims <- pv_dimensions()
+  # paired t tests as stats::pairwise.t.test(paired = TRUE) computes them (and
+  # rstatix::pairwise_t_test wraps), kept unrounded, with t and df beside p
+  pairs <- utils::combn(dims, 2)
+  out <- do.call(rbind, lapply(seq_len(ncol(pairs)), function(i) {
+    a <- ds[ds$dimension == pairs[1, i], ]
+    b <- ds[ds$dimension == pairs[2, i], ]
+    b <- b[match(a$model, b$model), ]
+    tt <- stats::t.test(a$sd_within, b$sd_within, paired = TRUE)
+    data.frame(group1 = pairs[1, i], group2 = pairs[2, i], n = nrow(a),
+               mean_diff = unname(tt$estimate), statistic = unname(tt$statistic),
+               df = unname(tt$parameter), p = tt$p.value, stringsAsFactors = FALSE)
+  }))
+  out$p_adj <- stats::p.adjust(out$p, method = "bonferroni")
+  out$method <- "paired t test, Bonferroni"
+  out
 }
 
 #' Two-factor mixed ANOVA: country (between) x dimension (within)

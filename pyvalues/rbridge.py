@@ -32,9 +32,7 @@ log = logging.getLogger("pyvalues.R")
 # R package -> Debian package that provides it
 REQUIRED_R_PACKAGES = {
     "afex": "r-cran-afex",
-    "rstatix": "r-cran-rstatix",
     "pvclust": "r-cran-pvclust",
-    "effectsize": "r-cran-effectsize",
 }
 
 _SOURCE_ROOT = Path(__file__).resolve().parents[1]

@@ -1,0 +1,3 @@
+library(testthat)
+library(pyvalues)
+test_check("pyvalues")

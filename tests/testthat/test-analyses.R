@@ -1,0 +1,204 @@
+# Each analysis against the reference R package or base R function called directly on
+# the same data, or against a hand computation.
+
+test_that("term means and dimension scores: hand computation on a two-ranking model", {
+  inst <- pv_instrument()
+  r1 <- seq_len(25)
+  r2 <- c(2, 1, 3:25)
+  tab <- data.frame(model = "m", country = "CN", language = "en", replicate = rep(1:2, each = 25),
+                    term = rep(inst$term, 2), rank = c(r1, r2))
+  tm <- model_term_means(tab)
+  expect_equal(tm$mean_rank[tm$term == "Helpfulness"], 1.5)       # (1 + 2) / 2
+  expect_equal(tm$mean_rank[tm$term == "Professionalism"], 1.5)    # (2 + 1) / 2
+  ds <- model_dimension_scores(tab)
+  # Practical = first five terms: ranks 1..5 in both rankings -> mean 3, SD of (1.5,1.5,3,4,5)
+  expect_equal(ds$score[ds$dimension == "Practical"], 3)
+  expect_equal(ds$sd_within[ds$dimension == "Practical"], sd(c(1.5, 1.5, 3, 4, 5)))
+  expect_equal(ds$score[ds$dimension == "Personal"], mean(21:25))
+  # complete rankings: the five dimension scores average (1 + 25) / 2
+  expect_equal(mean(ds$score), 13)
+})
+
+test_that("equal scores are equal doubles (rank sums divided once)", {
+  tab <- make_rank_table(seed = 11)
+  ds <- model_dimension_scores(tab)
+  num <- stats::aggregate(rank ~ model + dimension, data = pv_validate(tab), FUN = sum)
+  key <- paste(ds$model, ds$dimension)
+  expect_identical(ds$score, num$rank[match(key, paste(num$model, num$dimension))] / 15)
+})
+
+test_that("dimension scores agree with a plain aggregate() computation", {
+  tab <- make_rank_table(seed = 2)
+  ref <- plain_scores(tab)$scores
+  ds <- model_dimension_scores(tab)
+  i <- match(paste(ds$model, ds$dimension), paste(ref$model, ref$dimension))
+  expect_equal(ds$score, ref$score[i], tolerance = 1e-12)
+  expect_equal(ds$sd_within, ref$sd_within[i], tolerance = 1e-12)
+})
+
+test_that("dispersion ANOVA equals afex::aov_ez and car's GG correction", {
+  tab <- make_rank_table(seed = 3)
+  sc <- plain_scores(tab)$scores
+  fit <- suppressMessages(afex::aov_ez("model", "sd_within", sc, within = "dimension",
+                                       anova_table = list(es = "pes", correction = "none")))
+  ours <- dispersion_anova(tab)
+  expect_equal(ours$F, fit$anova_table$F, tolerance = 1e-10)
+  expect_equal(ours$p, fit$anova_table$`Pr(>F)`, tolerance = 1e-10)
+  expect_equal(ours$pes, fit$anova_table$pes, tolerance = 1e-10)
+  expect_equal(c(ours$df1, ours$df2), c(4, 76))
+  gg <- suppressMessages(afex::aov_ez("model", "sd_within", sc, within = "dimension",
+                                      anova_table = list(correction = "GG")))
+  expect_equal(ours$p_gg, gg$anova_table$`Pr(>F)`, tolerance = 1e-10)
+  expect_equal(ours$gg_eps * 4, gg$anova_table$`num Df`, tolerance = 1e-10)
+})
+
+test_that("Bonferroni post hoc equals pairwise.t.test and rstatix::pairwise_t_test", {
+  tab <- make_rank_table(seed = 4)
+  sc <- plain_scores(tab)$scores
+  sc <- sc[order(sc$dimension, sc$model), ]
+  ph <- dispersion_posthoc(tab)
+  ref <- pairwise.t.test(sc$sd_within, sc$dimension, paired = TRUE, p.adjust.method = "bonferroni")$p.value
+  row <- ph[ph$group1 == "Practical" & ph$group2 == "Personal", ]
+  expect_equal(row$p_adj, ref["Practical", "Personal"], tolerance = 1e-10)
+  x <- sc$sd_within[sc$dimension == "Practical"]
+  y <- sc$sd_within[sc$dimension == "Personal"]
+  expect_equal(row$statistic, unname(t.test(x, y, paired = TRUE)$statistic), tolerance = 1e-10)
+  rs <- rstatix::pairwise_t_test(sc, sd_within ~ dimension, paired = TRUE, p.adjust.method = "bonferroni")
+  rs_row <- rs[rs$group1 == "Personal" & rs$group2 == "Practical" | rs$group1 == "Practical" & rs$group2 == "Personal", ]
+  expect_equal(abs(row$statistic), abs(unname(rs_row$statistic)), tolerance = 1e-10)
+  expect_equal(nrow(ph), 10)
+})
+
+test_that("dimension tests equal wilcox.test, t.test and effectsize::hedges_g", {
+  tab <- make_rank_table(seed = 5)
+  sc <- plain_scores(tab)$scores
+  dt <- dimension_tests(tab)
+  for (dm in pv_dimensions()) {
+    x <- sc$score[sc$dimension == dm & sc$country == "CN"]
+    y <- sc$score[sc$dimension == dm & sc$country == "US"]
+    w <- suppressWarnings(wilcox.test(x, y))
+    tt <- t.test(x, y)
+    row <- dt[dt$dimension == dm, ]
+    expect_equal(row$U, unname(w$statistic))
+    expect_equal(row$p_mwu, w$p.value, tolerance = 1e-10)
+    expect_equal(row$r_rb, 1 - 2 * unname(w$statistic) / (11 * 9), tolerance = 1e-12)
+    expect_equal(row$t, unname(tt$statistic), tolerance = 1e-10)
+    expect_equal(row$df, unname(tt$parameter), tolerance = 1e-10)
+    expect_equal(row$hedges_g, effectsize::hedges_g(x, y)$Hedges_g, tolerance = 1e-10)
+    expect_equal(row$method, w$method)
+  }
+  ref <- sapply(pv_dimensions(), function(dm) suppressWarnings(wilcox.test(
+    sc$score[sc$dimension == dm & sc$country == "CN"], sc$score[sc$dimension == dm & sc$country == "US"]))$p.value)
+  expect_equal(dt$q_mwu, p.adjust(ref, "BH"), tolerance = 1e-10, ignore_attr = TRUE)
+})
+
+test_that("mixed ANOVA: within effects equal afex; the country effect is flagged not estimable", {
+  tab <- make_rank_table(seed = 6)
+  sc <- plain_scores(tab)$scores
+  fit <- suppressMessages(afex::aov_ez("model", "score", sc, between = "country", within = "dimension",
+                                       type = 3, anova_table = list(es = "pes", correction = "none")))
+  ours <- mixed_anova(tab)
+  at <- fit$anova_table
+  for (eff in c("dimension", "country:dimension")) {
+    expect_equal(ours$F[ours$effect == eff], at[eff, "F"], tolerance = 1e-8)
+    expect_equal(ours$pes[ours$effect == eff], at[eff, "pes"], tolerance = 1e-8)
+  }
+  expect_true(is.na(ours$F[ours$effect == "country"]))
+  expect_match(ours$note[ours$effect == "country"], "not estimable")
+  expect_equal(ours$df2[ours$effect == "country"], 18)
+})
+
+test_that("mixed ANOVA country effect is estimated when dimension scores do not average 13", {
+  # scores that are not from complete rankings (e.g. a user's own dimension table)
+  tab <- make_rank_table(seed = 7)
+  sc <- plain_scores(tab)$scores
+  sc$score <- sc$score + ifelse(sc$country == "CN", 0.5, 0) + rep(stats::rnorm(20), each = 5)[match(sc$model, unique(sc$model))]
+  fit <- suppressMessages(afex::aov_ez("model", "score", sc, between = "country", within = "dimension"))
+  expect_true(is.finite(fit$anova_table["country", "F"]))
+})
+
+test_that("term tests equal brunnermunzel reference implementation and hand Cliff's delta", {
+  tab <- make_rank_table(seed = 8)
+  tm <- plain_scores(tab)$term_means
+  tt <- term_tests(tab)
+  x <- tm$rank[tm$term == "Accuracy" & tm$country == "CN"]
+  y <- tm$rank[tm$term == "Accuracy" & tm$country == "US"]
+  row <- tt[tt$term == "Accuracy", ]
+  expect_equal(row$cliffs_delta, mean(outer(x, y, ">")) - mean(outer(x, y, "<")), tolerance = 1e-12)
+  b <- bm_test(x, y)
+  expect_equal(row$statistic, b$statistic, tolerance = 1e-12)
+  expect_equal(tt$q, p.adjust(tt$p, "BH"), tolerance = 1e-12)
+})
+
+test_that("correlations equal cor() and the t interval", {
+  tab <- make_rank_table(seed = 9)
+  tm <- plain_scores(tab)$term_means
+  M <- tapply(tm$rank, list(tm$term, tm$model), identity)
+  rho <- cor(M, method = "spearman")
+  pr <- correlation_pairs(tab)
+  expect_equal(pr$spearman[pr$model1 == "cn01" & pr$model2 == "us03"], rho["cn01", "us03"], tolerance = 1e-12)
+  tau <- cor(M, method = "kendall")
+  expect_equal(pr$kendall[pr$model1 == "cn02" & pr$model2 == "cn05"], tau["cn02", "cn05"], tolerance = 1e-12)
+  cn <- rho[grepl("^cn", rownames(rho)), grepl("^cn", colnames(rho))]
+  v <- cn[upper.tri(cn)]
+  co <- correlations(tab, nboot = 2000)
+  row <- co[co$group == "CN" & co$method == "spearman", ]
+  expect_equal(row$n_pairs, 55)
+  expect_equal(row$mean, mean(v), tolerance = 1e-12)
+  expect_equal(row$sd, sd(v), tolerance = 1e-12)
+  expect_equal(c(row$ci_low_t, row$ci_high_t), unname(t.test(v)$conf.int[1:2]), tolerance = 1e-12)
+  expect_true(row$ci_low < mean(v) && mean(v) < row$ci_high)
+})
+
+test_that("clustering equals pvclust called directly", {
+  tab <- make_rank_table(seed = 10, n_cn = 5, n_us = 4)
+  tm <- plain_scores(tab)$term_means
+  inst <- pv_instrument()
+  M <- tapply(tm$rank, list(factor(tm$term, levels = inst$term), tm$model), identity)
+  pv <- pvclust::pvclust(M, nboot = 100, iseed = 1, quiet = TRUE)
+  cl <- cluster_models(tab, k = 3, nboot = 100, seed = 1)
+  expect_equal(cl$cluster_edges$au, pv$edges$au, tolerance = 1e-12)
+  expect_equal(cl$cluster_edges$height, pv$hclust$height, tolerance = 1e-12)
+  ref <- cutree(pv$hclust, k = 3)
+  ours <- setNames(cl$clusters$cluster, cl$clusters$model)[names(ref)]
+  expect_equal(as.vector(table(ref, ours) > 0) |> sum(), 3)   # the same partition, up to labels
+})
+
+test_that("concordance equals friedman.test and rstatix::friedman_effsize", {
+  tab <- make_rank_table(seed = 12, reps = 3)
+  co <- concordance(tab)
+  x <- tab[tab$model == "us02", ]
+  ft <- friedman.test(rank ~ term | replicate, data = x)
+  es <- rstatix::friedman_effsize(x, rank ~ term | replicate)
+  row <- co[co$model == "us02", ]
+  expect_equal(row$chisq, unname(ft$statistic), tolerance = 1e-12)
+  expect_equal(row$p, ft$p.value, tolerance = 1e-12)
+  expect_equal(row$W, unname(es$effsize), tolerance = 1e-10)
+  expect_equal(row$df, 24)
+  # identical replicates: W = 1, chi-square = m (n - 1) = 72
+  same <- tab[tab$model == "cn01" & tab$replicate == 1, ]
+  same3 <- rbind(transform(same, replicate = 1), transform(same, replicate = 2), transform(same, replicate = 3))
+  expect_equal(concordance(same3)$W, 1)
+  expect_equal(concordance(same3)$chisq, 72)
+})
+
+test_that("pv_analyse skips what the shape does not allow, and says why", {
+  one_country <- make_rank_table(n_cn = 6, n_us = 0, reps = 1, seed = 13)
+  res <- pv_analyse(one_country, nboot = 50, ci_nboot = 200)
+  expect_false("dimension_tests" %in% names(res))
+  expect_match(paste(res$skipped$reason, collapse = " "), "two countries")
+  expect_match(paste(res$skipped$reason, collapse = " "), "two rankings")
+  expect_true("dispersion_anova" %in% names(res))
+})
+
+test_that("pv_validate names the problem", {
+  tab <- make_rank_table(n_cn = 2, n_us = 2, reps = 1, seed = 14)
+  bad <- tab; bad$term[3] <- "Acuracy"
+  expect_error(pv_validate(bad), "unknown term")
+  bad <- tab; bad$rank[1] <- 26
+  expect_error(pv_validate(bad), "outside 1..25")
+  bad <- tab; bad$rank[2] <- bad$rank[1]
+  expect_error(pv_validate(bad), "not a permutation")
+  bad <- tab; bad$country[1] <- "US"
+  expect_error(pv_validate(bad), "more than one country")
+})
