@@ -21,7 +21,7 @@ from pyvalues.crosscheck.claims import Interval, claim_number, reported_interval
 __all__ = ["ALPHA", "level1_rows", "p_verdict", "make_row", "shown"]
 
 ALPHA = 0.05
-_INFERENTIAL = {"F", "p", "pes", "U", "r_rb", "t", "df", "g", "W", "q", "p_adj", "ci_low", "ci_high", "delta",
+_INFERENTIAL = {"F", "p", "pes", "U", "r_rb", "t", "z", "df", "g", "W", "q", "p_adj", "ci_low", "ci_high", "delta",
                 "rho_mean", "rho_sd", "tau_mean"}
 
 
@@ -328,7 +328,38 @@ def _check_corr_ci(group: pd.DataFrame) -> list[dict]:
     return out
 
 
+def _check_t_z(group: pd.DataFrame) -> list[dict]:
+    """A printed t (with df) or z and its two-sided p, as statcheck checks them."""
+    q = _by_quantity(group)
+    stat = "t" if "t" in q else "z" if "z" in q else None
+    if stat is None or "p" not in q:
+        return []
+    sc, pc = q[stat], q["p"]
+    iv = _interval(sc)
+    if stat == "t":
+        df = float(sc["df1"]) if pd.notna(sc["df1"]) else (claim_number(q["df"]) if "df" in q else math.nan)
+        if math.isnan(df):
+            return [make_row(pc, 1, "", "not_checkable", "The t statistic is printed without its df.")]
+        f = lambda x: float(st.p_from_t(x, df))  # noqa: E731
+        what = f"2 pt(-|t|, {df:g})"
+    else:
+        f = lambda x: float(2 * st.stats.norm.sf(abs(x)))  # noqa: E731
+        what = "2 pnorm(-|z|)"
+    # |stat| closest to 0 gives the largest p
+    ends = [iv.lo, iv.hi] + ([0.0] if iv.lo < 0 < iv.hi else [])
+    ps = [f(x) for x in ends]
+    lo, hi = min(ps), max(ps)
+    v = p_verdict(pc, lo, hi)
+    note = f"p = {what} for {stat} in {iv} is {_iv(lo, hi, 4)}" + {
+        "consistent": "; the printed p agrees.",
+        "inconsistent": "; the printed p lies outside this range (same side of .05).",
+        "decision_error": "; the printed p lies on the other side of .05."}[v]
+    return [make_row(pc, 1, _iv(lo, hi, 4), v, note)]
+
+
 _DISPATCH = {
+    "t_test": _check_t_z,
+    "z_test": _check_t_z,
     "rm_anova": _check_anova,
     "mixed_anova": _check_anova,
     "mann_whitney": _check_mwu,
