@@ -53,7 +53,14 @@ def crosscheck(claims=None, results=None, statcheck: bool | None = None) -> pd.D
     if statcheck is not False:
         _add_statcheck(claims, rows1, required=bool(statcheck))
     if results is not None:
-        infeasible = {r["claim_id"] for r in rows2 if r["verdict"] == "infeasible"}
+        # infeasible for any data set: proved impossible at level 2, or inconsistent with its own
+        # printed companions at level 1 (e.g. a Table A-1 p that the printed W cannot give)
+        infeasible = {r["claim_id"]: "Level 2 shows no complete-ranking data set can reproduce the printed value."
+                      for r in rows2 if r["verdict"] == "infeasible"}
+        for r in rows1:
+            if r["verdict"] in ("inconsistent", "decision_error") and r["claim_id"] not in infeasible:
+                infeasible[r["claim_id"]] = ("Level 1 shows the printed value does not follow from its printed companions, "
+                                             "so no data set reproduces it together with them.")
         rows += level3_rows(claims, results, infeasible)
     out = pd.DataFrame(rows, columns=COLUMNS)
     order = {cid: i for i, cid in enumerate(claims["claim_id"])}

@@ -106,8 +106,9 @@ def _set_verdict(claim, value: set[str]) -> tuple[bool, str]:
     return ok, diff
 
 
-def level3_rows(claims: pd.DataFrame, results, infeasible: set[str] | None = None) -> list[dict]:
-    infeasible = infeasible or set()
+def level3_rows(claims: pd.DataFrame, results, infeasible: dict[str, str] | None = None) -> list[dict]:
+    """Level-3 rows; `infeasible` maps claim ids proved impossible at level 1 or 2 to the reason."""
+    infeasible = infeasible or {}
     rows = []
     tables = _tables(results)
     matches = _cluster_match(tables, claims)
@@ -135,7 +136,7 @@ def level3_rows(claims: pd.DataFrame, results, infeasible: set[str] | None = Non
                     + ("within rounding." if ok else "outside rounding."))
         if c["claim_id"] in infeasible:
             verdict = "infeasible"
-            note += " Level 2 shows no complete-ranking data set can reproduce the printed value."
+            note += " " + infeasible[c["claim_id"]]
         else:
             verdict = "consistent" if ok else "inconsistent"
         rows.append(make_row(c, 3, rec, verdict, note))
