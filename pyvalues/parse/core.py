@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from ..errors import ParseError
-from ..instrument import LANGUAGES, N_TERMS, TERM_NAMES
-from .normalise import normalise
+from ..instrument import LANGUAGES, N_TERMS, TERM_NAMES, TERMS
+from .normalise import compact_key, normalise
 from .shapes import Block, Item, extract_items, split_blocks
 
 __all__ = ["ParsedRanking", "Diagnostics", "TermMatch", "parse_ranking", "STATUSES",
@@ -36,6 +36,7 @@ REVERSE_PHRASES = (
     "按重要性从低到高", "重要性由低到高", "倒序",
 )
 _REFUSED_MAX_TERMS = 12  # a refusal phrase with fewer ranked terms than half the list
+_SLASH_PARTS = {t.name: {compact_key(p) for p in t.zh.split("/")} for t in TERMS if "/" in t.zh}
 _KIND_PRIORITY = {"numbered": 6, "table": 5, "json": 5, "inline": 4, "bullet": 3, "plain": 1}
 
 
@@ -232,7 +233,7 @@ def _rank_block(items: list[Item], reverse: bool, nt, diag: Diagnostics) -> tupl
     for it in items:
         prev = kept[-1] if kept else None
         if (prev is not None and it.term is not None and prev.term == it.term
-                and not it.ties and not prev.ties):
+                and not it.ties and not prev.ties and _split_label(nt, prev, it)):
             sp, txt = _span_text(nt, it.start, it.end)
             repairs.append(f"merged adjacent items naming one term {it.term!r}: {txt[:60]!r}")
             continue
@@ -324,6 +325,16 @@ def _rank_block(items: list[Item], reverse: bool, nt, diag: Diagnostics) -> tupl
     if out_of_range:
         diag.notes.append(f"rank outside 1..{N_TERMS} not kept for {out_of_range}")
     return ranks, ("incomplete" if ranks or first else "unparseable")
+
+
+def _split_label(nt, a: Item, b: Item) -> bool:
+    """True when two adjacent items are the two halves of one slash label (共情 / 同理心)."""
+    parts = _SLASH_PARTS.get(a.term)
+    if not parts:
+        return False
+    sa = compact_key(nt.text[a.match.start:a.match.end])
+    sb = compact_key(nt.text[b.match.start:b.match.end])
+    return {sa, sb} == parts
 
 
 def _compress(values) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-__all__ = ["NormalisedText", "normalise", "compact_key", "cn_number", "is_cjk"]
+__all__ = ["BLANK", "NormalisedText", "normalise", "compact_key", "cn_number", "is_cjk"]
 
 # Circled numbers (U+2460..2473 = 1..20, U+3251..325F = 21..35): NFKC would turn "①" into
 # a bare "1" glued to the next word; as "(1)" they read as the numbering they are.
@@ -24,6 +24,8 @@ _CIRCLED.update({chr(0x3251 + i): f"({i + 21})" for i in range(15)})
 _CIRCLED.update({chr(0x2776 + i): f"({i + 1})" for i in range(10)})  # dingbat negatives
 
 _REASONING_TAGS = ("think", "thinking", "reasoning")
+# Filler for blanked reasoning: white space to str.strip()/split(), but not an indent.
+BLANK = "\x1f"
 
 _char_cache: dict[str, str] = {}
 
@@ -96,7 +98,7 @@ def _blank_ranges(s: str, ranges: list[tuple[int, int]]) -> str:
     out, prev = [], 0
     for a, b in ranges:
         out.append(s[prev:a])
-        out.append("".join("\n" if ch == "\n" else " " for ch in s[a:b]))
+        out.append("".join("\n" if ch == "\n" else BLANK for ch in s[a:b]))
         prev = b
     out.append(s[prev:])
     return "".join(out)
@@ -118,9 +120,12 @@ def _blank_reasoning(norm: str) -> str:
         ranges: list[tuple[int, int]] = []
         pos = 0
         n = len(norm)
+        o = c = -2  # next opening / closing tag at or after pos (-1: none left)
         while pos < n:
-            o = norm.find(open_t, pos)
-            c = norm.find(close_t, pos)
+            if o != -1 and o < pos:
+                o = norm.find(open_t, pos)
+            if c != -1 and c < pos:
+                c = norm.find(close_t, pos)
             if o == -1 and c == -1:
                 break
             if c != -1 and (o == -1 or c < o):
@@ -128,7 +133,8 @@ def _blank_reasoning(norm: str) -> str:
                 ranges.append((pos if ranges else 0, end))
                 pos = end
                 continue
-            c = norm.find(close_t, o + len(open_t))
+            if c != -1 and c < o + len(open_t):
+                c = norm.find(close_t, o + len(open_t))
             end = n if c == -1 else c + len(close_t)
             ranges.append((o, end))
             pos = end

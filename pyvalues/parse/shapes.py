@@ -35,11 +35,11 @@ _BULLET = re.compile(r"(?:[-*+•·●○▪◦■□►▶✓✔➤➢→]|\\-)
 _NUMBERING = re.compile(
     r"""(?:
       (?:no\.?|\#|第)[ ]{0,3}
-          (?P<a>\d{1,3}|[一二三四五六七八九十两]{1,3})[ ]{0,3}(?:名|位|个|项|st|nd|rd|th)?[ ]{0,3}[.:)、\-–—。,]?
+          (?P<a>\d{1,3}|[一二三四五六七八九十两]{1,3})[ ]{0,3}(?:名|位|(?:st|nd|rd|th)(?![a-z]))?[ ]{0,3}[.:)、\-–—。,]?
     | (?:rank(?:ed)?|排名|名次)[ ]{0,3}(?P<f>\d{1,3})[ ]{0,3}[.:)、\-–—。,]
     | \([ ]{0,3}(?P<b>\d{1,3})[ ]{0,3}\)[ ]{0,3}[.:、]?
     | \[[ ]{0,3}(?P<c>\d{1,3})[ ]{0,3}\]
-    | (?P<d>\d{1,3})(?:st|nd|rd|th)?[ ]{0,3}(?:[.)、:。](?!\d)|[ ][-–—][ ]|[-–—](?=[ ]))
+    | (?P<d>\d{1,3})(?:(?:st|nd|rd|th)(?![a-z]))?[ ]{0,3}(?:[.)、:。](?!\d)|[ ][-–—][ ]|[-–—](?=[ ]))
     | (?P<e>[一二三四五六七八九十]{1,3})[ ]{0,3}[、.:]
     )""",
     re.X,
@@ -53,7 +53,7 @@ _INLINE_NUM = re.compile(
 _TRAILING_NUM = re.compile(
     r"[\s\-–—:=,(\[]{0,6}(?:rank(?:ed)?|no\.?|\#|第)?[ ]{0,2}(\d{1,3})[ ]{0,2}(?:名|位)?[\s.)\]。]{0,4}$"
 )
-_CELL_NUM = re.compile(r"\s{0,4}(?:\#|no\.?|rank|第)?\s{0,2}(\d{1,3})\s{0,2}(?:名|位|st|nd|rd|th)?\s{0,2}[.)]?\s{0,4}$")
+_CELL_NUM = re.compile(r"\s{0,4}(?:\#|no\.?|rank|第)?\s{0,2}(\d{1,3})\s{0,2}(?:名|位|(?:st|nd|rd|th)(?![a-z]))?\s{0,2}[.)]?\s{0,4}$")
 _TABLE_SEP = re.compile(r"[\s:|\-]{0,400}$")
 
 _INLINE_SEPS = (">", "→", "⟶", "»", "》", ",", "、", ";", "|", "<")
@@ -219,7 +219,7 @@ def _strip_piece(s: str, a: int, b: int) -> int:
     while a < b and s[a] in " \t'\"[{(":
         a += 1
     for lead in _PIECE_LEADERS:
-        if s.startswith(lead, a):
+        if s.startswith(lead, a) and match_at(s, a, min(b, a + 30)) is None:
             return a + len(lead)
     return a
 
@@ -512,9 +512,11 @@ def _read_line(line: str, offset: int, line_no: int, ctx: _Ctx) -> list[Item] | 
         s = _TAG.sub(lambda m: " " * len(m.group()), s)
     b = len(s)
     p = 0
-    while p < b and s[p] == " ":
+    blanked = 0
+    while p < b and s[p] in " \x1f":
+        blanked += s[p] == "\x1f"
         p += 1
-    indent = p
+    indent = 0 if blanked else p
     while p < b and s[p] == ">" and (p + 1 >= b or s[p + 1] == " "):  # block quote
         p += 1
         while p < b and s[p] == " ":
