@@ -41,6 +41,13 @@ def main(argv=None) -> int:
     except PyvaluesError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out / "crosscheck.csv", index=False, lineterminator="\n")
+        source = f"Claims: `{args.claims}`." + (f" Level-3 data: {provenance}." if provenance else "")
+        (out / "crosscheck.md").write_text(to_markdown(table, source=source) + "\n", encoding="utf-8")
+        print(f"wrote {out / 'crosscheck.csv'} and {out / 'crosscheck.md'}")
     counts = table.groupby(["level", "verdict"]).size()
     print(f"claims: {args.claims}")
     if provenance:
@@ -49,13 +56,6 @@ def main(argv=None) -> int:
         print(f"  level {lv}  {v:<15} {n:>4}")
     for _, r in table[table["verdict"].isin(["inconsistent", "decision_error", "infeasible"])].iterrows():
         print(f"  [{r['level']}] {r['verdict']:<14} {r['claim_id']}: {r['note'][:160]}")
-    if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        table.to_csv(out / "crosscheck.csv", index=False, lineterminator="\n")
-        source = f"Claims: `{args.claims}`." + (f" Level-3 data: {provenance}." if provenance else "")
-        (out / "crosscheck.md").write_text(to_markdown(table, source=source) + "\n", encoding="utf-8")
-        print(f"wrote {out / 'crosscheck.csv'} and {out / 'crosscheck.md'}")
     return 0
 
 
