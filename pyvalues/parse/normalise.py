@@ -33,7 +33,13 @@ _char_cache: dict[str, str] = {}
 def _norm_char(c: str) -> str:
     out = _char_cache.get(c)
     if out is None:
-        if c in _CIRCLED:
+        if c == "\t":
+            out = " "
+        elif c == "\r":
+            out = "\n"
+        elif c.isascii() and ord(c) < 32 and c != "\n":
+            out = " "
+        elif c in _CIRCLED:
             out = _CIRCLED[c]
         else:
             out = unicodedata.normalize("NFKC", c).lower()
@@ -42,7 +48,7 @@ def _norm_char(c: str) -> str:
             elif out in ("\u2028", "\u2029", "\x85", "\x0b", "\x0c"):
                 out = "\n"
             elif out == "\t":
-                out = "    "
+                out = " "
             elif unicodedata.category(out[0]) in ("Cc", "Cf", "Cs", "Co", "Cn") and out != "\n":
                 out = " " * len(out)  # control / private-use / unassigned bytes: neutral spaces
         _char_cache[c] = out
@@ -69,25 +75,35 @@ class NormalisedText:
 
 def normalise(text: str) -> NormalisedText:
     """NFKC + lower case + reasoning blocks blanked, with the position map."""
-    if text.isascii():
-        norm = text.lower().replace("\r", "\n").replace("\t", " ")
-        # ASCII control characters other than newline become spaces (same length).
-        if any(ord(ch) < 32 and ch != "\n" for ch in norm):
-            norm = "".join(ch if ch == "\n" or ord(ch) >= 32 else " " for ch in norm)
+    # Fast path: a translation table for the distinct characters of the text; when every
+    # character maps to exactly one character (full-width forms, case, controls) the
+    # normalised text is as long as the original and the position map is the identity.
+    table = {}
+    one_to_one = True
+    for c in set(text):
+        if c.isascii() and c not in "\r\t" and (ord(c) >= 32 or c == "\n"):
+            if "A" <= c <= "Z":
+                table[ord(c)] = c.lower()
+            continue
+        n = _norm_char(c)
+        if n != c:
+            table[ord(c)] = n
+            if len(n) != 1:
+                one_to_one = False
+    if one_to_one:
+        norm = text.translate(table) if table else text
         pos_map = None
     else:
         parts: list[str] = []
         pos_map = []
         for i, c in enumerate(text):
-            n = _norm_char(c) if not c.isascii() or c in "\r\t" else c.lower()
+            n = table.get(ord(c), c)
             if len(n) == 1:
                 pos_map.append(i)
             else:
                 pos_map.extend([i] * len(n))
             parts.append(n)
         norm = "".join(parts)
-        if len(norm) != len(pos_map):  # defensive: never let the map drift
-            pos_map = (pos_map + [len(text) - 1] * len(norm))[: len(norm)]
     norm = _blank_reasoning(norm)
     return NormalisedText(text, norm, pos_map)
 

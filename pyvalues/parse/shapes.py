@@ -90,22 +90,19 @@ def _number(m: re.Match) -> int | None:
     return None
 
 
+_HEAD_END = re.compile(r"[:(\[,;|=。，、>\"–—]|\.(?= |$)|(?<= )-")
+
+
 def _head_end(s: str, a: int, b: int) -> int:
     """End of an item's head: the first delimiter after its start (within a window)."""
     lim = min(b, a + _HEAD_WINDOW)
-    i = a
-    while i < lim:
-        ch = s[i]
-        if ch in _HEAD_DELIMS:
-            return i
-        if ch == "." and (i + 1 >= lim or s[i + 1] == " "):
-            return i
-        if ch in "-–—" and i > a and s[i - 1] == " ":
-            return i
-        if ch in "–—":
-            return i
-        i += 1
-    return lim
+    m = _HEAD_END.search(s, a, lim)
+    if m is None:
+        return lim
+    if m.start() == a and s[a] == "-":  # a leading dash is not a delimiter
+        m2 = _HEAD_END.search(s, a + 1, lim)
+        return m2.start() if m2 else lim
+    return m.start()
 
 
 class _Ctx:
@@ -568,19 +565,21 @@ def _read_line(line: str, offset: int, line_no: int, ctx: _Ctx) -> list[Item] | 
     return [_make("plain", "plain", line_no, a, b, None, res)]
 
 
-@dataclass
 class Block:
-    group: str
-    items: list[Item]
+    """One list: items of one group, in order, and the set of terms they name."""
 
-    @property
-    def terms(self) -> set[str]:
-        out = set()
-        for it in self.items:
-            if it.match is not None:
-                out.add(it.match.term)
-                out.update(t.term for t in it.ties)
-        return out
+    def __init__(self, group: str, items: list[Item]):
+        self.group = group
+        self.items: list[Item] = []
+        self.terms: set[str] = set()
+        for it in items:
+            self.append(it)
+
+    def append(self, it: Item) -> None:
+        self.items.append(it)
+        if it.match is not None:
+            self.terms.add(it.match.term)
+            self.terms.update(t.term for t in it.ties)
 
 
 def split_blocks(items: list[Item], line_kinds: dict[int, str]) -> list[Block]:
@@ -619,6 +618,6 @@ def split_blocks(items: list[Item], line_kinds: dict[int, str]) -> list[Block]:
             else:
                 if direction is None and it.number is not None and first_num is not None and it.number != first_num:
                     direction = 1 if it.number > first_num else -1
-                cur.items.append(it)
+                cur.append(it)
     blocks.sort(key=lambda bl: bl.items[0].start)
     return blocks
