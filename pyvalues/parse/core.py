@@ -141,7 +141,9 @@ def _choose_block(blocks: list[Block], prompt_order, diag: Diagnostics) -> Block
     cands = [b for b in blocks if b.terms]
     if not cands:
         return None
-    order = list(prompt_order) if prompt_order is not None else list(TERM_NAMES)
+    order = list(TERM_NAMES)
+    if isinstance(prompt_order, (list, tuple)) and sorted(map(str, prompt_order)) == sorted(TERM_NAMES):
+        order = [str(x) for x in prompt_order]
     kept = []
     for i, b in enumerate(cands):
         seq = []

@@ -74,7 +74,7 @@ def _check_record(rec: dict, where: str) -> None:
             f"{where}: missing required key(s) {missing}; an attempt record needs {list(REQUIRED_KEYS)}"
             f" and, when status is 'ok', {list(OK_KEYS)}. It has {sorted(rec)}."
         )
-    if rec.get("status") == "ok" and not isinstance(rec["response_text"], str):
+    if rec.get("status") == "ok" and not isinstance(rec["response_text"], (str, type(None))):
         raise ParseError(f"{where}: response_text of a successful attempt must be a string, "
                          f"got {type(rec['response_text']).__name__}.")
     try:
@@ -113,7 +113,11 @@ def parse_responses(source) -> list[ParsedResponse]:
             continue
         last = ok[-1]
         lang = language if language in ("zh", "en") else "en"
-        parsed = parse_ranking(last["response_text"], lang, prompt_order=last.get("prompt_order"))
+        parsed = parse_ranking(last["response_text"] or "", lang, prompt_order=last.get("prompt_order"))
+        if last["response_text"] is None:
+            parsed.diagnostics.notes.append("response_text was null (an empty message)")
+        if last.get("finish_reason") == "length":
+            parsed.diagnostics.notes.append("finish_reason 'length': the answer was cut off at the token limit")
         out.append(ParsedResponse(model, str(last["country"]), language, replicate, parsed,
                                   last.get("_line"), len(recs)))
     return out
