@@ -1,0 +1,102 @@
+"""Collect value rankings from LLM APIs -- vendors' and local -- with nothing lost, resumably.
+
+``python -m pyvalues.collect CONFIG [--store PATH]`` reads a TOML run config
+(:mod:`pyvalues.collect.config`), sends every (model, language, replicate) request that the
+store does not yet hold a successful answer for, records every attempt in an append-only
+SQLite store (:mod:`pyvalues.collect.store`), exports it to JSONL and passes the stored
+answers through :mod:`pyvalues.parse` into the tidy rank table, all beside the store.
+
+Prompts come only from :func:`pyvalues.instrument.prompt_text`. API keys come only from the
+environment variables a config names.
+"""
+from __future__ import annotations
+
+from .config import ModelConfig, ProviderConfig, RunConfig, load_config, parse_config
+from .runner import CollectSummary, collect, plan_jobs, request_key, term_order_for
+from .store import Store, export_jsonl
+
+__all__ = [
+    "load_config",
+    "parse_config",
+    "RunConfig",
+    "ProviderConfig",
+    "ModelConfig",
+    "collect",
+    "run",
+    "CollectSummary",
+    "plan_jobs",
+    "request_key",
+    "term_order_for",
+    "Store",
+    "export_jsonl",
+    "rank_table_from_jsonl",
+    "output_paths",
+]
+
+
+def output_paths(store_path):
+    """(jsonl, rank table csv) written beside a store: STEM.jsonl and STEM_ranktable.csv."""
+    from pathlib import Path
+
+    store_path = Path(store_path)
+    return (store_path.with_name(store_path.stem + ".jsonl"),
+            store_path.with_name(store_path.stem + "_ranktable.csv"))
+
+
+def rank_table_from_jsonl(jsonl_path, out_csv, *, policy: str = "drop", provenance: str | None = None):
+    """Parse the exported attempts with pyvalues.parse and write the tidy rank table.
+
+    Returns (rank_table, status_summary). The parser is imported here, not at module import,
+    so collection works even where the parser is broken or absent.
+    """
+    from pathlib import Path
+
+    from .. import parse as parser
+    from ..ranktable import write_rank_table
+
+    parsed = parser.parse_responses(Path(jsonl_path))
+    table = parser.to_rank_table(parsed, policy, provenance=provenance)
+    write_rank_table(table, out_csv)
+    return table, parser.status_summary(parsed)
+
+
+def run(config_path, store_path=None, *, jsonl_path=None, ranktable_path=None, progress=True, stream=None,
+        parse: bool = True):
+    """Collect (starting the bundled local server if the config asks for it), export, parse.
+
+    Returns (summary, jsonl_path, ranktable_path or None, parse status summary or None).
+    """
+    import sys
+    from pathlib import Path
+
+    from .localserver import LocalServer
+
+    config = load_config(config_path)
+    store_path = Path(store_path or config.store or Path(config_path).with_suffix(".sqlite").name)
+    default_jsonl, default_csv = output_paths(store_path)
+    jsonl_path = Path(jsonl_path or default_jsonl)
+    ranktable_path = Path(ranktable_path or default_csv)
+    stream = stream if stream is not None else sys.stderr
+
+    servers, overrides = [], {}
+    try:
+        for pname, prov in config.providers.items():
+            models = [m for m in config.enabled_models if m.provider == pname]
+            if prov.local_server == "bundled" and models:
+                stream.write(f"starting the local llama.cpp server for {[m.model_id for m in models]} ...\n")
+                server = LocalServer(sorted({m.model_id for m in models})).start()
+                servers.append(server)
+                overrides[pname] = server.base_url
+        summary = collect(config, store_path, progress=progress, stream=stream, base_url_overrides=overrides)
+    finally:
+        for server in servers:
+            server.stop()
+    export_jsonl(store_path, jsonl_path)
+    status = None
+    written = None
+    if parse:
+        provenance = (f"collected by pyvalues.collect with {Path(config_path).name} "
+                      f"(store {store_path.name}), parsed by pyvalues.parse")
+        _, status = rank_table_from_jsonl(jsonl_path, ranktable_path, provenance=provenance)
+        written = ranktable_path
+    return summary, jsonl_path, written, status

@@ -1,0 +1,202 @@
+"""A scripted OpenAI-compatible chat server on 127.0.0.1, for fault tests and benchmarks.
+
+It answers ``POST /v1/chat/completions`` after ``delay_s`` with a numbered list of the 25
+terms in the order the prompt lists them, unless the script says otherwise. A script maps a
+model id to the behaviours of the 1st, 2nd, ... time one request (same body) arrives; after
+the list, the request succeeds. ``always`` maps a model id to one behaviour for every arrival.
+
+Behaviours: ``ok``; ``429`` (with ``Retry-After: retry_after_s``); ``500``; ``503``; ``401``;
+``400``; ``404``; ``hang`` (say nothing for ``hang_s``); ``drop`` (send headers and part of
+the body, then close the connection); ``malformed`` (200 with a body that is not JSON).
+
+Every arrival is logged in ``events`` (monotonic time, model, request hash, behaviour,
+whether the Authorization header carried the expected key) so tests can count from the
+server's side what the client did.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from ..instrument import TERM_NAMES
+
+__all__ = ["FakeChatServer", "ranking_reply"]
+
+
+def ranking_reply(prompt: str) -> str:
+    """A numbered list of the canonical terms in the order the prompt lists them."""
+    positions = []
+    for name in TERM_NAMES:
+        i = prompt.find(f"\n{name}(")
+        positions.append((i if i >= 0 else len(prompt), name))
+    return "\n".join(f"{k}. {name}" for k, (_, name) in enumerate(sorted(positions), start=1))
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: "_Server"
+
+    def log_message(self, *args):  # quiet
+        pass
+
+    def _send(self, code, body: bytes, headers=()):
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in headers:
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        if self.path.rstrip("/").endswith("/models"):
+            self._send(200, json.dumps({"object": "list", "data": []}).encode())
+        else:
+            self._send(404, b'{"error": {"message": "not found"}}')
+
+    def do_POST(self):
+        fake: FakeChatServer = self.server.fake
+        n = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(n)
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            self._send(400, b'{"error": {"message": "request body is not JSON"}}')
+            return
+        model = body.get("model", "")
+        req_hash = hashlib.sha256(raw).hexdigest()[:16]
+        auth_ok = fake.expected_key is None or self.headers.get("Authorization") == f"Bearer {fake.expected_key}"
+        behaviour = fake._next_behaviour(model, req_hash)
+        fake._log(model, req_hash, behaviour, auth_ok)
+        if behaviour == "ok" and not auth_ok:
+            behaviour = "401"
+        if behaviour == "ok":
+            if fake.delay_s:
+                time.sleep(fake.delay_s)
+            prompt = body["messages"][-1]["content"]
+            text = fake.reply(prompt) if fake.reply else ranking_reply(prompt)
+            payload = {
+                "id": f"chatcmpl-{req_hash}", "object": "chat.completion", "model": model,
+                "choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant", "content": text}}],
+                "usage": {"prompt_tokens": len(prompt) // 3, "completion_tokens": len(text) // 3,
+                          "total_tokens": len(prompt) // 3 + len(text) // 3},
+            }
+            self._send(200, json.dumps(payload).encode())
+            fake._served_ok(model, req_hash)
+        elif behaviour == "429":
+            self._send(429, b'{"error": {"message": "rate limit reached", "type": "rate_limit"}}',
+                       [("Retry-After", f"{fake.retry_after_s:g}")])
+        elif behaviour in ("500", "503"):
+            self._send(int(behaviour), b'{"error": {"message": "internal error"}}')
+        elif behaviour == "401":
+            self._send(401, b'{"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}')
+        elif behaviour == "400":
+            self._send(400, b'{"error": {"message": "invalid parameter"}}')
+        elif behaviour == "404":
+            self._send(404, b'{"error": {"message": "model not found"}}')
+        elif behaviour == "hang":
+            time.sleep(fake.hang_s)
+            self.close_connection = True
+        elif behaviour == "drop":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "4000")
+            self.end_headers()
+            self.wfile.write(b'{"id": "x", "choices": [{"index": 0, "message": {"role": "assis')
+            self.wfile.flush()
+            self.close_connection = True
+        elif behaviour == "malformed":
+            self._send(200, b'{"id": "x", "choices": [{"index": 0, "message": <html>Bad gateway</html>')
+        else:
+            raise ValueError(f"unknown behaviour {behaviour!r}")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 64
+
+
+class FakeChatServer:
+    def __init__(self, *, script=None, always=None, delay_s=0.0, retry_after_s=1.0, hang_s=3.0,
+                 expected_key=None, reply=None):
+        self.script = {k: list(v) for k, v in (script or {}).items()}
+        self.always = dict(always or {})
+        self.delay_s = delay_s
+        self.retry_after_s = retry_after_s
+        self.hang_s = hang_s
+        self.expected_key = expected_key
+        self.reply = reply
+        self.events: list[dict] = []
+        self.ok_served: list[tuple[str, str]] = []
+        self._seen: dict[tuple[str, str], int] = {}
+        self._lock = threading.Lock()
+        self._httpd = None
+        self._thread = None
+
+    def _next_behaviour(self, model, req_hash):
+        with self._lock:
+            if model in self.always:
+                return self.always[model]
+            k = self._seen.get((model, req_hash), 0)
+            self._seen[(model, req_hash)] = k + 1
+            steps = self.script.get(model, [])
+            return steps[k] if k < len(steps) else "ok"
+
+    def _log(self, model, req_hash, behaviour, auth_ok):
+        with self._lock:
+            self.events.append({"t": time.monotonic(), "model": model, "request": req_hash,
+                                "behaviour": behaviour, "auth_ok": auth_ok})
+
+    def _served_ok(self, model, req_hash):
+        with self._lock:
+            self.ok_served.append((model, req_hash))
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+
+    def start(self) -> "FakeChatServer":
+        self._httpd = _Server(("127.0.0.1", 0), _Handler)
+        self._httpd.fake = self
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def main(argv=None) -> int:
+    """Serve a fake on a fixed port (for the SIGKILL test's child process and manual checks)."""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m pyvalues.collect.fakeserver")
+    ap.add_argument("--delay", type=float, default=0.0)
+    args = ap.parse_args(argv)
+    with FakeChatServer(delay_s=args.delay) as fake:
+        print(fake.base_url, flush=True)
+        try:
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
