@@ -207,3 +207,18 @@ def test_input_that_is_not_text_or_a_bad_language_raises_parse_error():
         parse_ranking(None, "en")
     with pytest.raises(ParseError, match="unknown language"):
         parse_ranking("1. Accuracy", "fr")
+
+
+def test_an_answer_that_only_repeats_the_prompt_is_not_a_ranking():
+    from pyvalues.instrument import prompt_text
+
+    for lang in ("en", "zh"):
+        p = parse_ranking(prompt_text(lang), lang)
+        assert p.status == "unparseable" and p.ranks == {}
+        assert any(n.startswith("prompt_echo") for n in p.diagnostics.notes)
+    # the prompt repeated, then a partial ranking: the ranking is read, not the echo
+    q = parse_ranking(prompt_text("en") + "\n\n1. Accuracy\n2. Logic\n3. Clarity", "en")
+    assert q.status == "incomplete" and q.ranks == {"Accuracy": 1, "Logic": 2, "Clarity": 3}
+    # a numbered ranking that happens to follow the prompt's order is a ranking, with a note
+    r = parse_ranking(numbered(N), "en")
+    assert r.status == "complete" and "ranking identical to the order of the prompt's list" in r.diagnostics.notes

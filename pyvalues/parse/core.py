@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from ..errors import ParseError
-from ..instrument import LANGUAGES, N_TERMS, TERM_NAMES, TERMS
+from ..instrument import LANGUAGES, N_TERMS, PROMPT_INTRO, TERM_NAMES, TERMS
 from .normalise import compact_key, normalise
 from .shapes import Block, Item, extract_items, split_blocks
 
@@ -36,6 +36,8 @@ REVERSE_PHRASES = (
     "按重要性从低到高", "重要性由低到高", "倒序",
 )
 _REFUSED_MAX_TERMS = 12  # a refusal phrase with fewer ranked terms than half the list
+# the first clause of each prompt instruction, normalised as the answer is
+_INTROS = tuple(normalise(PROMPT_INTRO[lang].split("？")[0].split("?")[0]).text for lang in PROMPT_INTRO)
 _SLASH_PARTS = {t.name: {compact_key(p) for p in t.zh.split("/")} for t in TERMS if "/" in t.zh}
 _KIND_PRIORITY = {"numbered": 6, "table": 5, "json": 5, "inline": 4, "bullet": 3, "plain": 1}
 
@@ -102,7 +104,10 @@ class ParsedRanking:
         the answer declines (a phrase of :data:`REFUSAL_PHRASES`, e.g. "As an AI, I don't have
         personal values") and ranks at most 12 terms.
     ``unparseable``
-        no list item could be matched to any term.
+        no list item could be matched to any term, or the answer only repeats the prompt
+        (its instruction and its unnumbered list in the prompt's order; note ``prompt_echo``).
+
+    A ranking identical to the prompt's order is otherwise kept, with a note saying so.
     """
 
     ranks: dict[str, int]
@@ -137,13 +142,17 @@ def _find_phrase(text: str, phrases) -> str | None:
     return None
 
 
+def _prompt_order(prompt_order) -> list[str]:
+    if isinstance(prompt_order, (list, tuple)) and sorted(map(str, prompt_order)) == sorted(TERM_NAMES):
+        return [str(x) for x in prompt_order]
+    return list(TERM_NAMES)
+
+
 def _choose_block(blocks: list[Block], prompt_order, diag: Diagnostics) -> Block | None:
     cands = [b for b in blocks if b.terms]
     if not cands:
         return None
-    order = list(TERM_NAMES)
-    if isinstance(prompt_order, (list, tuple)) and sorted(map(str, prompt_order)) == sorted(TERM_NAMES):
-        order = [str(x) for x in prompt_order]
+    order = _prompt_order(prompt_order)
     kept = []
     for i, b in enumerate(cands):
         seq = []
@@ -218,6 +227,16 @@ def parse_ranking(text, language: str, *, prompt_order=None) -> ParsedRanking:
     diag.shape = block.items[0].kind
     reverse = _find_phrase(norm, REVERSE_PHRASES) is not None or block.group.endswith(":lt")
     ranks, status = _rank_block(block.items, reverse, nt, diag)
+    order = _prompt_order(prompt_order)
+    if status in ("complete", "repaired") and [t for t in sorted(ranks, key=ranks.get)] == order:
+        positional = diag.numbering == "positional"
+        if positional and any(intro in norm for intro in _INTROS):
+            # the prompt's instruction and its list, repeated: nothing was ranked
+            diag.notes.append("prompt_echo: the answer repeats the prompt (instruction and list) "
+                              "without ranking it")
+            diag.missing = list(TERM_NAMES)
+            return ParsedRanking({}, "unparseable", diag, language)
+        diag.notes.append("ranking identical to the order of the prompt's list")
     if diag.refusal and status == "incomplete" and len(ranks) <= _REFUSED_MAX_TERMS:
         status = "refused"
     return ParsedRanking(ranks, status, diag, language)
