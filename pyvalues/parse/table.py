@@ -51,6 +51,8 @@ def read_responses(path) -> list[dict]:
     records = []
     with path.open("r", encoding="utf-8", errors="replace") as fh:
         for lineno, raw in enumerate(fh, start=1):
+            if lineno == 1:
+                raw = raw.lstrip("\ufeff")  # a byte-order mark some editors write
             if not raw.strip():
                 continue
             try:
