@@ -279,15 +279,17 @@ def test_mixed_anova_type3_twin_matches_afex(case):
         np.isnan(ref["mixed_anova"].set_index("effect").loc["country", "F"])
 
 
-def test_pingouin_mixed_anova_differs_with_unequal_groups(case):
+def test_pingouin_mixed_anova_is_type3_only_for_equal_groups(case):
     name, _, ref, tw = case
-    if name != "cn11_us9_rep3":
-        pytest.skip("the trap needs unequal groups")
     r = ref["mixed_anova"].set_index("effect")
     pg = tw["mixed_anova_pingouin"].set_index("effect")
-    # the within main effect is not afex's Type III with 11 vs 9 ...
-    assert abs(pg.loc["dimension", "F"] - r.loc["dimension", "F"]) / r.loc["dimension", "F"] > 1e-3
-    # ... while the interaction is the same test
+    sizes = tw["dimension_tests"].iloc[0]
+    rel = abs(pg.loc["dimension", "F"] - r.loc["dimension", "F"]) / r.loc["dimension", "F"]
+    if sizes["n_cn"] == sizes["n_us"]:
+        assert rel <= REL_TOL  # balanced: Type II and Type III coincide
+    else:
+        assert rel > 1e-3, f"{name}: pingouin's within main effect unexpectedly equals afex's Type III"
+    # the interaction is the same test either way
     _close(r.loc["country:dimension", "F"], pg.loc["country:dimension", "F"], "pingouin interaction F")
 
 

@@ -393,14 +393,17 @@ def _correlation_pairs(tm: pd.DataFrame) -> pd.DataFrame:
     M = _term_matrix(tm)
     models = list(M.columns)
     country = tm.drop_duplicates("model").set_index("model")["country"]
+    X = M.to_numpy(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a constant column gives NaN, as R's cor
+        rho_all = np.atleast_2d(stats.spearmanr(X, axis=0).statistic)  # columns = models
     rows = []
     for i in range(len(models)):
         for j in range(i + 1, len(models)):
-            a, b = M.iloc[:, i].to_numpy(), M.iloc[:, j].to_numpy()
+            rho = rho_all[i, j] if rho_all.shape[0] > 1 else float(rho_all[0, 0])
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # constant input gives NaN, as R's cor
-                rho = stats.spearmanr(a, b).statistic
-                tau = stats.kendalltau(a, b, variant="b").statistic
+                warnings.simplefilter("ignore")
+                tau = stats.kendalltau(X[:, i], X[:, j], variant="b").statistic
             c1, c2 = country[models[i]], country[models[j]]
             rows.append(dict(model1=models[i], model2=models[j], country1=c1, country2=c2,
                              pair_group=c1 if c1 == c2 else "between",
@@ -460,11 +463,13 @@ def _clusters(tm: pd.DataFrame, k: int = 4) -> dict[str, pd.DataFrame]:
         "right": [r_index(i) for i in Z[:, 1]], "height": Z[:, 2],
         "au": np.nan, "bp": np.nan, "se_au": np.nan, "se_bp": np.nan})
     rows = []
+    sums = tm.pivot(index="model", columns="term", values="rank_sum").reindex(index=models, columns=list(TERM_NAMES))
+    n_rankings = tm.drop_duplicates("model").set_index("model")["n_rankings"].reindex(models).to_numpy()
     for ci in sorted(set(cluster)):
-        mem = [m for m, c in zip(models, cluster) if c == ci]
-        x = tm[tm["model"].isin(mem)]
-        means = np.array([_pool(*(x.loc[x["term"] == t, c] for c in ("rank_sum", "n_rankings", "mean_rank")))
-                          for t in TERM_NAMES])
+        sel = cluster == ci
+        mem = [m for m, s in zip(models, sel) if s]
+        s_ci, n_ci = sums.to_numpy(float)[sel], n_rankings[sel]
+        means = np.array([_pool(s_ci[:, j], n_ci, s_ci[:, j] / n_ci) for j in range(len(TERM_NAMES))])
         for pos, j in enumerate(np.argsort(means, kind="stable")[:5], start=1):
             rows.append(dict(cluster=ci, n_models=len(mem), members="; ".join(mem), position=pos,
                              term=TERM_NAMES[j], dimension=TERM_DIMENSION[TERM_NAMES[j]],
@@ -478,7 +483,7 @@ def _clusters(tm: pd.DataFrame, k: int = 4) -> dict[str, pd.DataFrame]:
 def _concordance(d: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for m, x in d.groupby("model", sort=False):
-        y = x.pivot_table(index=["language", "replicate"], columns="term", values="rank").reindex(
+        y = x.pivot(index=["language", "replicate"], columns="term", values="rank").reindex(
             columns=list(TERM_NAMES)).to_numpy(float)
         k, n_items = y.shape
         if k < 2:
