@@ -193,8 +193,8 @@ def fig2_dimension_priorities(results, language="en"):
     for s in ax.spines.values():
         s.set_visible(False)
     handles = _country_strip(ax, [countries[m] for m in models], side="left", offset=n)
-    ax.legend(handles=handles, title=label("country", language), frameon=False, loc="upper left",
-              bbox_to_anchor=(1.0, 1.0), borderaxespad=0.2)
+    ax.legend(handles=handles, frameon=False, loc="upper right", bbox_to_anchor=(1.0, 0.0), ncol=len(handles),
+              handletextpad=0.2, columnspacing=1.0, borderaxespad=0.3)
     cb = fig.colorbar(im, ax=ax, fraction=0.05, pad=0.02)
     cb.set_label(f"{label('dimension_score', language)}\n({label('rank_note', language)})", fontsize=7)
     cb.set_ticks([1, 5, 10, 15, 20, 25])

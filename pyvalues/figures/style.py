@@ -220,7 +220,7 @@ def rc(language: str) -> dict:
         "xtick.major.width": 0.6,
         "ytick.major.width": 0.6,
         "savefig.dpi": 200,
-        "pdf.fonttype": 42,  # embed TrueType, so text stays text in the PDF
+        "pdf.fonttype": 3 if language == "zh" else 42,  # Type 3 subsets a CJK collection ~5x faster
         "svg.fonttype": "none",
         "axes.unicode_minus": True,
     }

@@ -1,0 +1,304 @@
+"""One self-contained HTML report of an analysis run.
+
+    from pyvalues.figures import draw_all
+    from pyvalues.report import write_report
+    figs = draw_all(results, "out/figures")
+    write_report(results, "out", figures=figs)      # -> out/report.html
+
+The file has no external resources (figures are embedded as base64 PNG, the style sheet is
+inline, there is no script), so it can be mailed or archived as is. It shows, in order:
+the data's provenance and shape (and parse statistics when the results carry them), the
+parity table when the data is a reconstruction of a paper, the analyses skipped for the
+data's shape with the reasons, the figures, and every result table; a column holding a
+paper's reported value (``reported``, ``reported_<col>`` or ``<col>_reported``) is placed
+beside the statistic it reports and highlighted.
+"""
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import math
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from ..errors import PyvaluesError
+
+__all__ = ["write_report", "render_report", "TABLE_INFO"]
+
+# name -> (title, what it holds; the paper's place)
+TABLE_INFO: dict[str, tuple[str, str]] = {
+    "term_means": ("Term mean ranks", "Mean rank of each term over models (Fig. 1); order 1 = most important."),
+    "dimension_means": ("Dimension mean ranks", "Mean over models of the dimension scores and of the "
+                        "within-dimension SD (Fig. 2; 'Consensus within categories')."),
+    "primary_secondary_counts": ("Primary and Secondary dimensions: counts", "Fig. 3."),
+    "primary_secondary": ("Primary and Secondary dimension per model", "tie = TRUE when scores are tied."),
+    "dispersion_anova": ("Within-dimension dispersion: repeated-measures ANOVA",
+                         "afex, id = model, within = dimension; uncorrected and Greenhouse-Geisser."),
+    "dispersion_posthoc": ("Within-dimension dispersion: post hoc", "Paired t tests, Bonferroni."),
+    "group_top_bottom": ("Top-5 and Bottom-5 terms by group", "Fig. 4."),
+    "dimension_tests": ("Group tests per dimension", "Mann-Whitney U (R defaults), Welch t, Hedges' g, "
+                        "BH q over the 5 dimensions."),
+    "mixed_anova": ("Mixed ANOVA: country x dimension", "afex aov_ez, Type III, sum contrasts."),
+    "term_tests": ("Group tests per term", "Brunner-Munzel, BH q over 25 terms, Cliff's delta (Fig. A-2)."),
+    "correlations": ("Pairwise similarity by group", "Spearman rho and Kendall tau-b between models: mean, SD, "
+                     "95% CI (percentile bootstrap over pairs; t interval)."),
+    "correlation_pairs": ("Pairwise similarity: every pair", "Fig. 5."),
+    "clusters": ("Clusters", "pvclust (1 - Pearson r, average linkage), cutree; order = dendrogram order."),
+    "cluster_edges": ("Dendrogram merges with AU/BP", "hclust merge (negative = model), height, pvclust AU/BP "
+                      "(Fig. 6)."),
+    "archetypes": ("Cluster archetypes", "Each cluster's five terms with the lowest mean rank."),
+    "concordance": ("Within-model concordance", "Kendall's W over each model's rankings, Friedman chi-square "
+                    "(Table A-1, Fig. A-1)."),
+    "model_dimension_scores": ("Dimension scores per model", "Mean rank of the dimension's 5 terms; "
+                               "sd_within = SD of the 5 term means."),
+    "model_term_means": ("Term means per model", "Integer rank sum over the model's rankings, divided once."),
+}
+# long tables start folded
+_FOLDED = {"model_term_means", "model_dimension_scores", "correlation_pairs", "cluster_edges", "archetypes",
+           "primary_secondary"}
+_P_COLUMNS = {"p", "q", "p_adj", "p_gg", "p_mwu", "q_mwu", "p_welch", "q_welch"}
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK SC",sans-serif;
+ margin:0 auto;max-width:1100px;padding:1.2em 1.6em;color:#1a1a1a;line-height:1.45}
+h1{font-size:1.6em;margin-bottom:.2em} h2{font-size:1.25em;border-bottom:1px solid #ccc;padding-bottom:.2em;
+ margin-top:1.8em} h3{font-size:1.05em;margin-bottom:.2em}
+.provenance{background:#fff4d6;border-left:5px solid #E69F00;padding:.6em 1em;margin:1em 0}
+.meta{color:#555;font-size:.9em}
+table{border-collapse:collapse;font-size:.82em;margin:.4em 0 1em 0}
+th,td{border:1px solid #ddd;padding:2px 7px;text-align:right;white-space:nowrap}
+th{background:#f2f2f2;position:sticky;top:0;text-align:left} td.txt{text-align:left;white-space:normal}
+th.reported,td.reported{background:#e6f2fa;color:#003c64;font-weight:600}
+td.na{color:#999} .desc{color:#444;font-size:.9em;margin:.1em 0 .3em 0}
+figure{margin:1.2em 0;page-break-inside:avoid} figure img{max-width:100%;height:auto;border:1px solid #eee}
+figcaption{font-size:.9em;color:#333} .absent{color:#8a4b00}
+.skipped td{text-align:left;white-space:normal} details summary{cursor:pointer;color:#0072B2}
+nav a{margin-right:1em}
+"""
+
+
+def _tables(results) -> Mapping:
+    if hasattr(results, "tables"):
+        return results.tables
+    if isinstance(results, Mapping):
+        return results
+    raise PyvaluesError(f"write_report needs a Results object (with .tables), got {type(results).__name__}")
+
+
+def _extra(results, *names):
+    """An optional attribute of the results (or a table of that name)."""
+    for n in names:
+        v = getattr(results, n, None)
+        if v is not None:
+            return v
+    tables = _tables(results)
+    for n in names:
+        if n in tables:
+            return tables[n]
+    return None
+
+
+def _fmt(v, col: str) -> tuple[str, str]:
+    """(text, css class) of one cell."""
+    if v is None or (isinstance(v, float) and math.isnan(v)) or (v is pd.NA) or (v is pd.NaT):
+        return "—", "na"
+    if isinstance(v, (bool, np.bool_)):
+        return ("TRUE" if v else "FALSE"), ""
+    if isinstance(v, (int, np.integer)):
+        return str(int(v)), ""
+    if isinstance(v, (float, np.floating)):
+        x = float(v)
+        if x.is_integer() and abs(x) < 1e6 and col not in _P_COLUMNS:
+            return str(int(x)), ""
+        if col in _P_COLUMNS or col.startswith(("p_", "q_")):
+            return (f"{x:.2e}" if 0 < x < 0.001 else f"{x:.4f}"), ""
+        if abs(x) >= 1e5 or (0 < abs(x) < 1e-3):
+            return f"{x:.4g}", ""
+        return f"{x:.4f}", ""
+    return html.escape(str(v)), "txt"
+
+
+def _reported_target(col: str, columns) -> str | None:
+    if col.startswith("reported_") and col[9:] in columns:
+        return col[9:]
+    if col.endswith("_reported") and col[:-9] in columns:
+        return col[:-9]
+    return None
+
+
+def _ordered_columns(df: pd.DataFrame) -> list[str]:
+    """Each reported_<x> / <x>_reported column right after <x>."""
+    cols = [c for c in df.columns if _reported_target(str(c), df.columns) is None]
+    for c in df.columns:
+        t = _reported_target(str(c), df.columns)
+        if t is not None:
+            cols.insert(cols.index(t) + 1, c)
+    return cols
+
+
+def _table_html(df: pd.DataFrame, max_rows: int | None = None) -> str:
+    cols = _ordered_columns(df)
+    head = "".join(
+        f'<th class="reported" title="value reported in the paper">{html.escape(str(c))}</th>'
+        if "reported" in str(c) else f"<th>{html.escape(str(c))}</th>" for c in cols)
+    rows = []
+    body = df if max_rows is None else df.head(max_rows)
+    for rec in body[cols].itertuples(index=False, name=None):
+        cells = []
+        for c, v in zip(cols, rec):
+            text, cls = _fmt(v, str(c))
+            if "reported" in str(c):
+                cls = (cls + " reported").strip()
+            cells.append(f'<td class="{cls}">{text}</td>' if cls else f"<td>{text}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    more = ""
+    if max_rows is not None and len(df) > max_rows:
+        more = f'<p class="meta">first {max_rows} of {len(df)} rows; all rows are in the CSV file.</p>'
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
+
+
+def _figure_entries(figures) -> list[dict]:
+    """Group the paths draw_all returned by figure; PNG embedded, absent reason read."""
+    from ..figures import FIGURES
+
+    specs = {s.stem: s for s in FIGURES}
+    entries: dict[str, dict] = {}
+    for p in map(Path, figures):
+        stem = p.name.split(".")[0]
+        base = stem[:-3] if stem.endswith("_zh") else stem
+        e = entries.setdefault(stem, {"stem": stem, "spec": specs.get(base), "png": None, "files": [],
+                                      "absent": None})
+        e["files"].append(p.name)
+        if p.suffix.lower() == ".png":
+            e["png"] = p
+            note = p.with_name(f"{stem}.absent.txt")
+            if note.exists():
+                e["absent"] = note.read_text(encoding="utf-8").strip()
+    order = {s.stem: i for i, s in enumerate(FIGURES)}
+    return sorted(entries.values(), key=lambda e: (order.get(e["stem"].removesuffix("_zh"), 99), e["stem"]))
+
+
+def _figures_html(figures) -> str:
+    if figures is None:
+        return '<p class="meta">Figures were not drawn for this report (e.g. run with --no-figures).</p>'
+    parts = []
+    for e in _figure_entries(figures):
+        spec = e["spec"]
+        title = f"Fig. {spec.number}. {spec.caption}" if spec else e["stem"]
+        if e["png"] is None:
+            parts.append(f"<p>{html.escape(title)}: no PNG among {html.escape(', '.join(e['files']))}</p>")
+            continue
+        data = base64.b64encode(e["png"].read_bytes()).decode("ascii")
+        absent = (f'<br><span class="absent">Not drawn for this data: {html.escape(e["absent"])}</span>'
+                  if e["absent"] else "")
+        files = html.escape(", ".join(e["files"]))
+        parts.append(
+            f'<figure id="{html.escape(e["stem"])}"><img alt="{html.escape(title)}" '
+            f'src="data:image/png;base64,{data}"><figcaption><b>{html.escape(title)}</b>{absent}'
+            f'<br><span class="meta">files: {files}</span></figcaption></figure>')
+    return "\n".join(parts)
+
+
+def _data_summary(results) -> str:
+    tables = _tables(results)
+    mtm = tables.get("model_term_means")
+    if mtm is None or len(mtm) == 0:
+        return '<p class="meta">No per-model table in the results.</p>'
+    per_model = mtm.drop_duplicates("model")
+    countries = per_model["country"].value_counts().sort_index()
+    n_rank = per_model["n_rankings"].astype(int)
+    nr = (f"{n_rank.iloc[0]} per model" if n_rank.nunique() == 1
+          else f"{n_rank.min()}–{n_rank.max()} per model (unequal)")
+    items = [f"<li>{len(per_model)} models: "
+             + ", ".join(f"{html.escape(str(c))} {n}" for c, n in countries.items()) + "</li>",
+             f"<li>rankings: {nr}</li>"]
+    return "<ul>" + "".join(items) + "</ul>"
+
+
+def _parse_stats_html(stats) -> str:
+    if stats is None:
+        return ""
+    if isinstance(stats, pd.DataFrame):
+        body = _table_html(stats)
+    elif isinstance(stats, pd.Series):
+        body = _table_html(stats.rename("value").rename_axis("statistic").reset_index())
+    elif isinstance(stats, Mapping):
+        body = _table_html(pd.DataFrame({"statistic": list(stats), "value": [str(v) for v in stats.values()]}))
+    else:
+        body = f"<pre>{html.escape(str(stats))}</pre>"
+    return f'<h3 id="parse">Parse statistics</h3>{body}'
+
+
+def render_report(results, figures=None, title: str = "pyvalues analysis report") -> str:
+    """The report as one HTML string (see the module docstring)."""
+    from ..figures import provenance_of
+
+    tables = _tables(results)
+    provenance = provenance_of(results)
+    skipped = _extra(results, "skipped")
+    parity = _extra(results, "parity")
+    stats = _extra(results, "parse_statistics", "parse_stats")
+    now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+           '<meta name="viewport" content="width=device-width, initial-scale=1">',
+           f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
+           f"<h1>{html.escape(title)}</h1>",
+           f'<p class="meta">pyvalues {html.escape(__version__)} · generated {now}</p>',
+           f'<div class="provenance"><b>Data provenance:</b> {html.escape(provenance)}</div>',
+           '<nav><a href="#data">Data</a><a href="#parity">Parity</a><a href="#skipped">Skipped</a>'
+           '<a href="#figures">Figures</a><a href="#tables">Tables</a></nav>',
+           '<h2 id="data">Data</h2>', _data_summary(results), _parse_stats_html(stats)]
+
+    out.append('<h2 id="parity">Parity with the paper</h2>')
+    if isinstance(parity, pd.DataFrame) and len(parity):
+        out.append('<p class="desc">Each reported number of the paper beside the value recomputed here.</p>')
+        out.append(_table_html(parity))
+    else:
+        out.append('<p class="meta">No parity table: the data is not a reconstruction of a paper '
+                   'with reported values.</p>')
+
+    out.append('<h2 id="skipped">Analyses skipped for this data</h2>')
+    if isinstance(skipped, pd.DataFrame) and len(skipped):
+        out.append('<div class="skipped">' + _table_html(skipped) + "</div>")
+    else:
+        out.append('<p class="meta">None: every analysis applied to this data.</p>')
+
+    out.append('<h2 id="figures">Figures</h2>')
+    out.append(_figures_html(figures))
+
+    out.append('<h2 id="tables">Result tables</h2>')
+    out.append('<p class="desc">Columns shaded blue hold the value reported in the paper, beside the '
+               'statistic recomputed here.</p>')
+    skip_names = {"skipped", "parity", "parse_statistics", "parse_stats"}
+    names = [n for n in TABLE_INFO if n in tables] + [n for n in tables if n not in TABLE_INFO
+                                                      and n not in skip_names]
+    for name in names:
+        df = tables[name]
+        if not isinstance(df, pd.DataFrame):
+            continue
+        head, desc = TABLE_INFO.get(name, (name, ""))
+        table = _table_html(df, max_rows=600)
+        if name in _FOLDED:
+            table = f"<details><summary>show {len(df)} rows</summary>{table}</details>"
+        out.append(f'<h3 id="t-{html.escape(name)}">{html.escape(head)} <code>{html.escape(name)}</code></h3>'
+                   f'<p class="desc">{html.escape(desc)}</p>{table}')
+    out.append("</body></html>")
+    return "\n".join(out)
+
+
+def write_report(results, out_dir, figures=None, filename: str = "report.html") -> Path:
+    """Write the self-contained HTML report into `out_dir`; returns its path.
+
+    `figures`: the paths :func:`pyvalues.figures.draw_all` returned (PNG files are embedded;
+    other formats are listed), or None when figures were not drawn."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / filename
+    path.write_text(render_report(results, figures), encoding="utf-8")
+    return path
