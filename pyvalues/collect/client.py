@@ -14,7 +14,7 @@ refused, reset, cut mid-body     connection   yes
 400, 401, 403, 404, other 4xx    http_NNN     no: the model stops, reported once
 ===============================  ===========  =====================================
 
-Backoff is exponential with full jitter (tenacity ``wait_exponential_jitter``) and never
+Backoff is exponential with jitter (tenacity ``wait_exponential + wait_random``) and never
 shorter than the server's ``Retry-After``.
 """
 from __future__ import annotations
@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 
 import requests
 from tenacity import (RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt,
-                      wait_exponential_jitter)
+                      wait_exponential, wait_random)
 
 from .providers import MalformedResponse, PreparedRequest, error_message, read_reply
 
@@ -161,10 +161,11 @@ def _short(exc, limit=200):
 
 
 def make_wait(initial: float, maximum: float):
-    base = wait_exponential_jitter(initial=initial, max=maximum, jitter=initial)
+    # initial * 2**(n-1), capped, plus uniform jitter in [0, initial] (AWS's "equal jitter")
+    base = wait_exponential(multiplier=initial, max=maximum) + wait_random(0, initial)
 
     def wait(state: RetryCallState) -> float:
-        delay = base(state)
+        delay = min(base(state), maximum)
         exc = state.outcome.exception() if state.outcome else None
         ra = getattr(exc, "retry_after", None)
         return max(delay, ra) if ra is not None else delay

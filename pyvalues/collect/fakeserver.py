@@ -5,8 +5,8 @@ terms in the order the prompt lists them, unless the script says otherwise. A sc
 model id to the behaviours of the 1st, 2nd, ... time one request (same body) arrives; after
 the list, the request succeeds. ``always`` maps a model id to one behaviour for every arrival.
 
-Behaviours: ``ok``; ``429`` (with ``Retry-After: retry_after_s``); ``500``; ``503``; ``401``;
-``400``; ``404``; ``hang`` (say nothing for ``hang_s``); ``drop`` (send headers and part of
+Behaviours: ``ok``; ``429`` (with ``Retry-After: retry_after_s``); ``401``; any other three-digit
+HTTP status (``500``, ``403``, ...); ``hang`` (say nothing for ``hang_s``); ``drop`` (send headers and part of
 the body, then close the connection); ``malformed`` (200 with a body that is not JSON).
 
 Every arrival is logged in ``events`` (monotonic time, model, request hash, behaviour,
@@ -94,10 +94,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(int(behaviour), b'{"error": {"message": "internal error"}}')
         elif behaviour == "401":
             self._send(401, b'{"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}')
-        elif behaviour == "400":
-            self._send(400, b'{"error": {"message": "invalid parameter"}}')
-        elif behaviour == "404":
-            self._send(404, b'{"error": {"message": "model not found"}}')
+        elif behaviour.isdigit() and len(behaviour) == 3:
+            self._send(int(behaviour), json.dumps({"error": {"message": f"error {behaviour}"}}).encode())
         elif behaviour == "hang":
             time.sleep(fake.hang_s)
             self.close_connection = True
