@@ -422,3 +422,47 @@ def test_parity_flags_a_disagreement(parity_cases):
     assert any(t == "clusters" for t, _, _ in got)
     row = par[(par["table"] == "dimension_tests") & (par["row"] == "Social") & (par["statistic"] == "t")].iloc[0]
     assert 0.9e-6 < row["rel_diff"] < 1.1e-6
+
+
+R_AFEX_ONLY = r"""
+args <- commandArgs(TRUE)
+ds <- read.csv(args[2], stringsAsFactors = FALSE)
+ds$country <- factor(ds$country, levels = c("CN", "US"))
+ds$dimension <- factor(ds$dimension, levels = unique(ds$dimension))
+fit <- suppressMessages(afex::aov_ez(id = "model", dv = "score", data = ds, between = "country",
+                                     within = "dimension", type = 3,
+                                     anova_table = list(es = "pes", correction = "none")))
+at <- fit$anova_table
+adj <- summary(fit)$pval.adjustments
+out <- data.frame(effect = rownames(at), df1 = at[["num Df"]], df2 = at[["den Df"]], F = at[["F"]],
+                  p = at[["Pr(>F)"]], pes = at[["pes"]], gg_eps = NA_real_, p_gg = NA_real_)
+i <- match(rownames(adj), out$effect)
+out$gg_eps[i] <- adj[, "GG eps"]; out$p_gg[i] <- adj[, "Pr(>F[GG])"]
+mixed_anova <- out
+save(mixed_anova, file = args[3])
+"""
+
+
+def test_type3_twin_with_an_estimable_country_effect(tmp_path):
+    """Scores that are not rank means (subject means differ): afex's country effect too."""
+    from pyvalues.analysis.twins import _type3_mixed_anova
+    from pyvalues.instrument import DIMENSIONS
+
+    rng = np.random.default_rng(42)
+    rows = []
+    for i in range(20):
+        country = "CN" if i < 11 else "US"
+        level = rng.normal() + (0.8 if country == "CN" else 0.0)
+        for j, dm in enumerate(DIMENSIONS):
+            rows.append(dict(model=f"m{i:02d}", country=country, dimension=dm,
+                             score=level + 0.3 * j * (country == "US") + rng.normal() * (1 + 0.3 * j)))
+    ds = pd.DataFrame(rows)
+    ref = _run_r(R_AFEX_ONLY, ds, tmp_path, "afex")["mixed_anova"]
+    py = _type3_mixed_anova(ds, ["CN", "US"])
+    m = _merge(ref, py, ["effect"])
+    assert len(m) == 3 and not m["F_r"].isna().any()
+    for col in ("df1", "df2", "F", "p", "pes"):
+        _close(m[f"{col}_r"], m[f"{col}_py"], f"type III {col}")
+    within = m[m["effect"] != "country"]
+    for col in ("gg_eps", "p_gg"):
+        _close(within[f"{col}_r"], within[f"{col}_py"], f"type III {col}")
