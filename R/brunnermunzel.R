@@ -134,7 +134,7 @@
 #' @param x Numeric vector, the first sample.
 #' @param y Numeric vector, the second sample.
 #' @param alternative One of `"two.sided"`, `"greater"`, `"less"` (initial letters suffice).
-#' @param alpha Significance level of the confidence interval (0.05 gives a 95\% interval).
+#' @param alpha Significance level of the confidence interval (0.05 gives a 95 percent interval).
 #' @param est `"original"` reports \eqn{p = P(X < Y) + 0.5 P(X = Y)} and its interval;
 #'   `"difference"` reports \eqn{P(X < Y) - P(X > Y) = 2p - 1} and the interval transformed alike.
 #' @return A one-row data.frame with columns `statistic`, `df`, `p`, `estimate`, `conf_low`,
@@ -178,51 +178,53 @@ bm_test <- function(x, y, alternative = c("two.sided", "greater", "less"), alpha
              stringsAsFactors = FALSE)
 }
 
-# All vectors c (columns) with 0 <= c[g] <= sizes[g] and sum(c) <= max_total, each with its
+# All vectors c (rows) with 0 <= c[g] <= sizes[g] and sum(c) <= max_total, each with its
 # number of realisations prod(choose(sizes, c)): the group assignments of tied values collapse
 # onto these count vectors, since the statistic depends only on how many of each tie group go to x.
 .bm_count_vectors <- function(sizes, max_total) {
-  counts <- matrix(0, nrow = 0L, ncol = 1L)
+  counts <- matrix(0, nrow = 1L, ncol = 0L)
   totals <- 0
   weights <- 1
   for (size in sizes) {
     k <- 0:size
-    keep_col <- rep(seq_along(totals), times = length(k))
+    keep_row <- rep(seq_along(totals), times = length(k))
     add <- rep(k, each = length(totals))
-    new_totals <- totals[keep_col] + add
+    new_totals <- totals[keep_row] + add
     ok <- new_totals <= max_total
-    counts <- rbind(counts[, keep_col[ok], drop = FALSE], add[ok])
-    weights <- weights[keep_col[ok]] * choose(size, add[ok])
+    counts <- cbind(counts[keep_row[ok], , drop = FALSE], add[ok])
+    weights <- weights[keep_row[ok]] * choose(size, add[ok])
     totals <- new_totals[ok]
   }
   list(counts = counts, totals = totals, weights = weights)
 }
 
-# Running sums down the rows of a matrix (one vectorised step per row, not per column).
-.bm_cumsum_rows <- function(m) {
-  if (nrow(m) > 1L) {
-    for (g in 2:nrow(m)) m[g, ] <- m[g, ] + m[g - 1L, ]
-  }
-  m
-}
-
 # Permutation statistic of calc_statistics.f for many assignments at once. `x_counts` is a matrix
-# with one row per tie group (values in increasing order) and one column per assignment, holding
-# how many members of that tie group are in x.
+# with one row per assignment and one column per tie group (values in increasing order), holding
+# how many members of that tie group are in x. Rows are assignments so that per-assignment
+# vectors (means) recycle down the columns and each tie group is a contiguous column.
 .bm_perm_statistic <- function(x_counts, sizes, pooled_rank, nx, ny) {
-  y_counts <- sizes - x_counts
-  mx <- colSums(x_counts * pooled_rank) / nx
-  my <- colSums(y_counts * pooled_rank) / ny
+  n_splits <- nrow(x_counts)
+  n_groups <- ncol(x_counts)
+  y_counts <- matrix(sizes, n_splits, n_groups, byrow = TRUE) - x_counts
+  mx <- drop(x_counts %*% pooled_rank) / nx
+  my <- drop(y_counts %*% pooled_rank) / ny
   # Mid-rank inside its own group of a member of tie group g: members of that group in smaller
   # tie groups, plus the mid-point of its own tie group.
-  below_x <- .bm_cumsum_rows(x_counts) - x_counts
-  below_y <- .bm_cumsum_rows(y_counts) - y_counts
-  within_x <- below_x + (x_counts + 1) * 0.5
-  within_y <- below_y + (y_counts + 1) * 0.5
-  dev_x <- sweep(pooled_rank - within_x, 2L, mx) + (nx + 1) * 0.5
-  dev_y <- sweep(pooled_rank - within_y, 2L, my) + (ny + 1) * 0.5
-  sx <- colSums(x_counts * dev_x^2)
-  sy <- colSums(y_counts * dev_y^2)
+  below_x <- x_counts
+  below_y <- y_counts
+  running_x <- numeric(n_splits)
+  running_y <- numeric(n_splits)
+  for (g in seq_len(n_groups)) {
+    below_x[, g] <- running_x
+    below_y[, g] <- running_y
+    running_x <- running_x + x_counts[, g]
+    running_y <- running_y + y_counts[, g]
+  }
+  rank_by_group <- matrix(pooled_rank, n_splits, n_groups, byrow = TRUE)
+  dev_x <- rank_by_group - (below_x + (x_counts + 1) * 0.5) - mx + (nx + 1) * 0.5
+  dev_y <- rank_by_group - (below_y + (y_counts + 1) * 0.5) - my + (ny + 1) * 0.5
+  sx <- rowSums(x_counts * dev_x^2)
+  sy <- rowSums(y_counts * dev_y^2)
   # const(3), const(4) are `nx * 1.0 / (nx - 1)` in default REAL, i.e. single precision.
   v <- .bm_single(nx / (nx - 1)) * sx + .bm_single(ny / (ny - 1)) * sy
   # "to avoid division by zero": `if (v.lt.0.000001) v = 0.00001` (single-precision literals).
@@ -241,7 +243,7 @@ bm_test <- function(x, y, alternative = c("two.sided", "greater", "less"), alpha
   sizes <- tabulate(group, length(values))
   pooled_rank <- cumsum(sizes) - (sizes - 1) * 0.5
   observed_counts <- tabulate(group[seq_len(nx)], length(values))
-  observed <- .bm_perm_statistic(matrix(observed_counts, ncol = 1L), sizes, pooled_rank, nx, ny)
+  observed <- .bm_perm_statistic(matrix(observed_counts, nrow = 1L), sizes, pooled_rank, nx, ny)
 
   # The Fortran code compares transformed statistics with
   # ge(a, b) = abs(a - b) < 10E-15 (single precision) .or. a >= b.
@@ -261,21 +263,21 @@ bm_test <- function(x, y, alternative = c("two.sided", "greater", "less"), alpha
   tail <- if (length(tail_sizes)) {
     .bm_count_vectors(tail_sizes, nx)
   } else {
-    list(counts = matrix(0, nrow = 0L, ncol = 1L), totals = 0, weights = 1)
+    list(counts = matrix(0, nrow = 1L, ncol = 0L), totals = 0, weights = 1)
   }
-  block_columns <- max(1L, floor(2e6 / n_groups))
+  block_rows <- max(1L, floor(2e6 / n_groups))
 
   for (head_total in sort(unique(head$totals))) {
     head_idx <- which(head$totals == head_total)
     tail_idx <- which(tail$totals == nx - head_total)
     if (!length(tail_idx)) next
-    per_block <- max(1L, floor(block_columns / length(tail_idx)))
+    per_block <- max(1L, floor(block_rows / length(tail_idx)))
     for (start in seq(1L, length(head_idx), by = per_block)) {
       block <- head_idx[start:min(length(head_idx), start + per_block - 1L)]
       head_cols <- rep(block, each = length(tail_idx))
       tail_cols <- rep(tail_idx, times = length(block))
-      counts <- rbind(head$counts[, head_cols, drop = FALSE],
-                      tail$counts[, tail_cols, drop = FALSE])
+      counts <- cbind(head$counts[head_cols, , drop = FALSE],
+                      tail$counts[tail_cols, , drop = FALSE])
       weights <- head$weights[head_cols] * tail$weights[tail_cols]
       permuted <- transform(.bm_perm_statistic(counts, sizes, pooled_rank, nx, ny))
       extreme <- abs(permuted - reference) < tolerance | permuted >= reference

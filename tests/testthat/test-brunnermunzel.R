@@ -128,7 +128,7 @@ test_that("the permutation statistic matches the package's own unit-test values"
     values <- sort(unique(dat))
     group <- match(dat, values)
     sizes <- tabulate(group, length(values))
-    counts <- matrix(tabulate(group[seq_len(nx)], length(values)), ncol = 1L)
+    counts <- matrix(tabulate(group[seq_len(nx)], length(values)), nrow = 1L)
     .bm_perm_statistic(counts, sizes, cumsum(sizes) - (sizes - 1) / 2, nx, length(dat) - nx)
   }
   expect_equal(observed_statistic(c(1:5, 1:5), 5), 0, tolerance = 1e-6)
