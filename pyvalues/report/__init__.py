@@ -8,10 +8,12 @@
 The file has no external resources (figures are embedded as base64 PNG, the style sheet is
 inline, there is no script), so it can be mailed or archived as is. It shows, in order:
 the data's provenance and shape (and parse statistics when the results carry them), the
-parity table when the data is a reconstruction of a paper, the analyses skipped for the
+parity of R and the Python twins (summary, disagreements, full table folded), the analyses skipped for the
 data's shape with the reasons, the figures, and every result table; a column holding a
-paper's reported value (``reported``, ``reported_<col>`` or ``<col>_reported``) is placed
-beside the statistic it reports and highlighted.
+paper's reported value (``reported``, ``reported_<col>`` or ``<col>_reported``, as
+:func:`pyvalues.crosscheck.reported_beside` adds them) is placed beside the statistic it
+reports and highlighted, as is ``in_paper`` (whether a row's term or model is in the paper's
+set).
 """
 from __future__ import annotations
 
@@ -78,7 +80,7 @@ td.na{color:#999} .desc{color:#444;font-size:.9em;margin:.1em 0 .3em 0}
 figure{margin:1.2em 0;page-break-inside:avoid} figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{font-size:.9em;color:#333} .absent{color:#8a4b00}
 .skipped td{text-align:left;white-space:normal} details summary{cursor:pointer;color:#0072B2}
-nav a{margin-right:1em}
+nav a{margin-right:1em} .tw{overflow-x:auto;max-width:100%}
 """
 
 
@@ -141,25 +143,32 @@ def _ordered_columns(df: pd.DataFrame) -> list[str]:
     return cols
 
 
+def _is_reported(col) -> bool:
+    """A column holding the paper's value: reported, <x>_reported, reported_<x>, in_paper."""
+    c = str(col)
+    return c == "in_paper" or c == "reported" or c.endswith("_reported") or c.startswith("reported_")
+
+
 def _table_html(df: pd.DataFrame, max_rows: int | None = None) -> str:
     cols = _ordered_columns(df)
     head = "".join(
         f'<th class="reported" title="value reported in the paper">{html.escape(str(c))}</th>'
-        if "reported" in str(c) else f"<th>{html.escape(str(c))}</th>" for c in cols)
+        if _is_reported(c) else f"<th>{html.escape(str(c))}</th>" for c in cols)
     rows = []
     body = df if max_rows is None else df.head(max_rows)
     for rec in body[cols].itertuples(index=False, name=None):
         cells = []
         for c, v in zip(cols, rec):
             text, cls = _fmt(v, str(c))
-            if "reported" in str(c):
+            if _is_reported(c):
                 cls = (cls + " reported").strip()
             cells.append(f'<td class="{cls}">{text}</td>' if cls else f"<td>{text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     more = ""
     if max_rows is not None and len(df) > max_rows:
         more = f'<p class="meta">first {max_rows} of {len(df)} rows; all rows are in the CSV file.</p>'
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
+    return (f'<div class="tw"><table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
+            f"{more}")
 
 
 def _figure_entries(figures) -> list[dict]:
@@ -204,7 +213,28 @@ def _figures_html(figures) -> str:
     return "\n".join(parts)
 
 
+def _kv_table(d: Mapping) -> str:
+    def show(v):
+        if isinstance(v, Mapping):
+            return ", ".join(f"{k}: {x}" for k, x in v.items())
+        if isinstance(v, (list, tuple)):
+            return ", ".join(map(str, v))
+        if isinstance(v, float):
+            return f"{v:.3g}"
+        return str(v)
+    return _table_html(pd.DataFrame({"item": [str(k) for k in d], "value": [show(v) for v in d.values()]}))
+
+
 def _data_summary(results) -> str:
+    summary = getattr(results, "data_summary", None)
+    if isinstance(summary, Mapping) and summary:
+        extra = ""
+        settings = getattr(results, "settings", None)
+        if isinstance(settings, Mapping) and settings:
+            extra = "<h3>Settings of the run</h3>" + _kv_table(settings)
+        dataset = getattr(results, "dataset", None)
+        head = f'<p class="meta">data set: {html.escape(str(dataset))}</p>' if dataset else ""
+        return head + _kv_table(summary) + extra
     tables = _tables(results)
     mtm = tables.get("model_term_means")
     if mtm is None or len(mtm) == 0:
@@ -234,6 +264,29 @@ def _parse_stats_html(stats) -> str:
     return f'<h3 id="parse">Parse statistics</h3>{body}'
 
 
+def _parity_html(parity) -> str:
+    if not (isinstance(parity, pd.DataFrame) and len(parity)):
+        return '<p class="meta">No parity table in these results (run without --no-parity to compute it).</p>'
+    parts = ['<p class="desc">Each statistic computed by R (the reference) and recomputed independently in '
+             'Python (scipy / statsmodels / pingouin); <code>same_method</code> is FALSE where the two '
+             'libraries implement different variants, <code>agrees</code> whether they match.</p>']
+    if "agrees" in parity.columns:
+        agrees = parity["agrees"].astype(str).str.upper().isin(["TRUE", "1"])
+        same = (parity["same_method"].astype(str).str.upper().isin(["TRUE", "1"])
+                if "same_method" in parity.columns else pd.Series(True, index=parity.index))
+        parts.append(f"<p><b>{len(parity)}</b> statistics; <b>{int(same.sum())}</b> by the same method; "
+                     f"<b>{int((agrees & same).sum())}</b> of those agree.</p>")
+        bad = parity[same & ~agrees]
+        if len(bad):
+            parts.append("<h3>Statistics by the same method that do not agree</h3>" + _table_html(bad))
+        other = parity[~same]
+        if len(other):
+            parts.append(f"<details><summary>{len(other)} statistics computed by different methods</summary>"
+                         + _table_html(other) + "</details>")
+    parts.append(f"<details><summary>all {len(parity)} rows</summary>{_table_html(parity)}</details>")
+    return "\n".join(parts)
+
+
 def render_report(results, figures=None, title: str = "pyvalues analysis report") -> str:
     """The report as one HTML string (see the module docstring)."""
     from ..figures import provenance_of
@@ -255,13 +308,8 @@ def render_report(results, figures=None, title: str = "pyvalues analysis report"
            '<a href="#figures">Figures</a><a href="#tables">Tables</a></nav>',
            '<h2 id="data">Data</h2>', _data_summary(results), _parse_stats_html(stats)]
 
-    out.append('<h2 id="parity">Parity with the paper</h2>')
-    if isinstance(parity, pd.DataFrame) and len(parity):
-        out.append('<p class="desc">Each reported number of the paper beside the value recomputed here.</p>')
-        out.append(_table_html(parity))
-    else:
-        out.append('<p class="meta">No parity table: the data is not a reconstruction of a paper '
-                   'with reported values.</p>')
+    out.append('<h2 id="parity">Parity: R against the Python twins</h2>')
+    out.append(_parity_html(parity))
 
     out.append('<h2 id="skipped">Analyses skipped for this data</h2>')
     if isinstance(skipped, pd.DataFrame) and len(skipped):
@@ -273,8 +321,9 @@ def render_report(results, figures=None, title: str = "pyvalues analysis report"
     out.append(_figures_html(figures))
 
     out.append('<h2 id="tables">Result tables</h2>')
-    out.append('<p class="desc">Columns shaded blue hold the value reported in the paper, beside the '
-               'statistic recomputed here.</p>')
+    out.append('<p class="desc">Columns shaded blue hold what the paper reports (<code>*_reported</code>: the '
+               'printed value beside the statistic recomputed here; <code>in_paper</code>: whether the row\'s '
+               'term or model is in the paper\'s list), when the data is a reconstruction of the paper.</p>')
     skip_names = {"skipped", "parity", "parse_statistics", "parse_stats"}
     names = [n for n in TABLE_INFO if n in tables] + [n for n in tables if n not in TABLE_INFO
                                                       and n not in skip_names]
