@@ -172,8 +172,7 @@ def fig2_dimension_priorities(results, language="en"):
     fig_h = min(8.5, 1.5 + 0.19 * (n + 2))
     fig, ax = plt.subplots(figsize=(TEXT_WIDTH_IN * 0.8, fig_h))
     data = np.vstack([mat.to_numpy(), np.full(len(dims), np.nan), mean_row])
-    cmap = plt.get_cmap("cividis").copy()
-    cmap.set_bad("white")
+    cmap = plt.get_cmap("cividis").with_extremes(bad="white")
     im = ax.imshow(np.ma.masked_invalid(data), cmap=cmap, vmin=1, vmax=25, aspect="auto")
     for i in range(data.shape[0]):
         for j in range(data.shape[1]):
@@ -616,11 +615,19 @@ def draw(spec: FigureSpec, results, language: str = "en"):
     Returns ``(figure, reason)``; reason is None when the figure was drawn."""
     with plt.rc_context(style.rc(language)):
         try:
-            return spec.draw(results, language), None
+            fig, reason = spec.draw(results, language), None
         except _Absent as why:
             reason = str(why)
             title = f"Fig. {spec.number}. {spec.caption}"
-            return style.placeholder(title, reason, provenance_of(results), language), reason
+            fig = style.placeholder(title, reason, provenance_of(results), language)
+        family = plt.rcParams["font.sans-serif"]
+    # fix the font family on every text now: a generic 'sans-serif' would be resolved at
+    # save time, outside this rc context, and lose the CJK font
+    from matplotlib.text import Text
+
+    for t in fig.findobj(Text):
+        t.set_fontfamily(list(family))
+    return fig, reason
 
 
 def draw_all(results, out_dir, language: str = "en", formats=("png", "pdf")) -> list[Path]:
