@@ -195,7 +195,7 @@ def fig2_dimension_priorities(results, language="en"):
     ax.legend(handles=handles, frameon=False, loc="upper right", bbox_to_anchor=(1.0, 0.0), ncol=len(handles),
               handletextpad=0.2, columnspacing=1.0, borderaxespad=0.3)
     cb = fig.colorbar(im, ax=ax, fraction=0.05, pad=0.02)
-    cb.set_label(f"{label('dimension_score', language)}\n({label('rank_note', language)})", fontsize=7)
+    cb.set_label(f"{label('dimension_score', language)}\n({label('rank_note', language)})", fontsize=7, linespacing=1.6)
     cb.set_ticks([1, 5, 10, 15, 20, 25])
     cb.ax.invert_yaxis()  # most important at the top of the bar
     finish(fig, label("fig2", language, n=n), provenance_of(results),
@@ -330,7 +330,7 @@ def fig5_similarity(results, language="en"):
                         bbox=dict(facecolor="white", edgecolor="none", pad=0.6, alpha=0.85))
                 start = k
     cb = fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02)
-    cb.set_label(label("spearman", language), fontsize=7)
+    cb.set_label(label("spearman", language), fontsize=7, linespacing=1.6)
     ax.legend(handles=handles, frameon=False, loc="lower right", bbox_to_anchor=(1.0, 1.0),
               ncol=len(handles), handletextpad=0.2, columnspacing=1.0, borderaxespad=0.1)
     note = ("Models ordered as in the dendrogram (Fig. 6); boxes: its clusters (number at the box's "
@@ -471,7 +471,7 @@ def fig7_clustered_heatmap(results, language="en"):
                   cmap=_dimension_cmap(), vmin=-0.5, vmax=len(DIMENSIONS) - 0.5)
     ax_dim.axis("off")
     cb = fig.colorbar(im, cax=ax_cb)
-    cb.set_label(f"{label('mean_rank', language)}\n{label('rank_note', language)}", fontsize=7)
+    cb.set_label(f"{label('mean_rank', language)}\n{label('rank_note', language)}", fontsize=7, linespacing=1.6)
     cb.set_ticks([1, 5, 9, 13, 17, 21, 25])
     cb.ax.invert_yaxis()
     handles = [Patch(facecolor=DIMENSION_COLOURS[d], label=dimension_label(d, language)) for d in DIMENSIONS]
