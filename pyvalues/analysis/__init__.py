@@ -270,6 +270,17 @@ def run(
         tables["parity"] = parity_table(r_tables, python_twins(table, groups=groups, k=k))
         timings["python_twins_and_parity"] = time.perf_counter() - t
     tables["skipped"] = r_tables["skipped"]
+    if "parse_status" in table.columns:
+        # how each ranking that reached the table was parsed (the parser's own summary,
+        # which also counts the responses it dropped, travels in attrs when present)
+        summary = table.attrs.get("parse_summary")
+        tables["parse_statistics"] = (
+            pd.DataFrame(summary) if summary is not None else
+            table.drop_duplicates(["model", "language", "replicate"])
+            .pivot_table(index=["model", "country"], columns="parse_status", values="replicate",
+                         aggfunc="count", fill_value=0)
+            .reset_index()
+        )
 
     results = Results(
         tables,

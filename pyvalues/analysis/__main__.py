@@ -21,6 +21,8 @@ def main(argv: list[str] | None = None) -> int:
                     "default: paper2026_reconstruction (reconstructed, not raw data)")
     ap.add_argument("--out", default="out/analysis", help="output folder (default: out/analysis)")
     ap.add_argument("--no-figures", action="store_true", help="write tables only (no figures, no HTML report)")
+    ap.add_argument("--language", choices=["en", "zh"], default="en",
+                    help="labels of the figures: English (default) or Chinese (needs fonts-noto-cjk)")
     ap.add_argument("--groups", nargs=2, metavar=("FIRST", "SECOND"), help="the two countries to compare (default CN US)")
     ap.add_argument("--k", type=int, default=4, help="number of clusters (default 4)")
     ap.add_argument("--nboot", type=int, default=1000, help="pvclust bootstrap replications (default 1000)")
@@ -50,9 +52,12 @@ def main(argv: list[str] | None = None) -> int:
             from ..figures import draw_all
             from ..report import write_report
 
-            figures = draw_all(results, out / "figures")
+            figures = draw_all(results, out / "figures", language=args.language)
             report = write_report(results, out, figures=figures)
             print(f"Figures: {len(figures)} files in {out / 'figures'}; report: {report}")
+        else:
+            report = write_report(results, out, figures=None)
+            print(f"Report (tables only): {report}")
         print(f"Tables: {len([p for p in written if p.suffix == '.csv'])} CSV files and results.rds in {out}")
         print(f"Provenance: {results.provenance}")
         if args.show_r_console:
