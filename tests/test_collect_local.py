@@ -25,6 +25,7 @@ except CollectError as exc:
     pytest.skip(f"bundled model weights missing: {exc}", allow_module_level=True)
 
 MAX_TOKENS = 24
+pytestmark = [pytest.mark.llm, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
