@@ -197,13 +197,16 @@ class Target:
     members: list | None = None
 
 
+# Distances outside a target's interval are divided by a natural range of the quantity, so
+# that no family of targets (4-decimal correlations, say) freezes the others.
 SCALE = {
-    "W": 0.005, "mean": 0.05, "median_cn": 0.05, "median_us": 0.05, "mean_cn": 0.05,
-    "mean_us": 0.05, "sd_cn": 0.05, "sd_us": 0.05, "mean_sd": 0.05, "F": 0.2, "p": 0.02,
-    "p_adj": 0.02, "q": 0.02, "pes": 0.01, "U": 1.0, "r_rb": 0.02, "delta": 0.02, "t": 0.05,
-    "df": 0.5, "g": 0.02, "rho_mean": 0.004, "rho_sd": 0.004, "tau_mean": 0.004, "count": 1.0,
-    "diff": 0.05,
+    "W": 0.005, "mean": 0.1, "median_cn": 0.1, "median_us": 0.1, "mean_cn": 0.1,
+    "mean_us": 0.1, "sd_cn": 0.1, "sd_us": 0.1, "mean_sd": 0.1, "F": 1.0, "p": 0.02,
+    "p_adj": 0.02, "q": 0.02, "pes": 0.01, "U": 1.0, "r_rb": 0.02, "delta": 0.02, "t": 0.1,
+    "df": 0.5, "g": 0.02, "rho_mean": 0.01, "rho_sd": 0.01, "tau_mean": 0.01, "count": 1.0,
 }
+# Table A-1's W also fixes the printed order (rank) of the models: weigh W twice.
+WEIGHT = {"W": 2.0}
 
 
 def _interval(reported: float, relation: str, decimals: float | None):
@@ -529,7 +532,7 @@ def _compile_targets(targets: list[Target]):
             c_li.append(li)
             c_hi_i.append(hi_i)
             c_sc.append(SCALE.get(t.quantity, 0.05))
-            c_w.append(1.0 / n)
+            c_w.append(WEIGHT.get(t.quantity, 1.0) / n)
     sets = [t for t in targets if t.kind == "set" and t.feasible]
     set_kind = np.array([s.set_spec[0] for s in sets], dtype=np.int64)
     set_who = np.array([s.set_spec[1] for s in sets], dtype=np.int64)
@@ -606,7 +609,7 @@ def construct_start(targets: list[Target], seed: int) -> np.ndarray:
 
 
 def search(targets: list[Target], seed: int = 2026, n_iter: int = 2_000_000,
-           T0: float = 2.0, T1: float = 0.002, stages: int = 1, verbose: bool = True):
+           T0: float = 0.5, T1: float = 0.001, stages: int = 1, verbose: bool = True):
     """Seeded simulated annealing from the constructed start; returns (P, penalty, trace)."""
     arrays = _compile_targets(targets)
     P = construct_start(targets, seed)

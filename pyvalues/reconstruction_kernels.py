@@ -793,7 +793,7 @@ def penalty(stats, labels, R, pear, is_cn, c_idx, c_lo, c_hi, c_loinc, c_hiinc, 
         miss = nbad - set_allow[k]
         if miss > 0:
             pen += set_w[k] * (1.0 + miss)
-        pen += set_w[k] * tot
+        pen += set_w[k] * tot / 3.0
     # partition
     if part_w > 0:
         npair_bad = 0
@@ -879,11 +879,11 @@ def anneal(P, is_cn, wcdf, n_iter, T0, T1, seed, c_idx, c_lo, c_hi, c_loinc, c_h
         r = np.random.randint(NR)
         # a swap in one replicate changes W; a swap in all replicates moves the model's
         # profile and keeps its sum of squared rank sums, hence its W
-        allrep = np.random.random() < 0.3
+        allrep = np.random.random() < 0.85
         a = np.random.randint(NT)
-        if np.random.random() < 0.6:
+        if (not allrep) or np.random.random() < 0.5:
             ra = P[j, r, a]
-            step = np.random.randint(1, 4)
+            step = np.random.randint(1, 4) if allrep else 1
             if np.random.random() < 0.5:
                 step = -step
             rb = ra + step
