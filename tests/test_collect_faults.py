@@ -159,3 +159,45 @@ def test_jsonl_export_format(tmp_path, key_env):
         assert listed == r["term_order"]
         assert json.loads(r["raw_body"])["choices"][0]["message"]["content"] == r["response_text"]
         assert r["usage"]["total_tokens"] == r["usage"]["prompt_tokens"] + r["usage"]["completion_tokens"]
+
+
+def test_missing_key_stops_only_that_model(tmp_path, monkeypatch):
+    monkeypatch.delenv("PYVALUES_TEST_KEY", raising=False)
+    monkeypatch.setenv("PYVALUES_OTHER_KEY", SECRET)
+    with FakeChatServer() as fake:
+        cfg = parse_config({
+            "run": {"replicates": 1},
+            "providers": {"p": {"kind": "openai", "base_url": fake.base_url, "api_key_env": "PYVALUES_TEST_KEY"},
+                          "o": {"kind": "openai", "base_url": fake.base_url, "api_key_env": "PYVALUES_OTHER_KEY"}},
+            "models": [{"name": "No key", "country": "US", "provider": "p", "model_id": "a"},
+                       {"name": "Keyed", "country": "CN", "provider": "o", "model_id": "b"}],
+        })
+        out = io.StringIO()
+        summary = collect(cfg, tmp_path / "s.sqlite", stream=out)
+        assert [e["model"] for e in fake.events] == ["b", "b"]  # nothing sent for the keyless model
+    t = summary.tallies["No key"]
+    assert (t.ok, t.skipped) == (0, 2)
+    assert "environment variable PYVALUES_TEST_KEY is not set" in t.stop_message
+    assert out.getvalue().count("STOPPED") == 1
+    assert summary.tallies["Keyed"].ok == 2
+
+
+def test_anthropic_messages_round_trip(tmp_path, key_env):
+    with FakeChatServer(script={"claude-x": ["529"]}, expected_key=SECRET) as fake:
+        cfg = parse_config({
+            "run": {"replicates": 1, "languages": ["en"], "backoff_initial_s": 0.01, "backoff_max_s": 0.05},
+            "generation": {"max_tokens": 50, "seed": 3},
+            "providers": {"a": {"kind": "anthropic", "base_url": fake.base_url.removesuffix("/v1"),
+                                "api_key_env": "PYVALUES_TEST_KEY"}},
+            "models": [{"name": "Claude", "country": "US", "provider": "a", "model_id": "claude-x"}],
+        })
+        summary = collect(cfg, tmp_path / "s.sqlite", progress=False)
+        assert all(e["auth_ok"] for e in fake.events) and len(fake.events) == 2
+    assert summary.complete
+    with Store(tmp_path / "s.sqlite") as st:
+        rows = st.rows()
+    assert [(r["attempt"], r["status"]) for r in rows] == [(1, "http_529"), (2, "ok")]
+    ok = rows[1]
+    assert ok["request"]["url"].endswith("/v1/messages") and "seed" not in ok["request"]["body"]
+    assert ok["response_text"].splitlines()[0] == f"1. {TERM_NAMES[0]}"
+    assert ok["usage"]["total_tokens"] == ok["usage"]["prompt_tokens"] + ok["usage"]["completion_tokens"]

@@ -1,6 +1,6 @@
 """A scripted OpenAI-compatible chat server on 127.0.0.1, for fault tests and benchmarks.
 
-It answers ``POST /v1/chat/completions`` after ``delay_s`` with a numbered list of the 25
+It answers ``POST /v1/chat/completions`` (and Anthropic-style ``POST /v1/messages``) after ``delay_s`` with a numbered list of the 25
 terms in the order the prompt lists them, unless the script says otherwise. A script maps a
 model id to the behaviours of the 1st, 2nd, ... time one request (same body) arrives; after
 the list, the request succeeds. ``always`` maps a model id to one behaviour for every arrival.
@@ -70,7 +70,12 @@ class _Handler(BaseHTTPRequestHandler):
             return
         model = body.get("model", "")
         req_hash = hashlib.sha256(raw).hexdigest()[:16]
-        auth_ok = fake.expected_key is None or self.headers.get("Authorization") == f"Bearer {fake.expected_key}"
+        anthropic = self.path.rstrip("/").endswith("/messages")
+        if anthropic:
+            auth_ok = fake.expected_key is None or (self.headers.get("x-api-key") == fake.expected_key
+                                                    and bool(self.headers.get("anthropic-version")))
+        else:
+            auth_ok = fake.expected_key is None or self.headers.get("Authorization") == f"Bearer {fake.expected_key}"
         behaviour = fake._next_behaviour(model, req_hash)
         fake._log(model, req_hash, behaviour, auth_ok)
         if behaviour == "ok" and not auth_ok:
@@ -80,6 +85,13 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(fake.delay_s)
             prompt = body["messages"][-1]["content"]
             text = fake.reply(prompt) if fake.reply else ranking_reply(prompt)
+            if anthropic:  # Anthropic Messages API response shape
+                payload = {"id": f"msg_{req_hash}", "type": "message", "role": "assistant", "model": model,
+                           "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
+                           "usage": {"input_tokens": len(prompt) // 3, "output_tokens": len(text) // 3}}
+                self._send(200, json.dumps(payload).encode())
+                fake._served_ok(model, req_hash)
+                return
             payload = {
                 "id": f"chatcmpl-{req_hash}", "object": "chat.completion", "model": model,
                 "choices": [{"index": 0, "finish_reason": "stop",
