@@ -85,7 +85,12 @@ def plan_jobs(config: RunConfig) -> list[Job]:
             ph = prompt_hash(prompt)
             for model in config.enabled_models:
                 prov = config.providers[model.provider]
-                key_url = LOCAL_KEY_URL if prov.local_server else model.base_url
+                if prov.local_server:
+                    from .localserver import BUNDLED_CHAT_FORMATS
+
+                    key_url = f"{LOCAL_KEY_URL}/chat-format={BUNDLED_CHAT_FORMATS.get(model.model_id)}"
+                else:
+                    key_url = model.base_url
                 params = _params_for(model, replicate)
                 key = request_key({
                     "model": model.name, "provider_kind": prov.kind, "model_id": model.model_id,
