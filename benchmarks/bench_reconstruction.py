@@ -28,6 +28,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--iterations", default="200000,600000,1500000")
     ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--chains", type=int, default=2)
     ap.add_argument("--claims", type=Path, default=ROOT / "data-raw/claims/paper2026.csv")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/reconstruction.csv")
     args = ap.parse_args(argv)
@@ -39,11 +40,11 @@ def main(argv=None) -> int:
     for n in [int(x) for x in args.iterations.split(",")]:
         load = os.getloadavg()[0]
         t = time.perf_counter()
-        P, pen, _ = rc.search(targets, seed=args.seed, n_iter=n, verbose=False)
+        P, pen, _ = rc.search(targets, seed=args.seed, n_iter=n, chains=args.chains, verbose=False)
         secs = time.perf_counter() - t
         s = rc.summary(rc.fit_table(targets, P))
         rows.append({
-            "iterations": n, "seed": args.seed, "search_seconds": round(secs, 2),
+            "iterations": n, "chains": args.chains, "seed": args.seed, "search_seconds": round(secs, 2),
             "us_per_iteration": round(1e6 * secs / n, 1), "penalty": round(pen, 4),
             "feasible_matched": s["n_feasible_matched"], "feasible_checked": s["n_feasible_checked"],
             "fraction_matched": round(s["frac_feasible"], 4),

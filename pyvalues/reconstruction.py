@@ -581,10 +581,21 @@ def construct_start(targets: list[Target], seed: int) -> np.ndarray:
     for t in targets:
         if t.kind == "num" and t.subs and t.subs[0][0].startswith("W|"):
             w_target[t.subs[0][0][2:]] = 0.5 * (t.subs[0][1] + t.subs[0][2])
+    # signed Cliff's deltas: a negative delta means CN ranks the term as more important
+    deltas = {}
+    for t in targets:
+        if t.kind == "num" and t.test == "cliffs_delta" and t.feasible:
+            deltas[t.subject] = float(t.reported)
     P = np.zeros((K.NM, K.NR, K.NT), dtype=np.int64)
     for j, m in enumerate(MODEL_NAMES):
         top = arche.get(member_cluster.get(m, -1), [])
         order = list(top) + [x for x in tail if x not in top]
+        cn = MODEL_COUNTRY[m] == "CN"
+        for term, dl in deltas.items():
+            # the group that ranks the term as more important moves it up by a few places
+            if term in order and (dl < 0) == cn and term not in top:
+                i = order.index(term)
+                order.insert(max(5, i - 4), order.pop(i))
         order = [TERM_NAMES.index(x) for x in order]
         for _ in range(6):  # individual flavour within the cluster
             i = int(rng.integers(0, 24))
@@ -608,24 +619,41 @@ def construct_start(targets: list[Target], seed: int) -> np.ndarray:
     return P
 
 
-def search(targets: list[Target], seed: int = 2026, n_iter: int = 2_000_000,
-           T0: float = 0.5, T1: float = 0.001, stages: int = 1, verbose: bool = True):
-    """Seeded simulated annealing from the constructed start; returns (P, penalty, trace)."""
+def _chain(args):
+    targets, seed, n_iter, T0, T1 = args
     arrays = _compile_targets(targets)
     P = construct_start(targets, seed)
+    # models whose printed W is 1.000 keep identical replicates: only profile moves
+    single_ok = np.ones(K.NM, dtype=np.bool_)
+    for t in targets:
+        if t.kind == "num" and t.subs and t.subs[0][0].startswith("W|") and t.subs[0][2] > 1.0:
+            single_ok[MODEL_NAMES.index(t.subs[0][0][2:])] = False
+    out_P = np.zeros_like(P)
     trace = np.zeros(200)
-    best_P = P.copy()
-    best = np.inf
-    for s in range(stages):
-        cur_P = best_P.copy()
-        out_P = np.zeros_like(cur_P)
-        pen = K.anneal(cur_P, IS_CN, WCDF, n_iter, T0 / (1 + 2 * s), T1, seed + s, *arrays,
-                       2.0, 0.2, out_P, trace)
-        if pen < best:
-            best, best_P = pen, out_P.copy()
-        if verbose:
-            print(f"  stage {s + 1}/{stages}: penalty {pen:.4f}", flush=True)
-    return best_P, best, trace
+    pen = K.anneal(P, single_ok, IS_CN, WCDF, n_iter, T0, T1, seed, *arrays, 2.0, 0.2, out_P, trace)
+    return out_P, float(pen), trace
+
+
+def search(targets: list[Target], seed: int = 2026, n_iter: int = 2_000_000,
+           T0: float = 0.5, T1: float = 0.001, chains: int = 1, verbose: bool = True):
+    """Seeded simulated annealing from the constructed start; returns (P, penalty, trace).
+
+    With chains > 1, independent chains (seeds seed, seed + 1, ...) run in parallel processes
+    and the one with the lowest penalty is kept (the first on ties): the result depends on
+    the seed and chain count only, not on scheduling.
+    """
+    jobs = [(targets, seed + c, n_iter, T0, T1) for c in range(chains)]
+    if chains == 1:
+        results = [_chain(jobs[0])]
+    else:
+        import multiprocessing as mp
+        with mp.get_context("fork").Pool(min(chains, 2)) as pool:
+            results = pool.map(_chain, jobs)
+    best = min(range(chains), key=lambda c: (results[c][1], c))
+    if verbose:
+        for c, (_, pen, _) in enumerate(results):
+            print(f"  chain {c + 1}/{chains} (seed {seed + c}): penalty {pen:.4f}", flush=True)
+    return results[best]
 
 
 # --- the fit table --------------------------------------------------------------------------------

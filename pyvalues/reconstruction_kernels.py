@@ -839,7 +839,7 @@ def penalty(stats, labels, R, pear, is_cn, c_idx, c_lo, c_hi, c_loinc, c_hiinc, 
 
 
 @njit(cache=True)
-def anneal(P, is_cn, wcdf, n_iter, T0, T1, seed, c_idx, c_lo, c_hi, c_loinc, c_hiinc,
+def anneal(P, single_ok, is_cn, wcdf, n_iter, T0, T1, seed, c_idx, c_lo, c_hi, c_loinc, c_hiinc,
            c_scale, c_w, set_kind, set_who, set_terms, set_allow, set_w, tl, part_w, margin,
            best_P, trace):
     """Simulated annealing over swaps of two terms' ranks within one replicate ranking.
@@ -879,7 +879,7 @@ def anneal(P, is_cn, wcdf, n_iter, T0, T1, seed, c_idx, c_lo, c_hi, c_loinc, c_h
         r = np.random.randint(NR)
         # a swap in one replicate changes W; a swap in all replicates moves the model's
         # profile and keeps its sum of squared rank sums, hence its W
-        allrep = np.random.random() < 0.85
+        allrep = np.random.random() < 0.85 or not single_ok[j]
         a = np.random.randint(NT)
         if (not allrep) or np.random.random() < 0.5:
             ra = P[j, r, a]
