@@ -416,6 +416,17 @@ def load_targets(claims_path) -> list[Target]:
             if bad:
                 infeasible(t.claim_id, f"Table A-1 prints W <= {t.reported} for US model(s) "
                                        f"{', '.join(bad)}")
+    # Group Top-5 sets: kept in the objective (no proof of infeasibility), with what we know
+    for t in out:
+        if t.kind == "set" and t.set_spec[0] == 0:
+            t.reason = (
+                "not proven infeasible: an LP relaxation (each model's term means in the "
+                "permutahedron of 1..25) satisfies both groups' Top-5 sets together with the archetype "
+                "value sets and memberships and the five dimension means; but if Harmony, Critical "
+                "thinking, Helpfulness and Equity and justice are in both groups' Top-5, their pooled "
+                "means are below those of every Protective term and of Accuracy, contradicting Figure "
+                "1's text (human rights, harm prevention, professional ethics, accuracy lead); the "
+                "search did not find data reconciling them with the clustering and correlations")
     # U as printed vs its companions r_rb and p (Mann-Whitney, n = 11, 9)
     for t in out:
         if t.test == "mann_whitney" and t.quantity == "U":
