@@ -222,3 +222,31 @@ def test_an_answer_that_only_repeats_the_prompt_is_not_a_ranking():
     # a numbered ranking that happens to follow the prompt's order is a ranking, with a note
     r = parse_ranking(numbered(N), "en")
     assert r.status == "complete" and "ranking identical to the order of the prompt's list" in r.diagnostics.notes
+
+
+def test_a_sentence_is_not_fuzzily_read_as_a_term():
+    # "A professional is someone ..." (Gemma 3 270M) is a sentence, not Professionalism
+    p = parse_ranking("1. A professional is someone who knows how to work with others.\n2. Accuracy", "en")
+    assert p.ranks == {"Accuracy": 2}
+    assert p.diagnostics.unknown_items[0]["text"].startswith("A professional is someone")
+
+
+def test_one_word_variants_name_a_term_only_as_the_whole_head():
+    p = parse_ranking("1. Clear communication is key\n2. Clear\n3. 准确地回答\n4. 准确", "zh")
+    assert p.ranks == {"Clarity": 2, "Accuracy": 4}
+    assert [u["number"] for u in p.diagnostics.unknown_items] == [1, 3]
+
+
+def test_the_next_number_on_the_same_line_starts_a_new_item():
+    p = parse_ranking("1. Logic\n2. Integrity and Corruption 3. Accuracy, Integrity\n4. Clarity", "en")
+    assert p.ranks == {"Logic": 1, "Accuracy": 3, "Clarity": 4}
+
+
+def test_a_stated_first_choice_is_a_one_item_ranking():
+    p = parse_ranking("The most important to me is Personal growth and wellbeing. Others matter too.", "en")
+    assert p.status == "incomplete" and p.ranks == {"Personal growth and wellbeing": 1}
+    q = parse_ranking("我认为最重要的是准确性，因为它是一切的基础。", "zh")
+    assert q.ranks == {"Accuracy": 1}
+    # a real list wins over the sentence
+    r = parse_ranking("The most important is Logic.\n\n" + numbered(N), "en")
+    assert r.status == "complete" and r.ranks == as_ranks(N)

@@ -37,9 +37,11 @@ REVERSE_PHRASES = (
 )
 _REFUSED_MAX_TERMS = 12  # a refusal phrase with fewer ranked terms than half the list
 # the first clause of each prompt instruction, normalised as the answer is
-_INTROS = tuple(normalise(PROMPT_INTRO[lang].split("？")[0].split("?")[0]).text for lang in PROMPT_INTRO)
+# (its opening words only: small models repeat the prompt with small changes)
+_INTROS = tuple(normalise(PROMPT_INTRO[lang]).text[:n] for lang, n in (("zh", 12), ("en", 45)))
 _SLASH_PARTS = {t.name: {compact_key(p) for p in t.zh.split("/")} for t in TERMS if "/" in t.zh}
-_KIND_PRIORITY = {"numbered": 6, "table": 5, "json": 5, "inline": 4, "bullet": 3, "plain": 1}
+_KIND_PRIORITY = {"numbered": 6, "table": 5, "json": 5, "inline": 4, "bullet": 3, "plain": 1,
+                  "statement": 0}
 
 
 @dataclass
@@ -222,6 +224,17 @@ def parse_ranking(text, language: str, *, prompt_order=None) -> ParsedRanking:
     block = _choose_block(blocks, prompt_order, diag)
     if block is None:
         diag.missing = list(TERM_NAMES)
+        if blocks:  # say what the list that names no term held
+            biggest = max(blocks, key=lambda b: len(b.items))
+            diag.shape = biggest.items[0].kind
+            diag.n_items = len(biggest.items)
+            for it in biggest.items[:50]:
+                sp, txt = _span_text(nt, it.start, it.end)
+                entry = {"text": txt.strip()[:100], "span": list(sp), "number": it.number,
+                         "candidates": [list(c) for c in it.candidates]}
+                if it.conflict is not None:
+                    entry["conflict"] = "two labels that name different terms"
+                diag.unknown_items.append(entry)
         status = "refused" if diag.refusal else "unparseable"
         return ParsedRanking({}, status, diag, language)
     diag.shape = block.items[0].kind

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from .normalise import cn_number
-from .terms import HeadMatch, first_token_start, fuzzy_match, match_at
+from .terms import HeadMatch, first_token_start, fuzzy_match, is_short_variant, match_at
 
 __all__ = ["Item", "extract_items", "split_blocks", "MAX_ITEMS", "MAX_FUZZY"]
 
@@ -135,6 +135,12 @@ def analyse(s: str, a: int, b: int, mode: str, ctx: _Ctx, allow_fuzzy: bool) -> 
             return {"match": None, "candidates": candidates}
     out = {"match": m, "candidates": candidates, "bilingual": None, "conflict": None, "ties": [],
            "number": None}
+    if is_short_variant(s, m):
+        t = first_token_start(s, m.end, head_end)
+        if t is not None:
+            m_other = match_at(s, t, head_end)
+            if m_other is None or m_other.script == m.script:
+                return {"match": None, "candidates": []} if mode == "item" else None
     pos = m.end
     # a second label right after the first: the other language (bilingual) or a tie
     for _ in range(25):
@@ -498,8 +504,33 @@ def extract_items(s: str) -> tuple[list[Item], list[str], dict]:
         ls = le + 1
     if len(items) >= MAX_ITEMS:
         ctx.notes.append(f"item_cap: stopped after {MAX_ITEMS} items at character {ls}")
+    st = _statement(s, ctx)
+    if st is not None:
+        items.append(st)
     items.sort(key=lambda it: it.start)
     return items, ctx.notes, line_kinds
+
+
+# "The most important to me is X." / "最重要的是X": an answer that names only its first
+# choice in a sentence; read as a one-item list (rank 1), never in place of a real list.
+_STATEMENT = re.compile(
+    r"(?:the )?most important(?: value| word| one| thing)?(?: (?:to|for) me)?(?: is| would be|:)[ ]{0,3}"
+    r"|最重要的(?:词语|价值观|价值|词|一个)?(?:是|为)[:]?[ ]{0,3}"
+)
+
+
+def _statement(s: str, ctx: _Ctx) -> Item | None:
+    m = _STATEMENT.search(s)
+    if m is None:
+        return None
+    a = _strip_piece(s, m.end(), len(s))
+    le = s.find("\n", a)
+    le = len(s) if le == -1 else le
+    res = analyse(s, a, le, "line", ctx, False)
+    if res is None or res["match"] is None:
+        return None
+    line_no = s.count("\n", 0, a)
+    return _make("statement", "statement", line_no, a, le, 1, res)
 
 
 def _read_line(line: str, offset: int, line_no: int, ctx: _Ctx) -> list[Item] | None:
@@ -548,9 +579,25 @@ def _read_line(line: str, offset: int, line_no: int, ctx: _Ctx) -> list[Item] | 
     nm = _NUMBERING.match(s, p)
     if nm is not None and nm.end() > p:
         number = _number(nm)
-        a = _strip_piece(s, nm.end(), b)
-        res = analyse(s, a, b, "item", ctx, True)
-        return [_make("numbered", f"numbered:{bucket}", line_no, a, b, number, res)]
+        # the next number(s) of the list may follow on the same line ("4. A 5. B")
+        cuts = [(nm.end(), number)]
+        if number is not None:
+            want = number + 1
+            for mk in _INLINE_NUM.finditer(s, nm.end(), b):
+                if _number(mk) == want:
+                    cuts.append((mk.start(), None))
+                    cuts.append((mk.end(), want))
+                    want += 1
+                    if want - number > _MAX_PIECES:
+                        break
+        out = []
+        starts = cuts[0::2] if len(cuts) > 1 else cuts
+        bounds = [c[0] for c in cuts[1::2]] + [b]
+        for (a0, num), end in zip(starts, bounds):
+            a = _strip_piece(s, a0, end)
+            res = analyse(s, a, end, "item", ctx, True)
+            out.append(_make("numbered", f"numbered:{bucket}", line_no, a, end, num, res))
+        return out
     if bullet is not None:
         a = _strip_piece(s, p, b)
         res = analyse(s, a, b, "item", ctx, True)

@@ -182,6 +182,17 @@ def match_at(text: str, start: int, end: int) -> HeadMatch | None:
     return HeadMatch(e.term, method, 1.0, s, t_end, e.script)
 
 
+def is_short_variant(text: str, m: HeadMatch) -> bool:
+    """A one-word English variant or a two-character Chinese one ("clear", "准确"): such a
+    word opens ordinary sentences, so it names a term only when it is the whole head."""
+    if m.method != "variant":
+        return False
+    surface = text[m.start:m.end]
+    if m.script == "zh":
+        return len(surface) <= 2
+    return len(_TOKEN.findall(surface)) <= 1
+
+
 def first_token_start(text: str, start: int, end: int) -> int | None:
     m = _TOKEN.search(text, start, end)
     return m.start() if m else None
@@ -194,16 +205,22 @@ _fuzzy_cache: dict[str, tuple] = {}
 def fuzzy_match(text: str, start: int, end: int) -> tuple[HeadMatch | None, list[tuple[str, float]]]:
     """Best fuzzy match of the head text[start:end]; also the top candidates (for diagnostics).
 
-    Every prefix of up to :data:`_MAX_TOKENS` tokens is compared (joined, as in
-    :func:`match_at`) with every lexicon key; the score of a term is its best ratio.
+    The head's tokens (at most :data:`_MAX_TOKENS`, up to a change between Latin and CJK
+    script) are joined as in :func:`match_at` and compared with every lexicon key; the
+    score of a term is its best ratio. A head that is longer (a sentence) is not matched.
     """
     toks = []
     for m in _TOKEN.finditer(text, start, end):
         toks.append(m)
-        if len(toks) >= _MAX_TOKENS:
-            break
+        if len(toks) > _MAX_TOKENS:
+            return None, []  # a sentence, not a label
     if not toks:
         return None, []
+    # The whole head must be the (misspelt) label: all its tokens up to a change of script
+    # (a bilingual label may follow). "A professional is someone who ..." is not a label.
+    cjk = [is_cjk(m.group()[0]) for m in toks]
+    run = next((i for i in range(1, len(toks)) if cjk[i] != cjk[0]), len(toks))
+    toks = toks[:run]
     prefixes = []
     joined = ""
     for k, m in enumerate(toks):
@@ -214,7 +231,7 @@ def fuzzy_match(text: str, start: int, end: int) -> tuple[HeadMatch | None, list
     hit = _fuzzy_cache.get(cache_key)
     if hit is None:
         per_term: dict[str, tuple[float, int, str]] = {}
-        for p, k in prefixes:
+        for p, k in prefixes[-1:]:  # the whole head only
             lp = len(p)
             if lp < 3:
                 continue
@@ -241,6 +258,6 @@ def fuzzy_match(text: str, start: int, end: int) -> tuple[HeadMatch | None, list
         return None, []
     term, (score, k, script) = hit[0]
     runner = hit[1][1][0] if len(hit) > 1 else 0.0
-    if score >= FUZZY_THRESHOLD and score - runner >= FUZZY_MARGIN:
+    if score >= FUZZY_THRESHOLD and score - runner >= FUZZY_MARGIN and k == len(toks) - 1:
         return HeadMatch(term, "fuzzy", round(score, 3), toks[0].start(), toks[k].end(), script), candidates
     return None, candidates
