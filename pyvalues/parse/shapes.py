@@ -583,7 +583,9 @@ def _read_line(line: str, offset: int, line_no: int, ctx: _Ctx) -> list[Item] | 
         cuts = [(nm.end(), number)]
         if number is not None:
             want = number + 1
-            for mk in _INLINE_NUM.finditer(s, nm.end(), b):
+            for seen, mk in enumerate(_INLINE_NUM.finditer(s, nm.end(), b)):
+                if seen > 4 * _MAX_PIECES:
+                    break
                 if _number(mk) == want:
                     cuts.append((mk.start(), None))
                     cuts.append((mk.end(), want))
