@@ -25,7 +25,7 @@ FAULTS = {"m429": ("429", "http_429"), "m500": ("500", "http_500"), "m503": ("50
 LANGS, REPS = 2, 2  # each model: 2 languages x 2 replicates = 4 requests
 
 
-def make_config(base_url, models, *, replicates=REPS, max_attempts=4, timeout_s=1.0, fatal=(), **run):
+def make_config(base_url, models, *, replicates=REPS, max_attempts=4, timeout_s=2.0, fatal=(), **run):
     providers = {
         "p": {"kind": "openai", "base_url": base_url, "api_key_env": "PYVALUES_TEST_KEY", "concurrency": 4},
         # concurrency 1: a model stopped by a fatal error sends no second request
@@ -55,7 +55,7 @@ def _all_bytes(path: Path) -> bytes:
 def test_retryable_faults_nothing_lost_nothing_duplicated(tmp_path, key_env):
     fatal = {"m401": "401", "m403": "403", "m404": "404", "m400": "400"}
     script = {m: [b] for m, (b, _) in FAULTS.items()}
-    with FakeChatServer(script=script, always=fatal, expected_key=SECRET, retry_after_s=1.0, hang_s=2.0) as fake:
+    with FakeChatServer(script=script, always=fatal, expected_key=SECRET, retry_after_s=1.0, hang_s=3.5) as fake:
         models = list(FAULTS) + ["mok"] + list(fatal)
         cfg = make_config(fake.base_url, models, fatal=set(fatal))
         out = io.StringIO()

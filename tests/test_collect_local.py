@@ -66,7 +66,8 @@ def test_round_trip_both_models(server, tmp_path):
 
 def test_real_server_error_is_retried_then_given_up(server, tmp_path):
     cfg = parse_config({
-        "run": {"languages": ["en"], "replicates": 2, "timeout_s": 60, "max_attempts": 3},
+        "run": {"languages": ["en"], "replicates": 2, "timeout_s": 60, "max_attempts": 3,
+                "backoff_initial_s": 0.05, "backoff_max_s": 0.2},
         "generation": {"max_tokens": 4, "extra_body": {"temperature": "hot"}},
         "providers": {"local": {"kind": "openai", "base_url": server.base_url, "concurrency": 1}},
         "models": [{"name": "Bad", "country": "US", "provider": "local", "model_id": "smollm2-135m"}],
