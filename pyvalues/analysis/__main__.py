@@ -48,9 +48,10 @@ def main(argv: list[str] | None = None) -> int:
         written = results.to_dir(out)
         print(results.summary())
         print()
+        from ..report import write_report
+
         if not args.no_figures:
             from ..figures import draw_all
-            from ..report import write_report
 
             figures = draw_all(results, out / "figures", language=args.language)
             report = write_report(results, out, figures=figures)
