@@ -43,15 +43,15 @@ args <- commandArgs(TRUE)
 # the spec is a tab-separated file: n, csv, pvclust_nboot, ci_nboot
 spec <- read.delim(args[1], stringsAsFactors = FALSE)
 repeats <- as.integer(args[2]); cap <- as.numeric(args[3])
-root <- args[4]; pvclust_spec <- args[5]
+root <- args[4]; pvclust_spec <- args[5]; full <- identical(args[6], "full")
 options(pyvalues.source_root = root, warn = 1)
 for (f in sort(list.files(file.path(root, "R"), pattern = "[.]R$", full.names = TRUE))) source(f)
 suppressPackageStartupMessages({ loadNamespace("afex"); loadNamespace("pvclust"); loadNamespace("effectsize"); loadNamespace("rstatix") })
 
 emit <- function(...) cat(paste("RESULT", ..., sep = "\t"), "\n", sep = "")
-timed <- function(expr_fn, repeats, cap) {
+timed <- function(expr_fn, repeats, cap, warm) {
   wall <- c(); cpu <- c()
-  expr_fn()                                   # warm-up (loads namespaces, byte-compiles)
+  if (warm) expr_fn()                         # warm-up on the first table (loads namespaces, byte-compiles)
   for (i in seq_len(repeats)) {
     t0 <- proc.time(); expr_fn(); t <- proc.time() - t0
     wall <- c(wall, t[["elapsed"]]); cpu <- c(cpu, t[["user.self"]] + t[["sys.self"]])
@@ -68,7 +68,7 @@ hclust_only <- function(d) {
 }
 for (i in seq_len(nrow(spec))) {
   n <- spec$n[i]
-  t <- timed(function() pv_validate(read.csv(spec$csv[i])), repeats, cap)
+  t <- timed(function() pv_validate(read.csv(spec$csv[i])), repeats, cap, i == 1)
   emit(n, "validate", t[1], t[2], t[3], "read.csv + pv_validate")
   d <- pv_validate(read.csv(spec$csv[i]))
   fams <- list(
@@ -82,10 +82,11 @@ for (i in seq_len(nrow(spec))) {
     concordance = function() concordance(d),
     clustering_hclust = function() hclust_only(d))
   for (f in names(fams)) {
-    t <- timed(fams[[f]], repeats, cap)
+    t <- timed(fams[[f]], repeats, cap, i == 1)
     emit(n, f, t[1], t[2], t[3], "")
   }
   nb <- spec$pvclust_nboot[i]
+  if (nb == 0) next                           # measured in the pvclust part below
   t0 <- proc.time(); cluster_models(d, nboot = nb); t <- proc.time() - t0
   emit(n, "clustering_pvclust", t[["elapsed"]], t[["user.self"]] + t[["sys.self"]], 1, paste0("nboot=", nb))
 }
@@ -96,8 +97,12 @@ if (nzchar(pvclust_spec)) {
     emit(20, paste0("pvclust_serial_", nb), t[["elapsed"]], t[["user.self"]] + t[["sys.self"]], 1, "")
     t0 <- proc.time(); cl <- parallel::makeCluster(2); t <- proc.time() - t0
     emit(20, paste0("pvclust_cluster_start_", nb), t[["elapsed"]], t[["user.self"]] + t[["sys.self"]], 1, "")
+    invisible(parallel::clusterEvalQ(cl, loadNamespace("pvclust")))
+    w0 <- unlist(parallel::clusterEvalQ(cl, sum(proc.time()[1:2])))
     t0 <- proc.time(); cluster_models(d, nboot = nb, parallel = cl); t <- proc.time() - t0
+    w1 <- unlist(parallel::clusterEvalQ(cl, sum(proc.time()[1:2])))
     emit(20, paste0("pvclust_parallel2_", nb), t[["elapsed"]], t[["user.self"]] + t[["sys.self"]], 1, "")
+    emit(20, paste0("pvclust_workercpu_", nb), max(w1 - w0), sum(w1 - w0), 1, "")
     parallel::stopCluster(cl)
     if (nb <= 1000) {
       t0 <- proc.time(); cluster_models(d, nboot = nb, parallel = TRUE); t <- proc.time() - t0
@@ -144,8 +149,9 @@ def python_families(d, ci_nboot: int):
     }
 
 
-def time_python(fn, repeats: int, cap: float) -> tuple[float, float, int]:
-    fn()  # warm-up
+def time_python(fn, repeats: int, cap: float, warm: bool) -> tuple[float, float, int]:
+    if warm:
+        fn()  # warm-up on the first table (imports, caches)
     walls, cpus = [], []
     for _ in range(repeats):
         t0, c0 = time.perf_counter(), time.process_time()
@@ -193,8 +199,11 @@ def main(argv=None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="pyvalues-bench-"))
     sizes = sorted(set(args.models) | ({20} if pvclust_spec else set()))
     spec = []
+    pvclust_nboots = [int(x) for x in pvclust_spec.split(",") if x]
     for n in sizes:
-        spec.append(dict(n=n, csv=str(write_generated(n, tmp)), pvclust_nboot=pvclust_nboot_for(n, args.full),
+        # the 20-model table's nboot = 1000 run is the serial run of the pvclust part
+        nb = 0 if (n == 20 and 1000 in pvclust_nboots) else pvclust_nboot_for(n, args.full)
+        spec.append(dict(n=n, csv=str(write_generated(n, tmp)), pvclust_nboot=nb,
                          ci_nboot=ci_nboot_for(n, args.ci_nboot, args.max_gb)))
     spec_file = tmp / "spec.tsv"
     spec_file.write_text("n\tcsv\tpvclust_nboot\tci_nboot\n"
@@ -207,7 +216,7 @@ def main(argv=None) -> int:
     print(f"R families on {sizes} models (Rscript, timed in R) ...", flush=True)
     r_times: dict[tuple[int, str], tuple[float, float]] = {}
     proc = subprocess.Popen(["Rscript", str(script), str(spec_file), str(args.repeats), str(args.cap),
-                             str(ROOT), pvclust_spec], cwd=ROOT, stdout=subprocess.PIPE,
+                             str(ROOT), pvclust_spec, "full" if args.full else "default"], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     for line in proc.stdout:
         if not line.startswith("RESULT\t"):
@@ -235,15 +244,28 @@ def main(argv=None) -> int:
     if proc.wait() != 0:
         raise SystemExit(f"Rscript failed:\n{err[-3000:]}")
 
+    if (20, "pvclust_serial_1000") in r_times and 20 in args.models:
+        wall, cpu = r_times[(20, "pvclust_serial_1000")]
+        case = "R clustering_pvclust, 20 models"
+        rows.add(case, "wall_s", wall, "s", "median of 1; nboot=1000 (the serial run of the pvclust part)")
+        rows.add(case, "cpu_s", cpu, "s", "median of 1")
+        rows.add(case, "wall_s_at_nboot_1000", wall, "s", "measured")
+
     # pvclust serial vs parallel
-    for nb in [int(x) for x in pvclust_spec.split(",") if x]:
+    for nb in pvclust_nboots:
         ser = r_times.get((20, f"pvclust_serial_{nb}"))
         par = r_times.get((20, f"pvclust_parallel2_{nb}"))
         start = r_times.get((20, f"pvclust_cluster_start_{nb}"))
         if not (ser and par and start):
             continue
         case = f"pvclust 20 models, nboot {nb}"
+        wk = r_times.get((20, f"pvclust_workercpu_{nb}"))
         rows.add(case, "serial_wall_s", ser[0], "s", "cluster_models(parallel = FALSE)")
+        rows.add(case, "serial_cpu_s", ser[1], "s", "cluster_models(parallel = FALSE)")
+        if wk:
+            rows.add(case, "parallel2_worker_cpu_s", wk[1], "s", "CPU of the 2 workers, summed")
+            rows.add(case, "speedup_cpu_bound", ser[1] / (wk[0] + par[1]), "x",
+                     "serial CPU / (busiest worker's CPU + master CPU): the speed-up on 2 idle cores")
         rows.add(case, "parallel2_wall_s", par[0], "s", "cluster_models(parallel = makeCluster(2)); cluster start excluded")
         rows.add(case, "cluster_start_wall_s", start[0], "s", "parallel::makeCluster(2)")
         rows.add(case, "speedup_2_workers", ser[0] / par[0], "x", "serial / parallel, cluster start excluded")
@@ -260,10 +282,10 @@ def main(argv=None) -> int:
 
         print(f"Python twins on {args.models} models (in process) ...", flush=True)
         warnings.simplefilter("ignore")
-        for n in sorted(args.models):
+        for i, n in enumerate(sorted(args.models)):
             d = validate(pd.read_csv(by_n[n]["csv"]))
             for fam, fn in python_families(d, by_n[n]["ci_nboot"]).items():
-                wall, cpu, reps = time_python(fn, args.repeats, args.cap)
+                wall, cpu, reps = time_python(fn, args.repeats, args.cap, warm=i == 0)
                 note = f"median of {reps}"
                 if fam == "correlations" and by_n[n]["ci_nboot"] != args.ci_nboot:
                     note += f"; run at ci_nboot={by_n[n]['ci_nboot']}"
