@@ -4,7 +4,15 @@
 (:mod:`pyvalues.collect.config`), sends every (model, language, replicate) request that the
 store does not yet hold a successful answer for, records every attempt in an append-only
 SQLite store (:mod:`pyvalues.collect.store`), exports it to JSONL and passes the stored
-answers through :mod:`pyvalues.parse` into the tidy rank table, all beside the store.
+answers through :mod:`pyvalues.parse` into the tidy rank table, all beside the store, with
+the run's manifest (``STORE_STEM_manifest.json``: run settings, versions, prompt hashes, the
+re-ask policy and the incomplete-ranking policy; :mod:`pyvalues.collect.manifest`).
+
+The optional re-ask policy (``[run] reask_incomplete = N``, off by default) sends up to N
+follow-up turns for answers that parse as incomplete or unparseable; every follow-up is stored
+(and exported) as its own attempt with ``followup`` = 1..N and ``followup_of`` = the original
+request's key, and the last follow-up's answer is the final one (see
+:mod:`pyvalues.collect.config`).
 
 Prompts come only from :func:`pyvalues.instrument.prompt_text`. API keys come only from the
 environment variables a config names.
@@ -12,7 +20,8 @@ environment variables a config names.
 from __future__ import annotations
 
 from .config import ModelConfig, ProviderConfig, RunConfig, load_config, parse_config
-from .runner import CollectSummary, collect, plan_jobs, request_key, term_order_for
+from .manifest import manifest_path
+from .runner import CollectSummary, collect, followup_key, plan_jobs, request_key, term_order_for
 from .store import Store, export_jsonl
 
 __all__ = [
@@ -26,6 +35,8 @@ __all__ = [
     "CollectSummary",
     "plan_jobs",
     "request_key",
+    "followup_key",
+    "manifest_path",
     "term_order_for",
     "Store",
     "export_jsonl",
@@ -61,7 +72,7 @@ def rank_table_from_jsonl(jsonl_path, out_csv, *, policy: str = "drop", provenan
 
 
 def run(config_path, store_path=None, *, jsonl_path=None, ranktable_path=None, progress=True, stream=None,
-        parse: bool = True):
+        parse: bool = True, incomplete_policy: str = "drop"):
     """Collect (starting the bundled local server if the config asks for it), export, parse.
 
     Returns (summary, jsonl_path, ranktable_path or None, parse status summary or None).
@@ -87,7 +98,8 @@ def run(config_path, store_path=None, *, jsonl_path=None, ranktable_path=None, p
                 server = LocalServer(sorted({m.model_id for m in models})).start()
                 servers.append(server)
                 overrides[pname] = server.base_url
-        summary = collect(config, store_path, progress=progress, stream=stream, base_url_overrides=overrides)
+        summary = collect(config, store_path, progress=progress, stream=stream, base_url_overrides=overrides,
+                          incomplete_policy=incomplete_policy)
     finally:
         for server in servers:
             server.stop()
@@ -97,6 +109,7 @@ def run(config_path, store_path=None, *, jsonl_path=None, ranktable_path=None, p
     if parse:
         provenance = (f"collected by pyvalues.collect with {Path(config_path).name} "
                       f"(store {store_path.name}), parsed by pyvalues.parse")
-        _, status = rank_table_from_jsonl(jsonl_path, ranktable_path, provenance=provenance)
+        _, status = rank_table_from_jsonl(jsonl_path, ranktable_path, policy=incomplete_policy,
+                                          provenance=provenance)
         written = ranktable_path
     return summary, jsonl_path, written, status

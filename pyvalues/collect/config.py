@@ -11,6 +11,7 @@ Layout (every key is documented in ``configs/paper-2026.toml``)::
     max_attempts = 6              # per request, counting the first
     backoff_initial_s = 2.0       # exponential backoff with jitter, then at least Retry-After
     backoff_max_s = 120.0
+    reask_incomplete = 0          # re-ask policy, off (0) by default; N > 0: see below
 
     [generation]                  # sent with every request unless a model overrides it
     max_tokens = 4096
@@ -33,6 +34,19 @@ Layout (every key is documented in ``configs/paper-2026.toml``)::
     # base_url, api_key_env: override the provider's; [models.generation]: override generation
 
 API keys come from the environment only: a config names the variable, never the key.
+
+The re-ask policy (``[run] reask_incomplete = N``, an integer >= 0, default 0 = off): when a
+stored answer parses (with :func:`pyvalues.parse.parse_ranking`) as ``incomplete`` or
+``unparseable``, the collector sends a follow-up turn -- the original prompt as the user turn,
+that answer as the assistant turn, then :func:`pyvalues.parse.followup_prompt` (which names
+the missing, repeated and tied terms, or asks for the numbered list) as the user turn -- and
+repeats with each new answer, up to N follow-ups per request. It stops at the first answer
+that is ``complete``, ``repaired`` or ``refused`` (a refusal is an outcome, not an error to
+argue with). Every follow-up is its own request in the store (key derived from the original
+request's key and the follow-up index, ``followup_of`` links it to the original), so reruns
+skip follow-ups already answered. The final answer of a (model, language, replicate) is the
+answer of the last follow-up when there is one -- the one that ended the conversation --
+not a "best" answer picked afterwards. The policy is recorded in ``STORE_STEM_manifest.json``.
 """
 from __future__ import annotations
 
@@ -53,7 +67,7 @@ TERM_ORDERS = ("paper", "shuffled")
 GENERATION_KEYS = ("temperature", "top_p", "max_tokens", "seed", "system", "extra_body")
 
 _RUN_KEYS = {"languages", "replicates", "term_order", "shuffle_seed", "timeout_s", "max_attempts",
-             "backoff_initial_s", "backoff_max_s", "store"}
+             "backoff_initial_s", "backoff_max_s", "store", "reask_incomplete"}
 _PROVIDER_KEYS = {"kind", "base_url", "api_key_env", "concurrency", "requests_per_minute",
                   "tokens_per_minute", "local_server", "anthropic_version", "note"}
 _MODEL_KEYS = {"name", "country", "provider", "model_id", "base_url", "api_key_env", "generation",
@@ -101,6 +115,8 @@ class RunConfig:
     store: Path | None
     providers: dict[str, ProviderConfig]
     models: tuple[ModelConfig, ...]
+    # follow-ups per request for incomplete/unparseable answers; 0 = off (see module docs)
+    reask_incomplete: int = 0
 
     @property
     def enabled_models(self) -> tuple[ModelConfig, ...]:
@@ -197,6 +213,10 @@ def parse_config(raw: dict, path=None) -> RunConfig:
     if backoff_initial_s < 0 or backoff_max_s < backoff_initial_s:
         raise CollectError(f"{w}: need 0 <= backoff_initial_s <= backoff_max_s, "
                            f"got {backoff_initial_s} and {backoff_max_s}.")
+    reask_incomplete = _typed(run, "reask_incomplete", int, w, default=0)
+    if reask_incomplete < 0:
+        raise CollectError(f"{w}: reask_incomplete must be a whole number >= 0 (0 = no follow-ups), "
+                           f"got {reask_incomplete}.")
     store = _typed(run, "store", str, w)
     if store is not None and path is not None:
         store = (Path(path).parent / store)
@@ -270,4 +290,5 @@ def parse_config(raw: dict, path=None) -> RunConfig:
     return RunConfig(path=Path(path) if path else None, languages=languages, replicates=replicates,
                      term_order=term_order, shuffle_seed=shuffle_seed, timeout_s=timeout_s,
                      max_attempts=max_attempts, backoff_initial_s=backoff_initial_s,
-                     backoff_max_s=backoff_max_s, store=store, providers=providers, models=tuple(models))
+                     backoff_max_s=backoff_max_s, store=store, providers=providers, models=tuple(models),
+                     reask_incomplete=reask_incomplete)

@@ -9,8 +9,18 @@ Behaviours: ``ok``; ``429`` (with ``Retry-After: retry_after_s``); ``401``; any 
 HTTP status (``500``, ``403``, ...); ``hang`` (say nothing for ``hang_s``); ``drop`` (send headers and part of
 the body, then close the connection); ``malformed`` (200 with a body that is not JSON).
 
+``answers`` scripts the *content* of successful replies per model id, for the re-ask policy:
+a list of answer kinds for the steps of one conversation (a conversation is identified by the
+request body cut after its first user message; step 0 is that original request, step k the
+k-th distinct request body that continues it, so a request resent after a crash gets the same
+answer as before); after
+the list, ``complete``. Kinds: ``complete`` (the numbered list of the prompt's terms),
+``missing:TERM|TERM`` (that list without those canonical terms, renumbered), ``refuse``,
+``unparseable``. ``followup_delay_s`` delays replies to requests that carry an assistant
+turn (a follow-up), so a test can kill the client while a follow-up is in flight.
+
 Every arrival is logged in ``events`` (monotonic time, model, request hash, behaviour,
-whether the Authorization header carried the expected key) so tests can count from the
+whether the Authorization header carried the expected key, the messages) so tests can count from the
 server's side what the client did.
 """
 from __future__ import annotations
@@ -26,13 +36,34 @@ from ..instrument import TERM_NAMES
 __all__ = ["FakeChatServer", "ranking_reply"]
 
 
-def ranking_reply(prompt: str) -> str:
-    """A numbered list of the canonical terms in the order the prompt lists them."""
+def ranking_reply(prompt: str, omit=()) -> str:
+    """A numbered list of the canonical terms in the order the prompt lists them (without `omit`)."""
     positions = []
     for name in TERM_NAMES:
         i = prompt.find(f"\n{name}(")
         positions.append((i if i >= 0 else len(prompt), name))
-    return "\n".join(f"{k}. {name}" for k, (_, name) in enumerate(sorted(positions), start=1))
+    names = [name for _, name in sorted(positions) if name not in omit]
+    return "\n".join(f"{k}. {name}" for k, name in enumerate(names, start=1))
+
+
+REFUSAL_TEXT = "As an AI, I don't have personal values or preferences, so I cannot rank these words."
+UNPARSEABLE_TEXT = "Sure."
+
+
+def scripted_answer(kind: str, prompt: str) -> str:
+    if kind == "complete":
+        return ranking_reply(prompt)
+    if kind.startswith("missing:"):
+        omit = kind.split(":", 1)[1].split("|")
+        unknown = [t for t in omit if t not in TERM_NAMES]
+        if unknown:
+            raise ValueError(f"answer kind {kind!r}: {unknown} are not canonical term names")
+        return ranking_reply(prompt, omit)
+    if kind == "refuse":
+        return REFUSAL_TEXT
+    if kind == "unparseable":
+        return UNPARSEABLE_TEXT
+    raise ValueError(f"unknown answer kind {kind!r}")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -77,14 +108,23 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             auth_ok = fake.expected_key is None or self.headers.get("Authorization") == f"Bearer {fake.expected_key}"
         behaviour = fake._next_behaviour(model, req_hash)
-        fake._log(model, req_hash, behaviour, auth_ok)
+        messages = body.get("messages") or []
+        fake._log(model, req_hash, behaviour, auth_ok, messages)
         if behaviour == "ok" and not auth_ok:
             behaviour = "401"
         if behaviour == "ok":
             if fake.delay_s:
                 time.sleep(fake.delay_s)
-            prompt = body["messages"][-1]["content"]
-            text = fake.reply(prompt) if fake.reply else ranking_reply(prompt)
+            followup = any(m.get("role") == "assistant" for m in messages)
+            if followup and fake.followup_delay_s:
+                time.sleep(fake.followup_delay_s)
+            prompt = messages[-1]["content"]
+            # the original prompt: the first user turn (a follow-up's last turn is the re-ask)
+            original = next((m["content"] for m in messages if m.get("role") == "user"), prompt)
+            if model in fake.answers:
+                text = scripted_answer(fake._answer_kind(model, body, req_hash), original)
+            else:
+                text = fake.reply(prompt) if fake.reply else ranking_reply(original)
             if anthropic:  # Anthropic Messages API response shape
                 payload = {"id": f"msg_{req_hash}", "type": "message", "role": "assistant", "model": model,
                            "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
@@ -135,7 +175,7 @@ class _Server(ThreadingHTTPServer):
 
 class FakeChatServer:
     def __init__(self, *, script=None, always=None, delay_s=0.0, retry_after_s=1.0, hang_s=3.0,
-                 expected_key=None, reply=None):
+                 expected_key=None, reply=None, answers=None, followup_delay_s=0.0):
         self.script = {k: list(v) for k, v in (script or {}).items()}
         self.always = dict(always or {})
         self.delay_s = delay_s
@@ -143,6 +183,10 @@ class FakeChatServer:
         self.hang_s = hang_s
         self.expected_key = expected_key
         self.reply = reply
+        self.answers = {k: list(v) for k, v in (answers or {}).items()}
+        self.followup_delay_s = followup_delay_s
+        # (model, hash of the conversation's original request) -> {follow-up body hash: step}
+        self._steps: dict[tuple[str, str], dict[str, int]] = {}
         self.events: list[dict] = []
         self.ok_served: list[tuple[str, str]] = []
         self._seen: dict[tuple[str, str], int] = {}
@@ -159,10 +203,24 @@ class FakeChatServer:
             steps = self.script.get(model, [])
             return steps[k] if k < len(steps) else "ok"
 
-    def _log(self, model, req_hash, behaviour, auth_ok):
+    def _answer_kind(self, model, body, req_hash):
+        messages = body.get("messages") or []
+        first_user = next((i for i, m in enumerate(messages) if m.get("role") == "user"), len(messages))
+        if not any(m.get("role") == "assistant" for m in messages):
+            step = 0
+        else:
+            start = dict(body, messages=messages[:first_user + 1])
+            conv = (model, hashlib.sha256(json.dumps(start, sort_keys=True).encode("utf-8")).hexdigest()[:16])
+            with self._lock:
+                steps = self._steps.setdefault(conv, {})
+                step = steps.setdefault(req_hash, len(steps) + 1)
+        kinds = self.answers[model]
+        return kinds[step] if step < len(kinds) else "complete"
+
+    def _log(self, model, req_hash, behaviour, auth_ok, messages=()):
         with self._lock:
             self.events.append({"t": time.monotonic(), "model": model, "request": req_hash,
-                                "behaviour": behaviour, "auth_ok": auth_ok})
+                                "behaviour": behaviour, "auth_ok": auth_ok, "messages": list(messages)})
 
     def _served_ok(self, model, req_hash):
         with self._lock:

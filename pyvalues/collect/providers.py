@@ -35,18 +35,23 @@ class Reply:
 
 
 def prepare(kind: str, base_url: str, model_id: str, prompt: str, params: dict,
-            anthropic_version: str = "2023-06-01") -> PreparedRequest:
+            anthropic_version: str = "2023-06-01", history: list[dict] | None = None) -> PreparedRequest:
+    """The request for `prompt` as the last user turn; `history`: earlier turns
+    ({"role": "user"/"assistant", "content": str}, alternating, starting with "user") --
+    a follow-up of the re-ask policy."""
     params = dict(params)
+    turns = [{"role": t["role"], "content": t["content"]} for t in (history or [])] + \
+            [{"role": "user", "content": prompt}]
     system = params.pop("system", None)
     extra = params.pop("extra_body", None) or {}
     if kind == "openai":
         messages = ([{"role": "system", "content": system}] if system else []) + \
-                   [{"role": "user", "content": prompt}]
+                   turns
         body = {"model": model_id, "messages": messages, **params, **extra}
         return PreparedRequest(f"{base_url}/chat/completions", body, "Authorization", "Bearer ")
     if kind == "anthropic":
         params.pop("seed", None)  # the Messages API takes no seed
-        body = {"model": model_id, "messages": [{"role": "user", "content": prompt}], **params, **extra}
+        body = {"model": model_id, "messages": turns, **params, **extra}
         if system:
             body["system"] = system
         url = base_url if base_url.endswith("/v1") else f"{base_url}/v1"

@@ -5,6 +5,12 @@ rerun of the same command does only what is missing. Models run side by side; ea
 provider has its own worker pool, concurrency and rate limits. A model whose request meets
 an error that cannot succeed (400/401/403/404, or a missing API key) stops, reported once;
 the other models go on.
+
+With the re-ask policy on (``[run] reask_incomplete = N``; see :mod:`pyvalues.collect.config`),
+each stored answer that parses as incomplete or unparseable gets up to N follow-up turns,
+each its own request in the store: key ``followup_key(original key, k)``, ``followup`` = k,
+``followup_of`` = the original key. A rerun finds stored follow-ups by their keys and
+continues each conversation where it stopped.
 """
 from __future__ import annotations
 
@@ -29,7 +35,7 @@ from .limits import ProviderLimiter
 from .providers import prepare
 from .store import Store
 
-__all__ = ["Job", "plan_jobs", "term_order_for", "request_key", "collect", "CollectSummary"]
+__all__ = ["Job", "plan_jobs", "term_order_for", "request_key", "followup_key", "collect", "CollectSummary"]
 
 LOCAL_KEY_URL = "local:bundled-llama-cpp"  # the port changes per run; the key must not
 
@@ -52,6 +58,15 @@ def term_order_for(term_order: str, shuffle_seed: int, replicate: int) -> list[s
 def request_key(fields: dict) -> str:
     blob = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def followup_key(original_key: str, followup: int) -> str:
+    """The store key of the `followup`-th follow-up (1, 2, ...) of a request.
+
+    Derived from the original key and the index only -- not from the answer being followed
+    up -- so a rerun finds the follow-ups already answered and sends only the missing ones.
+    """
+    return request_key({"followup_of": original_key, "followup": int(followup)})
 
 
 @dataclass(frozen=True)
@@ -114,6 +129,8 @@ class ModelTally:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     stop_message: str | None = None
+    followups_ok: int = 0  # follow-ups answered in this run (re-ask policy)
+    followups_failed: int = 0
 
     @property
     def finished(self):
@@ -129,7 +146,7 @@ class CollectSummary:
 
     @property
     def complete(self) -> bool:
-        return all(t.already_done + t.ok == t.planned for t in self.tallies.values())
+        return all(t.already_done + t.ok == t.planned and not t.followups_failed for t in self.tallies.values())
 
     def table(self):
         """One row per model: requests, outcomes, attempts by cause, tokens."""
@@ -141,6 +158,7 @@ class CollectSummary:
             rows.append({
                 "model": t.name, "requests": t.planned, "already_done": t.already_done, "ok": t.ok,
                 "failed": t.failed, "not_sent": t.skipped, "retries": t.retried,
+                "followups": t.followups_ok, "followups_failed": t.followups_failed,
                 "failed_attempts": "; ".join(f"{k} x{v}" for k, v in failures.items()) or "-",
                 "prompt_tokens": t.prompt_tokens, "completion_tokens": t.completion_tokens,
                 "stopped": t.stop_message or "",
@@ -218,24 +236,44 @@ class Progress:
             self.stream.flush()
 
 
-def _estimate_tokens(job: Job) -> int:
+def _estimate_tokens(job: Job, req=None) -> int:
     # ~1 token per 3 characters for mixed English/Chinese prompts, plus the reply budget
-    return len(job.prompt) // 3 + int(job.params.get("max_tokens", 1024))
+    chars = len(job.prompt)
+    if req is not None:
+        chars = sum(len(str(t.get("content", ""))) for t in req.body.get("messages", [])) or chars
+    return chars // 3 + int(job.params.get("max_tokens", 1024))
+
+
+def _utc_now() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def collect(config: RunConfig, store_path=None, *, progress: bool = True, stream=None,
-            base_url_overrides: dict[str, str] | None = None) -> CollectSummary:
+            base_url_overrides: dict[str, str] | None = None, incomplete_policy: str = "drop") -> CollectSummary:
     """Run (or resume) the collection described by `config` into the store at `store_path`.
 
     `base_url_overrides`: provider name -> base URL actually used (set for providers whose
-    server is started here). Returns a CollectSummary; raises CollectError only for problems
-    that stop the whole run (no store path).
+    server is started here). `incomplete_policy`: recorded in the manifest (the policy the
+    rank table is built with). Returns a CollectSummary; raises CollectError only for
+    problems that stop the whole run (no store path).
     """
+    from .manifest import build_manifest, manifest_path, read_manifest, write_manifest
+
     store_path = Path(store_path or config.store or "collect.sqlite")
     stream = stream if stream is not None else sys.stderr
     run_id = uuid.uuid4().hex[:12]
     t_start = time.monotonic()
     jobs = plan_jobs(config)
+    reask = config.reask_incomplete
+    if reask:
+        # imported only when the policy is on, so collection alone never depends on the parser
+        from ..parse import followup_prompt, parse_ranking
+    mpath = manifest_path(store_path)
+    run_entry = {"run_id": run_id, "started_at": _utc_now(), "finished_at": None}
+    write_manifest(mpath, build_manifest(config, store_path, jobs, incomplete_policy=incomplete_policy,
+                                         run_entry=run_entry, previous=read_manifest(mpath)))
     tallies = {m.name: ModelTally(m.name) for m in config.enabled_models}
     for job in jobs:
         tallies[job.model.name].planned += 1
@@ -283,20 +321,17 @@ def collect(config: RunConfig, store_path=None, *, progress: bool = True, stream
         tally_lock = threading.Lock()
         prog.update(force=True)
 
-        def run_job(job: Job):
+        def send(job: Job, req, key: str, followup: int = 0) -> str:
+            """Send one request with retries, storing every attempt. -> "ok", "failed" or "skipped"."""
             m = job.model
             tally = tallies[m.name]
             stop = stop_events[m.name]
-            if stop.is_set():
-                with tally_lock:
-                    tally.skipped += 1
-                prog.update()
-                return
             prov = config.providers[m.provider]
             base_url = overrides.get(m.provider, m.base_url)
-            req = prepare(prov.kind, base_url, m.model_id, job.prompt, job.params, prov.anthropic_version)
             limiter = limiters[m.provider]
             used_tokens = [None]
+            what = (f"model {m.name!r}, {job.language}, replicate {job.replicate}"
+                    + (f", follow-up {followup}" if followup else ""))
 
             def record(out, attempt_no):
                 reply = out.reply
@@ -304,7 +339,7 @@ def collect(config: RunConfig, store_path=None, *, progress: bool = True, stream
                 if usage:
                     used_tokens[0] = usage.get("total_tokens")
                 row = {
-                    "request_key": job.key, "model": m.name, "country": m.country, "language": job.language,
+                    "request_key": key, "model": m.name, "country": m.country, "language": job.language,
                     "replicate": job.replicate, "provider": m.provider, "model_id": m.model_id,
                     "base_url": base_url, "attempt": attempt_no, "status": out.status,
                     "http_status": out.http_status, "error": out.error,
@@ -315,6 +350,7 @@ def collect(config: RunConfig, store_path=None, *, progress: bool = True, stream
                     "prompt_hash": job.prompt_hash, "term_order": list(job.term_order),
                     "request": {"url": req.url, "body": req.body, "provider_kind": prov.kind},
                     "started_at": out.started_at, "finished_at": out.finished_at, "run_id": run_id,
+                    "followup": followup, "followup_of": job.key if followup else None,
                 }
                 inserted = store.insert(row)
                 with tally_lock:
@@ -329,43 +365,107 @@ def collect(config: RunConfig, store_path=None, *, progress: bool = True, stream
                     tally.retried += 1
                 prog.update()
 
-            ticket = limiter.acquire(_estimate_tokens(job), stop)
+            ticket = limiter.acquire(_estimate_tokens(job, req), stop)
             if ticket is None:
-                with tally_lock:
-                    tally.skipped += 1
-                prog.update()
-                return
+                return "skipped"
             try:
                 send_with_retries(
                     prov.kind, req, keys.get(m.name), timeout_s=config.timeout_s,
                     max_attempts=config.max_attempts, backoff_initial_s=config.backoff_initial_s,
                     backoff_max_s=config.backoff_max_s, record=record,
-                    first_attempt_no=counts.get(job.key, 0) + 1, stop_event=stop, on_retry=on_retry)
-                with tally_lock:
-                    tally.ok += 1
+                    first_attempt_no=counts.get(key, 0) + 1, stop_event=stop, on_retry=on_retry)
+                return "ok"
             except FatalAttempt as exc:
-                with tally_lock:
-                    tally.failed += 1
                 hint = {401: "check the API key in " + (m.api_key_env or "(no key variable configured)"),
                         403: "the key has no access to this model, or the region is blocked",
                         404: "check model_id and base_url", 400: "the request was rejected as invalid; "
                         "check model_id and the [generation] parameters"}.get(exc.http_status, "")
-                stop_model(m.name, f"model {m.name!r} ({m.model_id} at {base_url}): {exc} -- not retried; "
+                stop_model(m.name, f"model {m.name!r} ({m.model_id} at {base_url})"
+                                   + (f", follow-up {followup} of {job.language} replicate {job.replicate}"
+                                      if followup else "")
+                                   + f": {exc} -- not retried; "
                                    f"{hint + '; ' if hint else ''}the model's other requests are not sent.")
+                return "failed"
             except ModelStopped:
-                with tally_lock:
-                    tally.skipped += 1
+                return "skipped"
             except RetryableAttempt as exc:
-                with tally_lock:
-                    tally.failed += 1
-                prog.message(f"gave up: model {m.name!r}, {job.language}, replicate {job.replicate} after "
-                             f"{config.max_attempts} attempts; last: {exc}. Rerun to try again.")
+                prog.message(f"gave up: {what} after {config.max_attempts} attempts; last: {exc}. "
+                             f"Rerun to try again.")
+                return "failed"
             finally:
                 limiter.release(ticket, used_tokens[0])
-            prog.update()
+
+        def reask_chain(job: Job):
+            """Follow up an incomplete or unparseable answer, up to `reask` times (see module docs)."""
+            m = job.model
+            tally = tallies[m.name]
+            stop = stop_events[m.name]
+            prov = config.providers[m.provider]
+            last = store.ok_row(job.key)
+            if last is None:
+                return
+            for k in range(1, reask + 1):
+                text = followup_prompt(parse_ranking(last["response_text"] or "", job.language,
+                                                     prompt_order=list(job.term_order)), job.language)
+                if text is None:  # complete, repaired or refused: the conversation ends here
+                    return
+                fkey = followup_key(job.key, k)
+                row = store.ok_row(fkey)
+                if row is None:
+                    if stop.is_set():
+                        return
+                    if m.api_key_env is not None and not keys.get(m.name):
+                        stop_model(m.name, f"model {m.name!r}: environment variable {m.api_key_env} is not set "
+                                           f"and follow-ups are due (reask_incomplete = {reask}); export it "
+                                           f"and rerun (stored answers are kept).")
+                        return
+                    history = [{"role": "user", "content": job.prompt},
+                               {"role": "assistant", "content": last["response_text"] or ""}]
+                    req = prepare(prov.kind, overrides.get(m.provider, m.base_url), m.model_id, text,
+                                  job.params, prov.anthropic_version, history=history)
+                    outcome = send(job, req, fkey, k)
+                    with tally_lock:
+                        if outcome == "ok":
+                            tally.followups_ok += 1
+                        elif outcome == "failed":
+                            tally.followups_failed += 1
+                    prog.update()
+                    if outcome != "ok":
+                        return
+                    row = store.ok_row(fkey)
+                    if row is None:
+                        return
+                last = row
+
+        def run_job(job: Job):
+            m = job.model
+            tally = tallies[m.name]
+            if job.key not in done:
+                if stop_events[m.name].is_set():
+                    with tally_lock:
+                        tally.skipped += 1
+                    prog.update()
+                    return
+                prov = config.providers[m.provider]
+                req = prepare(prov.kind, overrides.get(m.provider, m.base_url), m.model_id, job.prompt,
+                              job.params, prov.anthropic_version)
+                outcome = send(job, req, job.key)
+                with tally_lock:
+                    if outcome == "ok":
+                        tally.ok += 1
+                    elif outcome == "failed":
+                        tally.failed += 1
+                    else:
+                        tally.skipped += 1
+                prog.update()
+                if outcome != "ok":
+                    return
+            if reask:
+                reask_chain(job)
 
         by_provider = defaultdict(list)
-        for job in pending:
+        # with the re-ask policy on, answers stored earlier may still be due a follow-up
+        for job in (jobs if reask else pending):
             by_provider[job.model.provider].append(job)
         pools = [ThreadPoolExecutor(max_workers=config.providers[p].concurrency, thread_name_prefix=f"collect-{p}")
                  for p in by_provider]
@@ -382,4 +482,7 @@ def collect(config: RunConfig, store_path=None, *, progress: bool = True, stream
             for pool in pools:
                 pool.shutdown(wait=True, cancel_futures=True)
         prog.update(force=True)
+    run_entry["finished_at"] = _utc_now()
+    write_manifest(mpath, build_manifest(config, store_path, jobs, incomplete_policy=incomplete_policy,
+                                         run_entry=run_entry, previous=read_manifest(mpath)))
     return CollectSummary(store_path, run_id, tallies, time.monotonic() - t_start)

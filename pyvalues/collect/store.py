@@ -8,6 +8,10 @@ replicates are never collapsed and a rerun skips exactly the requests that alrea
 successful attempt. A partial unique index makes a second successful attempt for the same
 key impossible, even from two processes.
 
+A follow-up of the re-ask policy is a request of its own: its key is derived from the
+original request's key and the follow-up index, ``followup`` holds the index (0 for an
+original request) and ``followup_of`` the original request's key.
+
 SQLite in WAL mode with ``synchronous=FULL``: a commit is on disk before ``insert`` returns,
 and a process killed at any moment leaves a database that opens with every committed row.
 """
@@ -20,13 +24,13 @@ from pathlib import Path
 
 __all__ = ["Store", "ATTEMPT_COLUMNS", "export_jsonl"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: followup, followup_of (the re-ask policy); a version-1 store gains them on open
 
 ATTEMPT_COLUMNS = (
     "request_key", "model", "country", "language", "replicate", "provider", "model_id", "base_url",
     "attempt", "status", "http_status", "error", "response_text", "reasoning_text", "finish_reason",
     "raw_body", "latency_s", "usage", "prompt_hash", "term_order", "request", "started_at",
-    "finished_at", "run_id",
+    "finished_at", "run_id", "followup", "followup_of",
 )
 _JSON_COLUMNS = ("usage", "term_order", "request")
 
@@ -58,6 +62,8 @@ CREATE TABLE IF NOT EXISTS attempts (
     started_at TEXT NOT NULL,
     finished_at TEXT NOT NULL,
     run_id TEXT,
+    followup INTEGER NOT NULL DEFAULT 0,
+    followup_of TEXT,
     UNIQUE (request_key, attempt)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS one_ok_per_request ON attempts (request_key) WHERE status = 'ok';
@@ -68,6 +74,8 @@ CREATE TRIGGER IF NOT EXISTS attempts_no_delete BEFORE DELETE ON attempts
     BEGIN SELECT RAISE(ABORT, 'the attempts table is append-only'); END;
 INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '{SCHEMA_VERSION}');
 """
+# Columns added after version 1; ADD COLUMN changes no row, so the append-only triggers allow it.
+_ADDED_COLUMNS = (("followup", "INTEGER NOT NULL DEFAULT 0"), ("followup_of", "TEXT"))
 
 
 class Store:
@@ -82,6 +90,12 @@ class Store:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.executescript(_DDL)
+        have = {r[1] for r in self._conn.execute("PRAGMA table_info(attempts)")}
+        for name, decl in _ADDED_COLUMNS:
+            if name not in have:
+                self._conn.execute(f"ALTER TABLE attempts ADD COLUMN {name} {decl}")
+        self._conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
+                           (str(SCHEMA_VERSION),))
 
     def __repr__(self):
         return f"Store({str(self.path)!r})"
@@ -99,6 +113,7 @@ class Store:
     def insert(self, row: dict) -> bool:
         """Append one attempt. Returns False (and writes nothing) if the row would be a second
         successful attempt of the same request or repeat an attempt number."""
+        row = {"followup": 0, **row}
         values = [json.dumps(row[c], ensure_ascii=False) if c in _JSON_COLUMNS and row.get(c) is not None
                   else row.get(c) for c in ATTEMPT_COLUMNS]
         sql = f"INSERT INTO attempts ({', '.join(ATTEMPT_COLUMNS)}) VALUES ({', '.join('?' * len(ATTEMPT_COLUMNS))})"
@@ -113,6 +128,11 @@ class Store:
         """Request keys that have a successful attempt."""
         with self._lock:
             return {r[0] for r in self._conn.execute("SELECT request_key FROM attempts WHERE status = 'ok'")}
+
+    def ok_row(self, request_key: str) -> dict | None:
+        """The successful attempt of a request, or None."""
+        rows = self.rows("WHERE request_key = ? AND status = 'ok'", (request_key,))
+        return rows[0] if rows else None
 
     def attempt_counts(self) -> dict[str, int]:
         """Highest attempt number stored per request key (attempt numbers continue on a rerun)."""
@@ -145,7 +165,10 @@ def export_record(row: dict) -> dict:
                                "attempt", "status", "http_status", "error", "response_text",
                                "reasoning_text", "finish_reason", "raw_body", "latency_s", "usage",
                                "prompt_hash", "term_order", "request", "started_at", "finished_at",
-                               "request_key", "base_url", "run_id")}
+                               "request_key", "base_url", "run_id", "followup", "followup_of")}
+    # 0 for the original request; k for the k-th follow-up of the re-ask policy, whose
+    # followup_of is the original request's key (None for originals).
+    rec["followup"] = int(rec["followup"] or 0)
     # pyvalues.parse reads the term order of the prompt under this name.
     rec["prompt_order"] = row["term_order"]
     return rec
