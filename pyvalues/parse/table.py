@@ -24,7 +24,7 @@ NO_RESPONSE = "no_response"
 
 @dataclass
 class ParsedResponse:
-    """The parsed last successful attempt of one (model, language, replicate)."""
+    """The parsed final answer of one (model, language, replicate) (see :func:`parse_responses`)."""
 
     model: str
     country: str
@@ -33,6 +33,7 @@ class ParsedResponse:
     parsed: ParsedRanking | None  # None: no successful attempt
     line: int | None = None  # 1-based line of the attempt parsed
     attempts: int = 0
+    followup: int = 0  # follow-up index of the answer parsed (0: the original request's answer)
 
     @property
     def status(self) -> str:
@@ -87,8 +88,31 @@ def _check_record(rec: dict, where: str) -> None:
         raise ParseError(f"{where}: replicate must be a whole number >= 1, got {rec['replicate']!r}.")
 
 
+def _final_answer(ok: list[dict]) -> dict:
+    """The final answer among the successful attempts of one (model, language, replicate).
+
+    The collector's re-ask policy stores follow-ups as attempts of their own, with
+    ``followup`` (1, 2, ...) and ``followup_of`` (the original request's ``request_key``).
+    A conversation is an original request and its follow-ups; the final answer is that of
+    the latest conversation (by where it starts in the file) and, in it, of the highest
+    follow-up -- the answer that ended the conversation. Records without these fields (older
+    exports) are conversations of one, so the last successful attempt counts, as before.
+    """
+    start: dict = {}
+    for i, rec in enumerate(ok):
+        start.setdefault(rec.get("followup_of") or rec.get("request_key") or ("line", i), i)
+
+    def rank(item):
+        i, rec = item
+        conv = rec.get("followup_of") or rec.get("request_key") or ("line", i)
+        return (start[conv], int(rec.get("followup") or 0), i)
+
+    return max(enumerate(ok), key=rank)[1]
+
+
 def parse_responses(source) -> list[ParsedResponse]:
-    """Parse the last successful attempt of each (model, language, replicate).
+    """Parse the final answer of each (model, language, replicate): its last successful
+    attempt, or with the collector's re-ask policy, the last follow-up's (:func:`_final_answer`).
 
     ``source``: a path to the collector's JSONL or an iterable of attempt dicts (in the
     order they were made). Groups with no successful attempt are returned with
@@ -113,7 +137,7 @@ def parse_responses(source) -> list[ParsedResponse]:
         if not ok:
             out.append(ParsedResponse(model, country, language, replicate, None, None, len(recs)))
             continue
-        last = ok[-1]
+        last = _final_answer(ok)
         lang = language if language in ("zh", "en") else "en"
         parsed = parse_ranking(last["response_text"] or "", lang, prompt_order=last.get("prompt_order"))
         if last["response_text"] is None:
@@ -121,7 +145,7 @@ def parse_responses(source) -> list[ParsedResponse]:
         if last.get("finish_reason") == "length":
             parsed.diagnostics.notes.append("finish_reason 'length': the answer was cut off at the token limit")
         out.append(ParsedResponse(model, str(last["country"]), language, replicate, parsed,
-                                  last.get("_line"), len(recs)))
+                                  last.get("_line"), len(recs), int(last.get("followup") or 0)))
     return out
 
 
