@@ -5,7 +5,7 @@ import argparse
 import sys
 
 from ..errors import PyvaluesError
-from . import run
+from . import manifest_path, run
 
 
 def main(argv=None) -> int:
@@ -29,6 +29,7 @@ def main(argv=None) -> int:
         return 2
     print(summary)
     print(f"attempts exported to {jsonl}")
+    print(f"run manifest written to {manifest_path(summary.store_path)}")
     if csv is not None:
         print(f"rank table written to {csv}")
         print("parse status per model:")
