@@ -153,9 +153,10 @@ class LocalServer:
         deadline = time.monotonic() + self.startup_timeout_s
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
+                code = self._proc.returncode
                 tail = self._log_tail()
                 self.stop()
-                raise CollectError(f"the llama.cpp server exited with code {self._proc.returncode} before it was "
+                raise CollectError(f"the llama.cpp server exited with code {code} before it was "
                                    f"ready (SIGILL = -4 means a native CPU build: rebuild, {INSTALL_HINT}).\n{tail}")
             try:
                 r = requests.get(f"{self.base_url}/models", timeout=2)
