@@ -21,7 +21,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pyvalues import reconstruction as rc  # noqa: E402
+from pyvalues.crosscheck import reconstruction as rc  # noqa: E402
 
 
 def main(argv=None) -> int:

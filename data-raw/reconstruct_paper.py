@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pyvalues import reconstruction as rc  # noqa: E402
+from pyvalues.crosscheck import reconstruction as rc  # noqa: E402
 
 DEFAULT_SEED = 2026
 DEFAULT_ITERATIONS = 2_000_000

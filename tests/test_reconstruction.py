@@ -4,7 +4,7 @@ Every statistic the search optimises is recomputed here by R itself (friedman.te
 afex::aov_ez, pairwise paired t.test, wilcox.test, t.test, effectsize::hedges_g, cor,
 hclust/cutree and pvclust) or by scipy where R lacks the test (Brunner-Munzel:
 scipy.stats.brunnermunzel, the same formula as the brunnermunzel package), and compared with
-pyvalues.reconstruction.evaluate_ranks.
+pyvalues.crosscheck.reconstruction.evaluate_ranks.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from pyvalues import reconstruction as rc
+from pyvalues.crosscheck import reconstruction as rc
 from pyvalues.crosscheck.design import MODEL_COUNTRY, MODEL_NAMES
 from pyvalues.instrument import DIMENSIONS, TERM_NAMES
 
@@ -193,3 +193,14 @@ def test_fit_table_reports_every_claim(both):
     # the country effect of the mixed ANOVA is identically 0 for complete rankings
     row = fit.set_index("claim_id").loc["mixed_country_F"]
     assert row.feasible == "no" and float(row.reconstruction) == 0.0
+
+
+def test_importing_crosscheck_and_analysis_does_not_import_numba():
+    import subprocess
+    import sys
+
+    code = ("import sys, pyvalues.crosscheck, pyvalues.analysis, pyvalues.crosscheck.reconstruction; "
+            "print('numba' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"

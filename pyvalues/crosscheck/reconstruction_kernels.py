@@ -7,7 +7,7 @@ The kernels mirror, formula by formula, the R functions of the analysis specific
 (cited at each kernel); `tests/test_reconstruction.py` checks them against R itself.
 
 Layout of the statistics vector (indices are module constants, used by
-:mod:`pyvalues.reconstruction` to name them):
+:mod:`pyvalues.crosscheck.reconstruction` to name them):
 """
 from __future__ import annotations
 
@@ -841,8 +841,11 @@ def penalty(stats, labels, R, pear, is_cn, c_idx, c_lo, c_hi, c_loinc, c_hiinc, 
 @njit(cache=True)
 def anneal(P, single_ok, is_cn, wcdf, n_iter, T0, T1, seed, c_idx, c_lo, c_hi, c_loinc, c_hiinc,
            c_scale, c_w, set_kind, set_who, set_terms, set_allow, set_w, tl, part_w, margin,
-           best_P, trace):
+           best_P, trace, p_within=0.0):
     """Simulated annealing over swaps of two terms' ranks within one replicate ranking.
+
+    With probability p_within the two terms are from the same dimension (the dimension
+    scores, hence every dimension-level statistic, stay as they are).
 
     P[j, r, t] is the rank (1..25) of term t in replicate r of model j. Returns the best
     penalty; best_P receives the best state. Deterministic for a given seed.
@@ -881,7 +884,12 @@ def anneal(P, single_ok, is_cn, wcdf, n_iter, T0, T1, seed, c_idx, c_lo, c_hi, c
         # profile and keeps its sum of squared rank sums, hence its W
         allrep = np.random.random() < 0.85 or not single_ok[j]
         a = np.random.randint(NT)
-        if (not allrep) or np.random.random() < 0.5:
+        if np.random.random() < p_within:
+            # the other term from a's dimension: keeps every dimension score
+            b = 5 * (a // 5) + np.random.randint(4)
+            if b >= a:
+                b += 1
+        elif (not allrep) or np.random.random() < 0.5:
             ra = P[j, r, a]
             step = np.random.randint(1, 4) if allrep else 1
             if np.random.random() < 0.5:
@@ -972,3 +980,86 @@ def stats_of(P, is_cn, wcdf):
     labels = np.zeros(NM, dtype=np.int64)
     compute_stats(R, rho, tau, pear, is_cn, wcdf, stats, labels)
     return stats, labels, R, rho, tau, pear
+
+
+# --- stage 1: the 20 x 5 matrix of dimension rank sums ------------------------------------------
+@njit(cache=True)
+def r_from_dims(S, R):
+    """A rank-sum matrix R whose dimension sums are S (spread evenly over each dimension's
+    terms): every dimension-level statistic depends on S only."""
+    for j in range(NM):
+        for D in range(ND):
+            base = S[j, D] // 5
+            rem = S[j, D] - 5 * base
+            for q in range(5):
+                R[j, 5 * D + q] = base + (1 if q < rem else 0)
+
+
+@njit(cache=True)
+def dims_row_ok(row):
+    """Necessary conditions for a row of 3-replicate dimension sums (each replicate a
+    partition of 1..25 into the 5 dimensions): the k smallest sums are at least 3 times the
+    sum of the 5k smallest ranks."""
+    srt = np.sort(row)
+    acc = 0
+    for k in range(ND - 1):
+        acc += srt[k]
+        n = 5 * (k + 1)
+        if acc < 3 * n * (n + 1) // 2:
+            return False
+    return True
+
+
+@njit(cache=True)
+def anneal_dims(S, step3, is_cn, wcdf, n_iter, T0, T1, seed, c_idx, c_lo, c_hi, c_loinc, c_hiinc,
+                c_scale, c_w, best_S):
+    """Simulated annealing of the dimension rank sums S[j, D] (3 replicates, so d = S / 15)
+    on the dimension-level targets only; a move shifts k units between two dimensions of one
+    model (rows keep their sum 975). Models with step3 move by multiples of 3 (identical
+    replicates). Returns the best penalty; best_S receives the best state."""
+    np.random.seed(seed)
+    R = np.zeros((NM, NT), dtype=np.int64)
+    rho = np.zeros((NM, NM))
+    tau = np.zeros((NM, NM))
+    pear = np.zeros((NM, NM))
+    stats = np.zeros(NSTAT)
+    labels = np.zeros(NM, dtype=np.int64)
+    e_kind = np.zeros(0, dtype=np.int64)
+    e_terms = np.zeros((0, 5), dtype=np.int64)
+    e_w = np.zeros(0)
+    tl = -np.ones(NM, dtype=np.int64)
+    r_from_dims(S, R)
+    compute_stats(R, rho, tau, pear, is_cn, wcdf, stats, labels, 0, 1)
+    cur = penalty(stats, labels, R, pear, is_cn, c_idx, c_lo, c_hi, c_loinc, c_hiinc, c_scale,
+                  c_w, e_kind, e_kind, e_terms, e_kind, e_w, tl, 0.0, 0.0)
+    best = cur
+    best_S[:] = S
+    for it in range(n_iter):
+        T = T0 * (T1 / T0) ** (it / n_iter)
+        j = np.random.randint(NM)
+        a = np.random.randint(ND)
+        b = np.random.randint(ND - 1)
+        if b >= a:
+            b += 1
+        k = np.random.randint(1, 16)
+        if step3[j]:
+            k = 3 * ((k + 2) // 3)
+        S[j, a] += k
+        S[j, b] -= k
+        if not dims_row_ok(S[j]):
+            S[j, a] -= k
+            S[j, b] += k
+            continue
+        r_from_dims(S, R)
+        compute_stats(R, rho, tau, pear, is_cn, wcdf, stats, labels, 0, 1)
+        new = penalty(stats, labels, R, pear, is_cn, c_idx, c_lo, c_hi, c_loinc, c_hiinc, c_scale,
+                      c_w, e_kind, e_kind, e_terms, e_kind, e_w, tl, 0.0, 0.0)
+        if new <= cur or np.random.random() < math.exp(-(new - cur) / T):
+            cur = new
+            if new < best:
+                best = new
+                best_S[:] = S
+        else:
+            S[j, a] -= k
+            S[j, b] += k
+    return best
