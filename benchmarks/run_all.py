@@ -132,7 +132,8 @@ def summary(rows: list[dict], started: str, command: str, total_s: float, full: 
          f"Run {started} with `{command}` in {total_s / 60:.1f} min; {environment_note()} at the end. "
          "Times are medians of repeats in this run; ratios are of figures measured side by side. "
          "CPU seconds are given beside wall seconds because the machine is shared: CPU time "
-         "is far less sensitive to other jobs than wall time. All figures: `benchmarks.csv`.", ""]
+         "is far less sensitive to other jobs than wall time. All figures: `benchmarks.csv`; profiles, causes "
+         "and proposed changes: `FINDINGS.md`.", ""]
 
     # 1. bridge
     label = next((r["note"] for r in rows if r["benchmark"] == "bridge" and r["case"] == "table"), "")
@@ -185,20 +186,44 @@ def summary(rows: list[dict], started: str, command: str, total_s: float, full: 
               "validated table.", "",
               "| family | " + " | ".join(f"R {n} | Py {n}" for n in sizes) + " |",
               "|---|" + "---:|---:|" * len(sizes)]
+        approx = False
         for f in efams:
             cells = []
             for n in sizes:
-                cells += [_fmt(g("engine", f"R {f}, {n} models", "wall_s"), 3),
-                          _fmt(g("engine", f"Python {f}, {n} models", "wall_s"), 3)]
+                rv = g("engine", f"R {f}, {n} models", "wall_s")
+                pv_ = g("engine", f"Python {f}, {n} models", "wall_s")
+                if f == "correlations":
+                    full_r = g("engine", f"R {f}, {n} models", "wall_s_at_ci_nboot_10000")
+                    if full_r is not None:
+                        approx = True
+                        cells += ["≈" + _fmt(full_r), f"({_fmt(pv_)})†"]
+                        continue
+                cells += [_fmt(rv, 3), _fmt(pv_, 3)]
             L.append(f"| {f} | " + " | ".join(cells) + " |")
         cells = []
         for n in sizes:
-            cells += [_fmt(g("engine", f"R clustering_pvclust, {n} models", "wall_s_at_nboot_1000")), "no twin"]
+            v = g("engine", f"R clustering_pvclust, {n} models", "wall_s_at_nboot_1000")
+            measured = g("engine", f"R clustering_pvclust, {n} models", "wall_s")
+            cells += [(_fmt(v) if v == measured else "≈" + _fmt(v)), "no twin"]
         L.append("| clustering_pvclust, nboot 1,000 | " + " | ".join(cells) + " |")
-        notes = sorted({r["note"] for r in rows if r["benchmark"] == "engine" and
-                        ("extrapolated" in r["note"] or "run at" in r["note"])})
-        if notes:
-            L += ["", "Notes: " + "; ".join(notes) + "."]
+        nb_notes = [f"{n} models from {r['note'].replace('extrapolated linearly from ', '')}" for n in sizes for r in rows
+                    if r["benchmark"] == "engine" and r["case"] == f"R clustering_pvclust, {n} models"
+                    and r["metric"] == "wall_s_at_nboot_1000" and r["note"].startswith("extrapolated")]
+        cr_notes = [f"{n} models from {r['note'].split(';')[0].replace('extrapolated from ', '')}" for n in sizes for r in rows
+                    if r["benchmark"] == "engine" and r["case"] == f"R correlations, {n} models"
+                    and r["metric"].startswith("wall_s_at_ci_nboot")]
+        L += ["", "≈: estimated from a run at a smaller nboot, scaled linearly: pvclust at "
+              + ("; ".join(nb_notes) or "–") + " (its cost is 10 scales x nboot clusterings); correlations at "
+              + ("; ".join(cr_notes) or "–") + " (the bootstrap run at the ci_nboot that keeps nboot x pairs under 2 GB: "
+              "at ci_nboot = 10,000 the current code allocates about 25 GB at once at 500 models)."]
+        if approx:
+            L += ["†: Python twin at the same reduced ci_nboot (most of its time is the pairwise Kendall loop, "
+                  "which does not depend on nboot)."]
+        share = g("engine", "R clustering_pvclust, 20 models", "wall_s")
+        total_r = g("bridge", "in process: pv_analyse() timed inside R", "wall_s")
+        if share and total_r:
+            L += ["", f"pvclust (nboot 1,000) is {100 * min(share / total_r, 1):.0f} % of `pv_analyse()` on 20 models "
+                  f"({_fmt(share)} of {_fmt(total_r)} s, measured in separate processes)."]
 
     pv = [r for r in rows if r["benchmark"] == "engine" and r["case"].startswith("pvclust 20 models")]
     extra = [r for r in pvclust_full if r["case"].startswith("pvclust") and r["case"] not in {x["case"] for x in pv}]
