@@ -40,14 +40,15 @@ correlations <- function(rank_table, nboot = 10000, seed = 2026) {
   rows <- list()
   for (g in groups) {
     sel <- if (g == "all") rep(TRUE, nrow(pairs)) else pairs$pair_group == g
+    X <- cbind(spearman = pairs$spearman[sel], kendall = pairs$kendall[sel])
+    k <- nrow(X)
+    # both methods are resampled with the same pairs (one seed), so draw them once
+    boots <- if (k >= 2) .pv_boot_means(X, nboot, seed) else NULL
     for (method in c("spearman", "kendall")) {
-      x <- pairs[[method]][sel]
-      k <- length(x)
+      x <- X[, method]
       ci <- c(NA_real_, NA_real_); ci_t <- c(NA_real_, NA_real_)
       if (k >= 2) {
-        set.seed(seed)
-        boot <- rowMeans(matrix(x[sample.int(k, k * nboot, replace = TRUE)], nrow = nboot))
-        ci <- unname(stats::quantile(boot, c(0.025, 0.975)))
+        ci <- unname(stats::quantile(boots[, method], c(0.025, 0.975)))
         ci_t <- mean(x) + c(-1, 1) * stats::qt(0.975, k - 1) * stats::sd(x) / sqrt(k)
       }
       rows[[length(rows) + 1]] <- data.frame(
@@ -57,4 +58,22 @@ correlations <- function(rank_table, nboot = 10000, seed = 2026) {
     }
   }
   do.call(rbind, rows)
+}
+
+# Bootstrap means of each column of X: nboot resamples of its rows with replacement, the
+# same rows for every column. The draws come in the order of one
+# sample.int(k, k * nboot, replace = TRUE) call filling an nboot x k matrix column by
+# column, but are made a block of columns at a time, so that memory stays about 16 MB
+# however many pairs there are (one call would hold nboot x k values: 25 GB at 500 models).
+.pv_boot_means <- function(X, nboot, seed) {
+  k <- nrow(X)
+  set.seed(seed)
+  cols <- max(1L, floor(1e6 / nboot))
+  out <- matrix(0, nboot, ncol(X), dimnames = list(NULL, colnames(X)))
+  for (first in seq(1L, k, by = cols)) {
+    m <- min(cols, k - first + 1L)
+    idx <- sample.int(k, m * nboot, replace = TRUE)
+    for (j in seq_len(ncol(X))) out[, j] <- out[, j] + rowSums(matrix(X[idx, j], nrow = nboot))
+  }
+  out / k
 }

@@ -13,6 +13,7 @@ columns) is documented in the README.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -224,6 +225,7 @@ def run(
     linkage: str = "average",
     seed: int = 2026,
     ci_nboot: int = 10000,
+    parallel: bool | int = False,
     parity: bool = True,
     reported: bool | None = None,
 ) -> Results:
@@ -251,11 +253,16 @@ def run(
         "linkage": linkage,
         "seed": seed,
         "ci_nboot": ci_nboot,
+        "parallel": parallel,
     }
     timings["validate"] = time.perf_counter() - t0
 
     t = time.perf_counter()
     kwargs = dict(k=k, nboot=nboot, distance=distance, linkage=linkage, seed=seed, ci_nboot=ci_nboot)
+    if parallel:
+        # pvclust(parallel = <integer>) starts that many R worker processes; TRUE would
+        # start detectCores() - 1 (one worker on a 2-core machine: no speed-up)
+        kwargs["parallel"] = int(os.cpu_count() or 1) if parallel is True else int(parallel)
     if groups:
         kwargs["groups"] = list(groups)
     r_tables = rbridge.call("pv_analyse", table, **kwargs)

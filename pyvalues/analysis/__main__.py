@@ -26,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--groups", nargs=2, metavar=("FIRST", "SECOND"), help="the two countries to compare (default CN US)")
     ap.add_argument("--k", type=int, default=4, help="number of clusters (default 4)")
     ap.add_argument("--nboot", type=int, default=1000, help="pvclust bootstrap replications (default 1000)")
+    ap.add_argument("--cores", type=int, default=1,
+                    help="R worker processes for pvclust's bootstrap (default 1: serial; AU/BP then depend "
+                    "on the number of workers, as pvclust's parallel random streams do)")
     ap.add_argument("--seed", type=int, default=2026, help="seed of every resampling step (default 2026)")
     ap.add_argument("--no-parity", action="store_true", help="skip the Python twins and the parity table")
     ap.add_argument("--invalid-rankings", choices=["error", "drop"], default="error",
@@ -43,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             table = read_rank_table(args.data, invalid_rankings=args.invalid_rankings)
         results = run(table, groups=tuple(args.groups) if args.groups else None, k=args.k,
-                      nboot=args.nboot, seed=args.seed, parity=not args.no_parity)
+                      nboot=args.nboot, seed=args.seed, parity=not args.no_parity,
+                      parallel=args.cores if args.cores > 1 else False)
         out = Path(args.out)
         written = results.to_dir(out)
         print(results.summary())

@@ -389,26 +389,33 @@ def _term_matrix(tm: pd.DataFrame) -> pd.DataFrame:
         index=list(TERM_NAMES), columns=models)
 
 
+def _kendall_tau_b_matrix(X: np.ndarray) -> np.ndarray:
+    """Kendall's tau-b between all columns of X (R's cor(method = "kendall"), scipy's
+    kendalltau(variant="b")): (concordant - discordant) / sqrt((n0 - ties_x)(n0 - ties_y))
+    over the item pairs, for every pair of columns in one matrix product."""
+    i, j = np.triu_indices(X.shape[0], k=1)
+    S = np.sign(X[i] - X[j])                       # item pairs x columns: +1, -1, 0 (tie)
+    untied = (S != 0).sum(axis=0).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (S.T @ S) / np.sqrt(np.outer(untied, untied))
+
+
 def _correlation_pairs(tm: pd.DataFrame) -> pd.DataFrame:
     M = _term_matrix(tm)
-    models = list(M.columns)
+    models = np.array(M.columns, dtype=object)
     country = tm.drop_duplicates("model").set_index("model")["country"]
     X = M.to_numpy(float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a constant column gives NaN, as R's cor
         rho_all = np.atleast_2d(stats.spearmanr(X, axis=0).statistic)  # columns = models
-    rows = []
-    for i in range(len(models)):
-        for j in range(i + 1, len(models)):
-            rho = rho_all[i, j] if rho_all.shape[0] > 1 else float(rho_all[0, 0])
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tau = stats.kendalltau(X[:, i], X[:, j], variant="b").statistic
-            c1, c2 = country[models[i]], country[models[j]]
-            rows.append(dict(model1=models[i], model2=models[j], country1=c1, country2=c2,
-                             pair_group=c1 if c1 == c2 else "between",
-                             spearman=float(rho), kendall=float(tau)))
-    return pd.DataFrame(rows)
+    if rho_all.shape[0] == 1:
+        rho_all = np.full((2, 2), float(rho_all[0, 0]))
+    tau_all = _kendall_tau_b_matrix(X)
+    i, j = np.triu_indices(len(models), k=1)        # (0,1), (0,2), ..., as R's pairs
+    c = country.reindex(models).to_numpy(dtype=object)
+    return pd.DataFrame({"model1": models[i], "model2": models[j], "country1": c[i], "country2": c[j],
+                         "pair_group": np.where(c[i] == c[j], c[i], "between"),
+                         "spearman": rho_all[i, j].astype(float), "kendall": tau_all[i, j].astype(float)})
 
 
 def _correlations(pairs: pd.DataFrame, nboot: int = 10000, seed: int = 2026) -> pd.DataFrame:
@@ -423,7 +430,13 @@ def _correlations(pairs: pd.DataFrame, nboot: int = 10000, seed: int = 2026) -> 
             if k >= 2:
                 # numpy's generator, not R's: this interval is not meant to match R's digits
                 rng = np.random.default_rng(seed)
-                boot = x[rng.integers(0, k, size=(nboot, k))].mean(axis=1)
+                # resamples drawn a block of rows at a time (the same draws as one
+                # (nboot, k) call) so that memory stays bounded with many pairs
+                boot = np.empty(nboot)
+                step = max(1, 2_000_000 // k)
+                for b0 in range(0, nboot, step):
+                    b1 = min(nboot, b0 + step)
+                    boot[b0:b1] = x[rng.integers(0, k, size=(b1 - b0, k))].mean(axis=1)
                 ci = tuple(np.quantile(boot, [0.025, 0.975]))
                 half = stats.t.ppf(0.975, k - 1) * np.std(x, ddof=1) / np.sqrt(k)
                 ci_t = (x.mean() - half, x.mean() + half)
