@@ -196,7 +196,8 @@ def summary(rows: list[dict], started: str, command: str, total_s: float, full: 
                     full_r = g("engine", f"R {f}, {n} models", "wall_s_at_ci_nboot_10000")
                     if full_r is not None:
                         approx = True
-                        cells += ["≈" + _fmt(full_r), f"({_fmt(pv_)})†"]
+                        full_p = g("engine", f"Python {f}, {n} models", "wall_s_at_ci_nboot_10000")
+                        cells += ["≈" + _fmt(full_r), "≈" + _fmt(full_p) if full_p is not None else _fmt(pv_)]
                         continue
                 cells += [_fmt(rv, 3), _fmt(pv_, 3)]
             L.append(f"| {f} | " + " | ".join(cells) + " |")
@@ -214,11 +215,8 @@ def summary(rows: list[dict], started: str, command: str, total_s: float, full: 
                     and r["metric"].startswith("wall_s_at_ci_nboot")]
         L += ["", "≈: estimated from a run at a smaller nboot, scaled linearly: pvclust at "
               + ("; ".join(nb_notes) or "–") + " (its cost is 10 scales x nboot clusterings); correlations at "
-              + ("; ".join(cr_notes) or "–") + " (the bootstrap run at the ci_nboot that keeps nboot x pairs under 2 GB: "
-              "at ci_nboot = 10,000 the current code allocates about 25 GB at once at 500 models)."]
-        if approx:
-            L += ["†: Python twin at the same reduced ci_nboot (most of its time is the pairwise Kendall loop, "
-                  "which does not depend on nboot)."]
+              + ("; ".join(cr_notes) or "–") + " (the bootstrap run at a smaller ci_nboot to keep the default run short; it is linear in nboot; "
+              "`--full` runs 10,000)."]
         share = g("engine", "R clustering_pvclust, 20 models", "wall_s")
         total_r = g("bridge", "in process: pv_analyse() timed inside R", "wall_s")
         if share and total_r:
