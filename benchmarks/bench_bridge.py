@@ -152,7 +152,7 @@ def inprocess(csv: Path, repeats: int, out_json: Path) -> None:
         with localconverter(default_converter + pandas2ri.converter):
             back = rbridge._from_r(ro.globalenv[".bench_res"])
         conv_out.append(time.perf_counter() - t0)
-    n_cells = sum(int(v.shape[0]) * int(v.shape[1]) for v in back.values() if hasattr(v, "shape"))
+    n_cells = sum(int(v.shape[0]) * int(v.shape[1]) for _, v in back.items() if hasattr(v, "shape"))
     res += [
         ("conversion: rank table pandas -> R", "wall_s", median(conv_in), "s", f"{len(validated)} rows x {validated.shape[1]} columns"),
         ("conversion: pv_analyse() result R -> pandas", "wall_s", median(conv_out), "s",
