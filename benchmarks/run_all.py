@@ -128,8 +128,10 @@ def _fmt(x, digits=2):
 def summary(rows: list[dict], started: str, command: str, total_s: float, full: bool,
             pvclust_full: list[dict]) -> str:
     g = lambda *a: _get(rows, *a)  # noqa: E731
-    L = [f"# pyvalues benchmarks", "",
-         f"Run {started} with `{command}` in {total_s / 60:.1f} min; {environment_note()} at the end. "
+    end_env = next((r["note"] for r in rows if r["benchmark"] == "run_all" and r["case"] == "total"),
+                   f"{environment_note()} at the end")
+    L = ["# pyvalues benchmarks", "",
+         f"Run {started} with `{command}` in {total_s / 60:.1f} min; {end_env}. "
          "Times are medians of repeats in this run; ratios are of figures measured side by side. "
          "CPU seconds are given beside wall seconds because the machine is shared: CPU time "
          "is far less sensitive to other jobs than wall time. All figures: `benchmarks.csv`; profiles, causes "
@@ -162,7 +164,8 @@ def summary(rows: list[dict], started: str, command: str, total_s: float, full: 
         ("conversion: rank table pandas -> R", "wall_s", "conversion: rank table to R"),
         ("conversion: pv_analyse() result R -> pandas", "wall_s", "conversion: all result tables back to pandas"),
         ("in process: run() -> Python validation", "wall_s", "Python validation of the table in `run()`"),
-        ("in process: bridge time (run() - pv_analyse() in R)", "wall_s", "in process, `run()` minus `pv_analyse()` in R"),
+        ("in process: bridge time (run() - pv_analyse() in R)", "wall_s",
+         "in process, `run()` minus `pv_analyse()` in R (medians; noise of a few tenths of a second)"),
     ]:
         L.append(f"| {what} | {_fmt(g('bridge', case, metric), 3)} |")
     fams = ["model_term_means", "model_dimension_scores", "dispersion_anova", "dispersion_posthoc", "dimension_tests",
@@ -210,13 +213,13 @@ def summary(rows: list[dict], started: str, command: str, total_s: float, full: 
         nb_notes = [f"{n} models from {r['note'].replace('extrapolated linearly from ', '')}" for n in sizes for r in rows
                     if r["benchmark"] == "engine" and r["case"] == f"R clustering_pvclust, {n} models"
                     and r["metric"] == "wall_s_at_nboot_1000" and r["note"].startswith("extrapolated")]
-        cr_notes = [f"{n} models from {r['note'].split(';')[0].replace('extrapolated from ', '')}" for n in sizes for r in rows
+        cr_notes = [f"{n} models from {r['note'].split(' (')[0].replace('extrapolated from ', '')}" for n in sizes for r in rows
                     if r["benchmark"] == "engine" and r["case"] == f"R correlations, {n} models"
                     and r["metric"].startswith("wall_s_at_ci_nboot")]
         L += ["", "≈: estimated from a run at a smaller nboot, scaled linearly: pvclust at "
               + ("; ".join(nb_notes) or "–") + " (its cost is 10 scales x nboot clusterings); correlations at "
-              + ("; ".join(cr_notes) or "–") + " (the bootstrap run at a smaller ci_nboot to keep the default run short; it is linear in nboot; "
-              "`--full` runs 10,000)."]
+              + ("; ".join(cr_notes) or "–") + " (a smaller ci_nboot keeps the default run short; the bootstrap is linear "
+              "in nboot; `--full` runs 10,000)."]
         share = g("engine", "R clustering_pvclust, 20 models", "wall_s")
         total_r = g("bridge", "in process: pv_analyse() timed inside R", "wall_s")
         if share and total_r:
@@ -238,6 +241,10 @@ def summary(rows: list[dict], started: str, command: str, total_s: float, full: 
                          f"| {_fmt(gg('speedup_2_workers'))} | {_fmt(gg('speedup_2_workers_incl_start'))} "
                          f"| {_fmt(gg('speedup_cpu_bound'))} "
                          f"| {_fmt(gg('parallel_true_wall_s'))} |")
+        L += ["", "Speed-up (wall) needs two idle cores: with the load average above 2 the second worker competes "
+              "with other jobs. Speed-up (CPU-bound) = serial CPU / (busiest worker's CPU + the master's): what two "
+              "idle cores give. `parallel = TRUE` is pvclust's own choice of `detectCores() - 1` workers (one on this "
+              "machine)."]
         if extra:
             when = next((r["note"] for r in pvclust_full if r["case"] == "recorded"), "")
             L += ["", f"nboot 10,000 runs only with `--full`; the row marked is from {when}."]
@@ -274,7 +281,7 @@ def summary(rows: list[dict], started: str, command: str, total_s: float, full: 
 
     parts = [r for r in rows if r["benchmark"] == "run_all"]
     L += ["", "## The run", "", "| part | wall s | status |", "|---|---:|---|"]
-    L += [f"| {r['case']} | {r['value']} | {r['note']} |" for r in parts]
+    L += [f"| {r['case']} | {r['value']} | {r['note'].split(' | ')[-1]} |" for r in parts]
     if not full:
         L += ["", "pvclust at nboot 10,000 is left out of the default run (it alone takes minutes); "
               "`--full` adds it."]
@@ -291,7 +298,11 @@ def main(argv=None) -> int:
     ap.add_argument("--only", nargs="+", choices=["bridge", "engine", "parse", "collect", "reconstruction"],
                     help="run only these parts (the others' rows are kept from their last CSVs)")
     ap.add_argument("--models", type=int, nargs="+", default=[20, 100, 500], help="table sizes for the scale part")
+    ap.add_argument("--summary-only", action="store_true",
+                    help="run nothing: rebuild benchmarks.csv and SUMMARY.md from the parts' last CSVs")
     args = ap.parse_args(argv)
+    if args.summary_only:
+        args.only = []
     started = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     command = ".venv/bin/python benchmarks/run_all.py" + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip()
     want = lambda part: args.only is None or part in args.only  # noqa: E731
@@ -329,6 +340,14 @@ def main(argv=None) -> int:
     total = time.perf_counter() - t0
     log.append(dict(benchmark="run_all", case="total", metric="wall_s", value=round(total, 1), unit="s",
                     note=f"{environment_note()} at the end"))
+    log_file = RESULTS / "run_all_log.csv"
+    if args.summary_only and log_file.exists():
+        log = read_rows(log_file)
+        total = float(next(r["value"] for r in log if r["case"] == "total"))
+        started, command = log[0]["note"].split(" | ")[0], log[0]["note"].split(" | ")[1]
+    elif not args.summary_only:
+        log[0]["note"] = f"{started} | {command} | {log[0]['note']}"
+        write_rows(log, log_file)
 
     rows: list[dict] = []
     for name in ["bridge", "engine"]:
