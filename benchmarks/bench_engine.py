@@ -168,6 +168,8 @@ def ci_nboot_for(n_models: int, ci_nboot: int, max_draws: float) -> int:
     """The correlation bootstrap draws nboot x pairs values per group (CN pairs, US pairs,
     all pairs: about 1.5 x n(n-1)/2 in all); keep the default run short by capping that."""
     pairs = 1.5 * n_models * (n_models - 1) / 2
+    if max_draws == float("inf") or pairs * ci_nboot <= max_draws:
+        return ci_nboot
     fit = int(max_draws / pairs)
     return max(100, min(ci_nboot, fit // 100 * 100))
 
