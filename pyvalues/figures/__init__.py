@@ -22,6 +22,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from ..analysis.access import provenance_of, tables_of as _tables
 from ..errors import PyvaluesError
 from ..instrument import DIMENSIONS, TERM_NAMES
 from . import style
@@ -52,24 +53,8 @@ class _Absent(Exception):
 
 # -- access to the results -----------------------------------------------------------------
 
-def _tables(results) -> Mapping:
-    if hasattr(results, "tables"):
-        return results.tables
-    if isinstance(results, Mapping):
-        return results
-    raise PyvaluesError(
-        f"figures need a Results object (with .tables) or a mapping name -> DataFrame, got {type(results).__name__}"
-    )
 
 
-def provenance_of(results) -> str:
-    prov = getattr(results, "provenance", None)
-    if prov:
-        return str(prov)
-    for t in _tables(results).values():
-        if isinstance(t, pd.DataFrame) and t.attrs.get("provenance"):
-            return str(t.attrs["provenance"])
-    return "provenance not recorded"
 
 
 def skip_reason(results, name: str) -> str | None:

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from ..analysis.access import provenance_of, tables_of as _tables
 from ..errors import PyvaluesError
 
 __all__ = ["write_report", "render_report", "TABLE_INFO"]
@@ -84,12 +85,8 @@ nav a{margin-right:1em} .tw{overflow-x:auto;max-width:100%}
 """
 
 
-def _tables(results) -> Mapping:
-    if hasattr(results, "tables"):
-        return results.tables
-    if isinstance(results, Mapping):
-        return results
-    raise PyvaluesError(f"write_report needs a Results object (with .tables), got {type(results).__name__}")
+
+
 
 
 def _extra(results, *names):
@@ -289,8 +286,6 @@ def _parity_html(parity) -> str:
 
 def render_report(results, figures=None, title: str = "pyvalues analysis report") -> str:
     """The report as one HTML string (see the module docstring)."""
-    from ..figures import provenance_of
-
     tables = _tables(results)
     provenance = provenance_of(results)
     skipped = _extra(results, "skipped")
