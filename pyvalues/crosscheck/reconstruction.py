@@ -7,9 +7,14 @@ complete rankings of the 25 terms) whose analyses reproduce the numbers in the c
 reconstruction's value, whether it is within rounding, and whether the claim is feasible at
 all together with the others (with the reason when it is not).
 
-The search is a seeded simulated annealing over swaps of two terms' ranks within one
-replicate ranking; the objective and every statistic are computed by the numba kernels of
-:mod:`pyvalues.crosscheck.reconstruction_kernels`, checked against R in `tests/test_reconstruction.py`.
+The search has two seeded simulated-annealing stages. Stage 1 fits the 20 x 5 matrix of
+dimension rank sums (every dimension-level statistic is a function of it) to the
+dimension-level targets; the matrix is then realised as complete rankings shaped by the
+archetypes. Stage 2 anneals the rankings on all targets with swaps of two terms' ranks: most
+moves keep the dimension scores (two terms of one dimension, or a compensated pair of
+cross-dimension swaps in two replicates), a few are free. The objective and every statistic
+are computed by the numba kernels of :mod:`pyvalues.crosscheck.reconstruction_kernels`
+(imported on first use), checked against R in `tests/test_reconstruction.py`.
 The result is labelled everywhere as reconstructed from published summary statistics, not
 the authors' raw data.
 """
@@ -651,8 +656,11 @@ def construct_start(targets: list[Target], seed: int) -> np.ndarray:
     return P
 
 
-N_ITER_DIMS = 1_200_000  # stage-1 annealing steps (dimension rank sums)
-P_WITHIN = 0.6  # share of annealing moves within a dimension (they keep the stage-1 fit)
+N_ITER_DIMS = 1_500_000  # stage-1 annealing steps (dimension rank sums)
+DIM_WEIGHT = 4.0  # weight of the dimension-level targets in stage 2 (keeps the stage-1 fit)
+P_TIE = 0.0  # share of stage-1 moves that copy another model's dimension score (ties)
+P_COMP = 0.3  # share of compensated cross-dimension pairs (keep S, change W)
+P_WITHIN = 0.8  # share of annealing moves within a dimension (they keep the stage-1 fit)
 DIM_STATS = ("dim_mean|", "n_primary|", "n_secondary|", "grp|", "mixed|")
 
 
@@ -663,6 +671,13 @@ def _single_ok(targets) -> np.ndarray:
         if t.kind == "num" and t.subs and t.subs[0][0].startswith("W|") and t.subs[0][2] > 1.0:
             ok[MODEL_NAMES.index(t.subs[0][0][2:])] = False
     return ok
+
+
+def _replicate_ok(T) -> bool:
+    """Dimension rank sums of one complete ranking: the k smallest sum to at least the k
+    smallest blocks of 5 ranks (15, 55, 120, 210), the largest to at most 115."""
+    c = np.cumsum(np.sort(T))
+    return bool((c[:4] >= np.array([15, 55, 120, 210])).all() and c[4] == 325)
 
 
 def _realize_partition(T: np.ndarray, rng) -> np.ndarray:
@@ -702,11 +717,16 @@ def construct_start_dims(targets: list[Target], seed: int, n_iter_dims: int = 40
 
     Stage 1 anneals the 20 x 5 matrix S of dimension rank sums (over the 3 replicates) on
     the targets that depend on S only (dimension means, Primary/Secondary counts, the group
-    medians, means, SDs, Mann-Whitney and Welch tests, the mixed ANOVA). Stage 2 realises
-    each model's row as 3 complete rankings: each replicate's dimension sums are a third of
-    S (remainders spread over the replicates), the ranks of a dimension go to its terms in
-    the order of the archetype-shaped start of `construct_start`, and random swaps within a
-    dimension (which keep S) lower Kendall's W towards the model's printed value.
+    medians, means, SDs, Mann-Whitney and Welch tests, the mixed ANOVA), plus a bound that
+    lets every printed W be reached (a row's spread bounds its model's W from below); moves
+    shift units between two dimensions of a model, half of them compensated by another model
+    (column sums kept), and every row must split into 3 complete rankings. The rows are then
+    permuted among the models of each country (which changes no dimension-level statistic)
+    to lie closest to the archetype-shaped start of `construct_start`. Each row is realised
+    as 3 complete rankings: each replicate's dimension sums are a third of S (remainders
+    spread over the replicates), a dimension's ranks go to its terms in the order of the
+    archetype-shaped start, and random swaps that keep S (within a dimension, or compensated
+    cross-dimension pairs in two replicates) lower Kendall's W towards its printed value.
     """
     rng = np.random.default_rng(seed)
     P0 = construct_start(targets, seed)
@@ -717,7 +737,36 @@ def construct_start_dims(targets: list[Target], seed: int, n_iter_dims: int = 40
     single_ok = _single_ok(targets)
     S = np.ascontiguousarray(P0.sum(axis=1).reshape(K.NM, K.ND, 5).sum(axis=2), dtype=np.int64)
     best_S = np.zeros_like(S)
-    pen_dims = K.anneal_dims(S, ~single_ok, IS_CN, WCDF, n_iter_dims, 1.0, 0.002, seed, *num, best_S)
+    wt = {}
+    for t in targets:
+        if t.kind == "num" and t.subs and t.subs[0][0].startswith("W|"):
+            wt[t.subs[0][0][2:]] = 0.5 * (t.subs[0][1] + min(t.subs[0][2], 1.0))
+    wt_cn = np.sort([wt.get(m, 0.9) for j, m in enumerate(MODEL_NAMES) if IS_CN[j]])
+    wt_us = np.sort([wt.get(m, 0.9) for j, m in enumerate(MODEL_NAMES) if not IS_CN[j]])
+    pen_dims = K.anneal_dims(S, ~single_ok, IS_CN, WCDF, n_iter_dims, 1.0, 0.002, seed, *num, best_S,
+                             wt_cn, wt_us, P_TIE)
+    # every dimension-level statistic is invariant to permuting the rows of S among the models
+    # of one country: give each model the row closest to its archetype-shaped start
+    from scipy.optimize import linear_sum_assignment
+
+    # (a low printed W needs a flat row: W >= 5 sum_D (S_D / 5 - 39)^2 / 11700)
+    w_target = {}
+    for t in targets:
+        if t.kind == "num" and t.subs and t.subs[0][0].startswith("W|"):
+            w_target[t.subs[0][0][2:]] = 0.5 * (t.subs[0][1] + min(t.subs[0][2], 1.0))
+    S0 = P0.sum(axis=1).reshape(K.NM, K.ND, 5).sum(axis=2)
+    fitted = best_S.copy()
+    w_min = 5 * ((fitted / 5.0 - 39.0) ** 2).sum(axis=1) / 11700
+    for grp in (IS_CN, ~IS_CN):
+        idx = np.where(grp)[0]
+        cost = ((S0[idx][:, None, :] - fitted[idx][None, :, :]) ** 2).sum(axis=2).astype(float)
+        wt = np.array([w_target.get(MODEL_NAMES[j], 0.9) for j in idx])
+        cost += 1e7 * np.maximum(0.0, w_min[idx][None, :] - (wt[:, None] - 0.06)) ** 2
+        for a, j in enumerate(idx):
+            if not single_ok[j]:
+                cost[a, (fitted[idx] % 3 != 0).any(axis=1)] = 1e12
+        rows, cols = linear_sum_assignment(cost)
+        best_S[idx[rows]] = fitted[idx[cols]]
     w_target = {}
     for t in targets:
         if t.kind == "num" and t.subs and t.subs[0][0].startswith("W|"):
@@ -784,13 +833,17 @@ def construct_start_dims(targets: list[Target], seed: int, n_iter_dims: int = 40
 def _chain(args):
     targets, seed, n_iter, T0, T1 = args[:5]
     n_dims = args[5] if len(args) > 5 else N_ITER_DIMS
-    arrays = _compile_targets(targets)
+    dim_w = args[6] if len(args) > 6 else DIM_WEIGHT
+    arrays = list(_compile_targets(targets))
+    names = stat_names()
+    keep = np.array([names[i].startswith(DIM_STATS) for i in arrays[0]], dtype=bool)
+    arrays[6] = np.where(keep, arrays[6] * dim_w, arrays[6])
     P, _ = construct_start_dims(targets, seed, n_dims)
     single_ok = _single_ok(targets)
     out_P = np.zeros_like(P)
     trace = np.zeros(200)
     pen = K.anneal(P, single_ok, IS_CN, WCDF, n_iter, T0, T1, seed, *arrays, 2.0, 0.2, out_P, trace,
-                   P_WITHIN)
+                   P_WITHIN, P_COMP)
     return out_P, float(pen), trace
 
 
@@ -856,12 +909,12 @@ def fit_table(targets: list[Target], P: np.ndarray) -> pd.DataFrame:
             else:
                 tgt_members = next((x.members for x in targets if x.kind == "partition"
                                     and int(x.subject.split()[1]) - 1 == who), [])
-                actual = next((c["terms"] for c in clusters.values()
-                               if set(c["members"]) == set(tgt_members)), None)
-                if actual is None:
-                    mask = np.array([m in tgt_members for m in MODEL_NAMES])
-                    cm = ev["term_means"][mask].mean(axis=0)
-                    actual = [TERM_NAMES[i] for i in np.argsort(cm, kind="mergesort")[:5]]
+                # the reconstruction's cluster sharing most members with the paper's (as
+                # pyvalues.crosscheck.level3 matches them), and its archetype
+                tm = set(tgt_members)
+                best = max(sorted(clusters), key=lambda c: (len(set(clusters[c]["members"]) & tm),
+                                                            -len(set(clusters[c]["members"]) ^ tm)))
+                actual = clusters[best]["terms"]
             value = actual
             ok = len(set(terms) - set(actual)) <= allow
         elif t.kind in ("partition",) or (t.kind == "derived" and t.members):

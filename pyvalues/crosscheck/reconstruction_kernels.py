@@ -361,11 +361,12 @@ def hclust_average_cut(pear, k, labels):
 
 # --- all statistics ---------------------------------------------------------------------------
 @njit(cache=True)
-def compute_stats(R, rho, tau, pear, is_cn, wcdf, stats, labels, ta=-1, tb=-1):
+def compute_stats(R, rho, tau, pear, is_cn, wcdf, stats, labels, ta=-1, tb=-1, dims_only=False):
     """Fill `stats` (NSTAT) and `labels` (cluster of each model, cutree k = 4).
 
     With ta >= 0 only terms ta and tb changed since the last call: the per-term tests of the
-    other terms are kept from `stats`.
+    other terms are kept from `stats`. With dims_only, only the statistics of the dimension
+    scores (means, Primary/Secondary, group tests, mixed ANOVA) and W are computed.
     """
     n_cn = 0
     for j in range(NM):
@@ -423,67 +424,68 @@ def compute_stats(R, rho, tau, pear, is_cn, wcdf, stats, labels, ta=-1, tb=-1):
         if g2 < gap:
             gap = g2
     stats[O_DGAP] = gap
-    # dispersion: one-way repeated-measures ANOVA of s (afex aov_ez, within = dimension)
-    gm = 0.0
-    for j in range(NM):
-        for D in range(ND):
-            gm += s[j, D]
-    gm /= NM * ND
-    ss_dim = 0.0
-    ss_subj = 0.0
-    ss_tot = 0.0
-    for D in range(ND):
-        ss_dim += NM * (stats[O_DSD + D] - gm) ** 2
-    for j in range(NM):
-        rm = 0.0
-        for D in range(ND):
-            rm += s[j, D]
-        rm /= ND
-        ss_subj += ND * (rm - gm) ** 2
-        for D in range(ND):
-            ss_tot += (s[j, D] - gm) ** 2
-    ss_err = ss_tot - ss_dim - ss_subj
-    df1 = ND - 1.0
-    df2 = (ND - 1.0) * (NM - 1.0)
-    F = (ss_dim / df1) / (ss_err / df2)
-    stats[O_DISP] = F
-    stats[O_DISP + 1] = f_sf(F, df1, df2)
-    stats[O_DISP + 2] = ss_dim / (ss_dim + ss_err)
-    # Greenhouse-Geisser epsilon from the double-centred covariance of the 5 dimensions
-    cov = np.zeros((ND, ND))
-    for a in range(ND):
-        for b in range(ND):
-            acc = 0.0
-            for j in range(NM):
-                acc += (s[j, a] - stats[O_DSD + a]) * (s[j, b] - stats[O_DSD + b])
-            cov[a, b] = acc / (NM - 1)
-    rmean = np.zeros(ND)
-    tmean = 0.0
-    for a in range(ND):
-        for b in range(ND):
-            rmean[a] += cov[a, b] / ND
-            tmean += cov[a, b] / (ND * ND)
-    num = 0.0
-    den = 0.0
-    for a in range(ND):
-        num += cov[a, a] - rmean[a] - rmean[a] + tmean
-        for b in range(ND):
-            den += (cov[a, b] - rmean[a] - rmean[b] + tmean) ** 2
-    eps = num * num / ((ND - 1) * den)
-    stats[O_DISP_GG] = eps
-    stats[O_DISP_GG + 1] = f_sf(F, df1 * eps, df2 * eps)
-    # Bonferroni-corrected paired t tests (10 pairs)
-    diff = np.zeros(NM)
-    for k in range(PAIRS.shape[0]):
-        a = PAIRS[k, 0]
-        b = PAIRS[k, 1]
+    if not dims_only:
+        # dispersion: one-way repeated-measures ANOVA of s (afex aov_ez, within = dimension)
+        gm = 0.0
         for j in range(NM):
-            diff[j] = s[j, a] - s[j, b]
-        m, sd = mean_sd(diff)
-        t = m / (sd / math.sqrt(NM)) if sd > 0 else (np.inf if m != 0 else 0.0)
-        p = t_p2(t, NM - 1.0) if sd > 0 else (0.0 if m != 0 else 1.0)
-        stats[O_POST + k] = min(1.0, p * PAIRS.shape[0])
-        stats[O_PDIFF + k] = m
+            for D in range(ND):
+                gm += s[j, D]
+        gm /= NM * ND
+        ss_dim = 0.0
+        ss_subj = 0.0
+        ss_tot = 0.0
+        for D in range(ND):
+            ss_dim += NM * (stats[O_DSD + D] - gm) ** 2
+        for j in range(NM):
+            rm = 0.0
+            for D in range(ND):
+                rm += s[j, D]
+            rm /= ND
+            ss_subj += ND * (rm - gm) ** 2
+            for D in range(ND):
+                ss_tot += (s[j, D] - gm) ** 2
+        ss_err = ss_tot - ss_dim - ss_subj
+        df1 = ND - 1.0
+        df2 = (ND - 1.0) * (NM - 1.0)
+        F = (ss_dim / df1) / (ss_err / df2)
+        stats[O_DISP] = F
+        stats[O_DISP + 1] = f_sf(F, df1, df2)
+        stats[O_DISP + 2] = ss_dim / (ss_dim + ss_err)
+        # Greenhouse-Geisser epsilon from the double-centred covariance of the 5 dimensions
+        cov = np.zeros((ND, ND))
+        for a in range(ND):
+            for b in range(ND):
+                acc = 0.0
+                for j in range(NM):
+                    acc += (s[j, a] - stats[O_DSD + a]) * (s[j, b] - stats[O_DSD + b])
+                cov[a, b] = acc / (NM - 1)
+        rmean = np.zeros(ND)
+        tmean = 0.0
+        for a in range(ND):
+            for b in range(ND):
+                rmean[a] += cov[a, b] / ND
+                tmean += cov[a, b] / (ND * ND)
+        num = 0.0
+        den = 0.0
+        for a in range(ND):
+            num += cov[a, a] - rmean[a] - rmean[a] + tmean
+            for b in range(ND):
+                den += (cov[a, b] - rmean[a] - rmean[b] + tmean) ** 2
+        eps = num * num / ((ND - 1) * den)
+        stats[O_DISP_GG] = eps
+        stats[O_DISP_GG + 1] = f_sf(F, df1 * eps, df2 * eps)
+        # Bonferroni-corrected paired t tests (10 pairs)
+        diff = np.zeros(NM)
+        for k in range(PAIRS.shape[0]):
+            a = PAIRS[k, 0]
+            b = PAIRS[k, 1]
+            for j in range(NM):
+                diff[j] = s[j, a] - s[j, b]
+            m, sd = mean_sd(diff)
+            t = m / (sd / math.sqrt(NM)) if sd > 0 else (np.inf if m != 0 else 0.0)
+            p = t_p2(t, NM - 1.0) if sd > 0 else (0.0 if m != 0 else 1.0)
+            stats[O_POST + k] = min(1.0, p * PAIRS.shape[0])
+            stats[O_PDIFF + k] = m
     # group tests per dimension (nonparametric.R: wilcox.test(x = CN, y = US), Welch t.test)
     xs = np.zeros(n_cn)
     ys = np.zeros(n_us)
@@ -615,6 +617,8 @@ def compute_stats(R, rho, tau, pear, is_cn, wcdf, stats, labels, ta=-1, tb=-1):
     stats[O_MIX + 6] = 0.0 if row_dev < 1e-18 else np.nan
     stats[O_MIX + 7] = 1.0 if row_dev < 1e-18 else np.nan
     stats[O_MIX + 8] = 0.0 if row_dev < 1e-18 else np.nan
+    if dims_only:
+        return
     # pairwise correlations within CN, within US, all pairs
     ncn_p = n_cn * (n_cn - 1) // 2
     nus_p = n_us * (n_us - 1) // 2
@@ -839,13 +843,30 @@ def penalty(stats, labels, R, pear, is_cn, c_idx, c_lo, c_hi, c_loinc, c_hiinc, 
 
 
 @njit(cache=True)
+def swap_terms(P, inv, R, j, rr, a, b):
+    """Swap the ranks of terms a and b in replicate rr of model j (an involution)."""
+    ra = P[j, rr, a]
+    rb = P[j, rr, b]
+    P[j, rr, a] = rb
+    P[j, rr, b] = ra
+    inv[j, rr, rb] = a
+    inv[j, rr, ra] = b
+    R[j, a] += rb - ra
+    R[j, b] += ra - rb
+
+
+@njit(cache=True)
 def anneal(P, single_ok, is_cn, wcdf, n_iter, T0, T1, seed, c_idx, c_lo, c_hi, c_loinc, c_hiinc,
            c_scale, c_w, set_kind, set_who, set_terms, set_allow, set_w, tl, part_w, margin,
-           best_P, trace, p_within=0.0):
+           best_P, trace, p_within=0.0, p_comp=0.0):
     """Simulated annealing over swaps of two terms' ranks within one replicate ranking.
 
     With probability p_within the two terms are from the same dimension (the dimension
-    scores, hence every dimension-level statistic, stay as they are).
+    scores, hence every dimension-level statistic, stay as they are). With probability
+    p_comp a move is a compensated pair: terms a, b of two dimensions swap in one replicate
+    and terms c, e of the same two dimensions swap in another, with the opposite rank
+    difference, so the dimension scores again stay as they are while the model's term means
+    and W change.
 
     P[j, r, t] is the rank (1..25) of term t in replicate r of model j. Returns the best
     penalty; best_P receives the best state. Deterministic for a given seed.
@@ -875,11 +896,80 @@ def anneal(P, single_ok, is_cn, wcdf, n_iter, T0, T1, seed, c_idx, c_lo, c_hi, c
     sv_pear = np.zeros(NM)
     sv_mr = np.zeros(NT)
     sv_term = np.zeros(8)
+    stats_sv = np.zeros(NSTAT)
+    labels_sv = np.zeros(NM, dtype=np.int64)
     ntrace = trace.shape[0]
     for it in range(n_iter):
         T = T0 * (T1 / T0) ** (it / n_iter)
         j = np.random.randint(NM)
         r = np.random.randint(NR)
+        if p_comp > 0.0 and single_ok[j] and np.random.random() < p_comp:
+            r2 = np.random.randint(NR - 1)
+            if r2 >= r:
+                r2 += 1
+            a = np.random.randint(NT)
+            b = np.random.randint(NT)
+            Da = a // 5
+            Db = b // 5
+            if Da == Db:
+                continue
+            diff = P[j, r, b] - P[j, r, a]
+            nc = 0
+            for c in range(5 * Da, 5 * Da + 5):
+                for e in range(5 * Db, 5 * Db + 5):
+                    if P[j, r2, e] - P[j, r2, c] == -diff:
+                        nc += 1
+            if nc == 0:
+                continue
+            pick = np.random.randint(nc)
+            cc = -1
+            ce = -1
+            for c in range(5 * Da, 5 * Da + 5):
+                for e in range(5 * Db, 5 * Db + 5):
+                    if P[j, r2, e] - P[j, r2, c] == -diff:
+                        if pick == 0 and cc < 0:
+                            cc = c
+                            ce = e
+                        pick -= 1
+            stats_sv[:] = stats
+            labels_sv[:] = labels
+            for q in range(NM):
+                sv_rho[q] = rho[j, q]
+                sv_tau[q] = tau[j, q]
+                sv_pear[q] = pear[j, q]
+            for q in range(NT):
+                sv_mr[q] = mr[j, q]
+            swap_terms(P, inv, R, j, r, a, b)
+            swap_terms(P, inv, R, j, r2, cc, ce)
+            update_pairs(j, R, mr, rho, tau, pear)
+            compute_stats(R, rho, tau, pear, is_cn, wcdf, stats, labels)
+            new = penalty(stats, labels, R, pear, is_cn, c_idx, c_lo, c_hi, c_loinc, c_hiinc,
+                          c_scale, c_w, set_kind, set_who, set_terms, set_allow, set_w, tl, part_w,
+                          margin)
+            if new <= cur or np.random.random() < math.exp(-(new - cur) / T):
+                cur = new
+                if new < best:
+                    best = new
+                    best_P[:] = P
+            else:
+                swap_terms(P, inv, R, j, r2, cc, ce)
+                swap_terms(P, inv, R, j, r, a, b)
+                for q in range(NM):
+                    rho[j, q] = sv_rho[q]
+                    rho[q, j] = sv_rho[q]
+                    tau[j, q] = sv_tau[q]
+                    tau[q, j] = sv_tau[q]
+                    pear[j, q] = sv_pear[q]
+                    pear[q, j] = sv_pear[q]
+                for q in range(NT):
+                    mr[j, q] = sv_mr[q]
+                stats[:] = stats_sv
+                labels[:] = labels_sv
+            if ntrace > 0 and it % (n_iter // ntrace if n_iter >= ntrace else 1) == 0:
+                k = it // (n_iter // ntrace if n_iter >= ntrace else 1)
+                if k < ntrace:
+                    trace[k] = best
+            continue
         # a swap in one replicate changes W; a swap in all replicates moves the model's
         # profile and keeps its sum of squared rank sums, hence its W
         allrep = np.random.random() < 0.85 or not single_ok[j]
@@ -997,22 +1087,68 @@ def r_from_dims(S, R):
 
 @njit(cache=True)
 def dims_row_ok(row):
-    """Necessary conditions for a row of 3-replicate dimension sums (each replicate a
-    partition of 1..25 into the 5 dimensions): the k smallest sums are at least 3 times the
-    sum of the 5k smallest ranks."""
-    srt = np.sort(row)
-    acc = 0
-    for k in range(ND - 1):
-        acc += srt[k]
-        n = 5 * (k + 1)
-        if acc < 3 * n * (n + 1) // 2:
-            return False
+    """Whether a row of 3-replicate dimension rank sums splits into 3 complete rankings as
+    `construct_start_dims` splits it (thirds, remainders spread over the replicates in
+    dimension order): in each replicate the k smallest dimension sums are at least the sum
+    of the 5k smallest ranks (15, 55, 120, 210)."""
+    T = np.zeros((NR, ND), dtype=np.int64)
+    u = 0
+    for D in range(ND):
+        q = row[D] // 3
+        rem = row[D] - 3 * q
+        for r in range(NR):
+            T[r, D] = q
+        for x in range(rem):
+            T[u % 3, D] += 1
+            u += 1
+    for r in range(NR):
+        srt = np.sort(T[r])
+        acc = 0
+        for k in range(ND - 1):
+            acc += srt[k]
+            n = 5 * (k + 1)
+            if acc < n * (n + 1) // 2:
+                return False
     return True
 
 
 @njit(cache=True)
+def flat_penalty(S, is_cn, wt_cn, wt_us):
+    """A model's W is at least 5 sum_D (S_D / 5 - 39)^2 / 11700 (its terms' rank sums spread
+    at least as much as their dimensions' means): within each country, the k-th flattest row
+    must allow the k-th lowest printed W (with a margin of .04)."""
+    wc = np.zeros(wt_cn.shape[0])
+    wu = np.zeros(wt_us.shape[0])
+    ic = 0
+    iu = 0
+    for j in range(NM):
+        acc = 0.0
+        for D in range(ND):
+            acc += (S[j, D] / 5.0 - 39.0) ** 2
+        w = 5.0 * acc / 11700.0
+        if is_cn[j]:
+            wc[ic] = w
+            ic += 1
+        else:
+            wu[iu] = w
+            iu += 1
+    wc = np.sort(wc)
+    wu = np.sort(wu)
+    pen = 0.0
+    for k in range(wc.shape[0]):
+        x = wc[k] - (wt_cn[k] - 0.04)
+        if x > 0:
+            pen += 1.0 + x / 0.01
+    for k in range(wu.shape[0]):
+        x = wu[k] - (wt_us[k] - 0.04)
+        if x > 0:
+            pen += 1.0 + x / 0.01
+    return pen
+
+
+@njit(cache=True)
 def anneal_dims(S, step3, is_cn, wcdf, n_iter, T0, T1, seed, c_idx, c_lo, c_hi, c_loinc, c_hiinc,
-                c_scale, c_w, best_S):
+                c_scale, c_w, best_S, wt_cn, wt_us, p_tie=0.0):
     """Simulated annealing of the dimension rank sums S[j, D] (3 replicates, so d = S / 15)
     on the dimension-level targets only; a move shifts k units between two dimensions of one
     model (rows keep their sum 975). Models with step3 move by multiples of 3 (identical
@@ -1029,9 +1165,10 @@ def anneal_dims(S, step3, is_cn, wcdf, n_iter, T0, T1, seed, c_idx, c_lo, c_hi, 
     e_w = np.zeros(0)
     tl = -np.ones(NM, dtype=np.int64)
     r_from_dims(S, R)
-    compute_stats(R, rho, tau, pear, is_cn, wcdf, stats, labels, 0, 1)
+    compute_stats(R, rho, tau, pear, is_cn, wcdf, stats, labels, 0, 1, True)
     cur = penalty(stats, labels, R, pear, is_cn, c_idx, c_lo, c_hi, c_loinc, c_hiinc, c_scale,
                   c_w, e_kind, e_kind, e_terms, e_kind, e_w, tl, 0.0, 0.0)
+    cur += flat_penalty(S, is_cn, wt_cn, wt_us)
     best = cur
     best_S[:] = S
     for it in range(n_iter):
@@ -1044,16 +1181,38 @@ def anneal_dims(S, step3, is_cn, wcdf, n_iter, T0, T1, seed, c_idx, c_lo, c_hi, 
         k = np.random.randint(1, 16)
         if step3[j]:
             k = 3 * ((k + 2) // 3)
+        if p_tie > 0.0 and np.random.random() < p_tie:
+            # copy another model's score in dimension a (ties shape the Mann-Whitney p)
+            j2 = np.random.randint(NM)
+            k = S[j2, a] - S[j, a]
+            if k == 0 or abs(k) > 30 or (step3[j] and k % 3 != 0):
+                continue
+        # half the moves are compensated by another model (the column sums, hence the five
+        # dimension means, stay as they are)
+        j2 = -1
+        if np.random.random() < 0.5:
+            j2 = np.random.randint(NM - 1)
+            if j2 >= j:
+                j2 += 1
+            if step3[j2] and k % 3 != 0:
+                continue
         S[j, a] += k
         S[j, b] -= k
-        if not dims_row_ok(S[j]):
+        if j2 >= 0:
+            S[j2, a] -= k
+            S[j2, b] += k
+        if not dims_row_ok(S[j]) or (j2 >= 0 and not dims_row_ok(S[j2])):
             S[j, a] -= k
             S[j, b] += k
+            if j2 >= 0:
+                S[j2, a] += k
+                S[j2, b] -= k
             continue
         r_from_dims(S, R)
-        compute_stats(R, rho, tau, pear, is_cn, wcdf, stats, labels, 0, 1)
+        compute_stats(R, rho, tau, pear, is_cn, wcdf, stats, labels, 0, 1, True)
         new = penalty(stats, labels, R, pear, is_cn, c_idx, c_lo, c_hi, c_loinc, c_hiinc, c_scale,
                       c_w, e_kind, e_kind, e_terms, e_kind, e_w, tl, 0.0, 0.0)
+        new += flat_penalty(S, is_cn, wt_cn, wt_us)
         if new <= cur or np.random.random() < math.exp(-(new - cur) / T):
             cur = new
             if new < best:
@@ -1062,4 +1221,7 @@ def anneal_dims(S, step3, is_cn, wcdf, n_iter, T0, T1, seed, c_idx, c_lo, c_hi, 
         else:
             S[j, a] -= k
             S[j, b] += k
+            if j2 >= 0:
+                S[j2, a] += k
+                S[j2, b] -= k
     return best
