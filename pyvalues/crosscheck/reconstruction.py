@@ -658,6 +658,7 @@ def construct_start(targets: list[Target], seed: int) -> np.ndarray:
 
 N_ITER_DIMS = 1_500_000  # stage-1 annealing steps (dimension rank sums)
 DIM_WEIGHT = 4.0  # weight of the dimension-level targets in stage 2 (keeps the stage-1 fit)
+PART_W_DIMS = 1.0  # weight of the archetype partition in stage 1 (dimension profiles)
 P_TIE = 0.0  # share of stage-1 moves that copy another model's dimension score (ties)
 P_COMP = 0.3  # share of compensated cross-dimension pairs (keep S, change W)
 P_WITHIN = 0.8  # share of annealing moves within a dimension (they keep the stage-1 fit)
@@ -741,12 +742,13 @@ def construct_start_dims(targets: list[Target], seed: int, n_iter_dims: int = 40
     for t in targets:
         if t.kind == "num" and t.subs and t.subs[0][0].startswith("W|"):
             wt[t.subs[0][0][2:]] = 0.5 * (t.subs[0][1] + min(t.subs[0][2], 1.0))
-    wt_cn = np.sort([wt.get(m, 0.9) for j, m in enumerate(MODEL_NAMES) if IS_CN[j]])
-    wt_us = np.sort([wt.get(m, 0.9) for j, m in enumerate(MODEL_NAMES) if not IS_CN[j]])
+    wt_model = np.array([wt.get(m, 0.9) for m in MODEL_NAMES])
+    tl = arrays[12]
     pen_dims = K.anneal_dims(S, ~single_ok, IS_CN, WCDF, n_iter_dims, 1.0, 0.002, seed, *num, best_S,
-                             wt_cn, wt_us, P_TIE)
+                             wt_model, tl, PART_W_DIMS, P_TIE)
     # every dimension-level statistic is invariant to permuting the rows of S among the models
-    # of one country: give each model the row closest to its archetype-shaped start
+    # of one country (and the clustering, among those of one target cluster): give each model
+    # the row closest to its archetype-shaped start
     from scipy.optimize import linear_sum_assignment
 
     # (a low printed W needs a flat row: W >= 5 sum_D (S_D / 5 - 39)^2 / 11700)
@@ -757,8 +759,12 @@ def construct_start_dims(targets: list[Target], seed: int, n_iter_dims: int = 40
     S0 = P0.sum(axis=1).reshape(K.NM, K.ND, 5).sum(axis=2)
     fitted = best_S.copy()
     w_min = 5 * ((fitted / 5.0 - 39.0) ** 2).sum(axis=1) / 11700
-    for grp in (IS_CN, ~IS_CN):
+    groups = [IS_CN & (tl == c) for c in sorted(set(tl.tolist()))]
+    groups += [~IS_CN & (tl == c) for c in sorted(set(tl.tolist()))]
+    for grp in groups:
         idx = np.where(grp)[0]
+        if len(idx) == 0:
+            continue
         cost = ((S0[idx][:, None, :] - fitted[idx][None, :, :]) ** 2).sum(axis=2).astype(float)
         wt = np.array([w_target.get(MODEL_NAMES[j], 0.9) for j in idx])
         cost += 1e7 * np.maximum(0.0, w_min[idx][None, :] - (wt[:, None] - 0.06)) ** 2
@@ -852,8 +858,9 @@ def search(targets: list[Target], seed: int = 2026, n_iter: int = 2_000_000,
     """Seeded simulated annealing from the constructed start; returns (P, penalty, trace).
 
     With chains > 1, independent chains (seeds seed, seed + 1, ...) run in parallel processes
-    and the one with the lowest penalty is kept (the first on ties): the result depends on
-    the seed and chain count only, not on scheduling.
+    and the one reproducing most feasible claims within rounding is kept (then the lowest
+    penalty, then the first): the result depends on the seed and chain count only, not on
+    scheduling.
     """
     jobs = [(targets, seed + c, n_iter, T0, T1) for c in range(chains)]
     if chains == 1:
@@ -862,10 +869,13 @@ def search(targets: list[Target], seed: int = 2026, n_iter: int = 2_000_000,
         import multiprocessing as mp
         with mp.get_context("fork").Pool(min(chains, 2)) as pool:
             results = pool.map(_chain, jobs)
-    best = min(range(chains), key=lambda c: (results[c][1], c))
+    # keep the chain that reproduces most claims within rounding, then the lowest penalty
+    matched = [summary(fit_table(targets, res[0]))["n_feasible_matched"] for res in results]
+    best = min(range(chains), key=lambda c: (-matched[c], results[c][1], c))
     if verbose:
         for c, (_, pen, _) in enumerate(results):
-            print(f"  chain {c + 1}/{chains} (seed {seed + c}): penalty {pen:.4f}", flush=True)
+            print(f"  chain {c + 1}/{chains} (seed {seed + c}): penalty {pen:.4f}, "
+                  f"{matched[c]} feasible claims within rounding", flush=True)
     return results[best]
 
 

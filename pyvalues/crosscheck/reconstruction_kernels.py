@@ -1113,46 +1113,42 @@ def dims_row_ok(row):
 
 
 @njit(cache=True)
-def flat_penalty(S, is_cn, wt_cn, wt_us):
+def flat_penalty(S, wt):
     """A model's W is at least 5 sum_D (S_D / 5 - 39)^2 / 11700 (its terms' rank sums spread
-    at least as much as their dimensions' means): within each country, the k-th flattest row
-    must allow the k-th lowest printed W (with a margin of .04)."""
-    wc = np.zeros(wt_cn.shape[0])
-    wu = np.zeros(wt_us.shape[0])
-    ic = 0
-    iu = 0
+    at least as much as their dimensions' means): each row must allow its model's printed W
+    (wt, with a margin of .04)."""
+    pen = 0.0
     for j in range(NM):
         acc = 0.0
         for D in range(ND):
             acc += (S[j, D] / 5.0 - 39.0) ** 2
-        w = 5.0 * acc / 11700.0
-        if is_cn[j]:
-            wc[ic] = w
-            ic += 1
-        else:
-            wu[iu] = w
-            iu += 1
-    wc = np.sort(wc)
-    wu = np.sort(wu)
-    pen = 0.0
-    for k in range(wc.shape[0]):
-        x = wc[k] - (wt_cn[k] - 0.04)
-        if x > 0:
-            pen += 1.0 + x / 0.01
-    for k in range(wu.shape[0]):
-        x = wu[k] - (wt_us[k] - 0.04)
+        x = 5.0 * acc / 11700.0 - (wt[j] - 0.04)
         if x > 0:
             pen += 1.0 + x / 0.01
     return pen
 
 
 @njit(cache=True)
+def dims_clusters(R, pear, labels):
+    """Pearson correlations of all rows of R and their average-linkage clusters (k = 4)."""
+    for i in range(NM):
+        pear[i, i] = 1.0
+        for q in range(i + 1, NM):
+            v = pearson_int(R[i], R[q])
+            pear[i, q] = v
+            pear[q, i] = v
+    hclust_average_cut(pear, 4, labels)
+
+
+@njit(cache=True)
 def anneal_dims(S, step3, is_cn, wcdf, n_iter, T0, T1, seed, c_idx, c_lo, c_hi, c_loinc, c_hiinc,
-                c_scale, c_w, best_S, wt_cn, wt_us, p_tie=0.0):
+                c_scale, c_w, best_S, wt, tl, part_w, p_tie=0.0):
     """Simulated annealing of the dimension rank sums S[j, D] (3 replicates, so d = S / 15)
     on the dimension-level targets only; a move shifts k units between two dimensions of one
     model (rows keep their sum 975). Models with step3 move by multiples of 3 (identical
-    replicates). Returns the best penalty; best_S receives the best state."""
+    replicates). With part_w > 0 the clustering of the models' dimension profiles (term
+    rank sums spread evenly within each dimension) is held to the target partition tl.
+    Returns the best penalty; best_S receives the best state."""
     np.random.seed(seed)
     R = np.zeros((NM, NT), dtype=np.int64)
     rho = np.zeros((NM, NM))
@@ -1163,12 +1159,13 @@ def anneal_dims(S, step3, is_cn, wcdf, n_iter, T0, T1, seed, c_idx, c_lo, c_hi, 
     e_kind = np.zeros(0, dtype=np.int64)
     e_terms = np.zeros((0, 5), dtype=np.int64)
     e_w = np.zeros(0)
-    tl = -np.ones(NM, dtype=np.int64)
     r_from_dims(S, R)
     compute_stats(R, rho, tau, pear, is_cn, wcdf, stats, labels, 0, 1, True)
+    if part_w > 0:
+        dims_clusters(R, pear, labels)
     cur = penalty(stats, labels, R, pear, is_cn, c_idx, c_lo, c_hi, c_loinc, c_hiinc, c_scale,
-                  c_w, e_kind, e_kind, e_terms, e_kind, e_w, tl, 0.0, 0.0)
-    cur += flat_penalty(S, is_cn, wt_cn, wt_us)
+                  c_w, e_kind, e_kind, e_terms, e_kind, e_w, tl, part_w, 0.0)
+    cur += flat_penalty(S, wt)
     best = cur
     best_S[:] = S
     for it in range(n_iter):
@@ -1210,9 +1207,11 @@ def anneal_dims(S, step3, is_cn, wcdf, n_iter, T0, T1, seed, c_idx, c_lo, c_hi, 
             continue
         r_from_dims(S, R)
         compute_stats(R, rho, tau, pear, is_cn, wcdf, stats, labels, 0, 1, True)
+        if part_w > 0:
+            dims_clusters(R, pear, labels)
         new = penalty(stats, labels, R, pear, is_cn, c_idx, c_lo, c_hi, c_loinc, c_hiinc, c_scale,
-                      c_w, e_kind, e_kind, e_terms, e_kind, e_w, tl, 0.0, 0.0)
-        new += flat_penalty(S, is_cn, wt_cn, wt_us)
+                      c_w, e_kind, e_kind, e_terms, e_kind, e_w, tl, part_w, 0.0)
+        new += flat_penalty(S, wt)
         if new <= cur or np.random.random() < math.exp(-(new - cur) / T):
             cur = new
             if new < best:
