@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 from pyvalues.crosscheck import reconstruction as rc  # noqa: E402
 
 DEFAULT_SEED = 2026
-DEFAULT_ITERATIONS = 2_000_000
+DEFAULT_ITERATIONS = 4_000_000
 DEFAULT_CHAINS = 2
 
 

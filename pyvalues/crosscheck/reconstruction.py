@@ -656,7 +656,7 @@ def construct_start(targets: list[Target], seed: int) -> np.ndarray:
     return P
 
 
-N_ITER_DIMS = 1_500_000  # stage-1 annealing steps (dimension rank sums)
+N_ITER_DIMS = 4_000_000  # stage-1 annealing steps (dimension rank sums)
 DIM_WEIGHT = 4.0  # weight of the dimension-level targets in stage 2 (keeps the stage-1 fit)
 PART_W_DIMS = 1.0  # weight of the archetype partition in stage 1 (dimension profiles)
 P_TIE = 0.0  # share of stage-1 moves that copy another model's dimension score (ties)
