@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import threading
 from pathlib import Path
 
@@ -48,6 +49,11 @@ class _Session:
 
     # -- start-up ---------------------------------------------------------------------
     def _start(self) -> None:
+        # rpy2 puts R's library path first in LD_LIBRARY_PATH for this process; a child
+        # process would inherit it and could load Debian's libpython instead of its own
+        # (seen: the llama.cpp server's Python failing on _ssl). R is loaded by then, so
+        # the variable is put back as it was once R has started.
+        saved_ld_path = os.environ.get("LD_LIBRARY_PATH")
         try:
             import rpy2.rinterface_lib.callbacks as callbacks
             import rpy2.robjects as ro
@@ -67,6 +73,10 @@ class _Session:
         callbacks.consolewrite_print = capture
         callbacks.consolewrite_warnerror = capture
         self._ro = ro
+        if saved_ld_path is None:
+            os.environ.pop("LD_LIBRARY_PATH", None)
+        else:
+            os.environ["LD_LIBRARY_PATH"] = saved_ld_path
 
         missing = [
             p for p in REQUIRED_R_PACKAGES

@@ -202,3 +202,13 @@ def test_cli_bad_input_is_a_clear_error(tmp_path):
                          capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert res.returncode == 2
     assert "Acuracy" in res.stderr and "did you mean 'Accuracy'" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_child_processes_do_not_inherit_rs_library_path():
+    # a child Python started after R must load its own libpython (a real failure seen:
+    # the local LLM server's Python picked Debian's libpython through R's LD_LIBRARY_PATH)
+    rbridge.session().eval("1")
+    res = subprocess.run([sys.executable, "-c", "import ssl, sys; print(sys.version_info[:2])"],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert "/usr/lib/R/lib" not in __import__("os").environ.get("LD_LIBRARY_PATH", "")
