@@ -99,8 +99,13 @@ def main() -> None:
     checks = crosscheck.crosscheck(results=res if res.is_reconstruction else None)
     print(checks.groupby(["level", "verdict"]).size().unstack(fill_value=0).to_string())
     flagged = checks[checks["verdict"].isin(["inconsistent", "decision_error", "infeasible"])]
-    for r in flagged.head(12).itertuples():
-        print(f"- [{r.verdict}] {r.location}: {r.statistic} -- {r.note}")
+    # the paper's own numbers first (levels 1, 2); a long run of one kind shown once
+    for level in (2, 1):
+        rows = flagged[flagged["level"] == level]
+        for note, group in rows.groupby(rows["note"].str.replace(r"[\d.]+", "#", regex=True), sort=False):
+            r = group.iloc[0]
+            more = f" (and {len(group) - 1} more like it)" if len(group) > 1 else ""
+            print(f"- level {level} [{r.verdict}] {r.location}: {r.statistic} -- {r.note}{more}")
     print(f"\nTables written to {args.out}/ ; data: {res.provenance}")
 
 
