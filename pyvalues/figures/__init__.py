@@ -262,7 +262,8 @@ def fig4_top_bottom(results, language="en"):
                      fontsize=7.5, fontweight="bold", pad=2)
     axes[-1, 0].set_xlabel(f"{label('mean_rank', language)} — {label('rank_note', language)}")
     handles = [Patch(facecolor=DIMENSION_COLOURS[d], label=dimension_label(d, language)) for d in DIMENSIONS]
-    axes[0, 0].legend(handles=handles, loc="lower left", ncol=5, frameon=False, bbox_to_anchor=(0.0, 1.0),
+    # above the first panel's title, not beside it
+    axes[0, 0].legend(handles=handles, loc="lower left", ncol=5, frameon=False, bbox_to_anchor=(0.0, 1.16),
                       handlelength=1.2, columnspacing=1.0)
     if len(groups) > 1:
         note = "Terms in bold italics are in this group's list but not in every other group's list."
