@@ -229,12 +229,7 @@ def parse_ranking(text, language: str, *, prompt_order=None) -> ParsedRanking:
             diag.shape = biggest.items[0].kind
             diag.n_items = len(biggest.items)
             for it in biggest.items[:50]:
-                sp, txt = _span_text(nt, it.start, it.end)
-                entry = {"text": txt.strip()[:100], "span": list(sp), "number": it.number,
-                         "candidates": [list(c) for c in it.candidates]}
-                if it.conflict is not None:
-                    entry["conflict"] = "two labels that name different terms"
-                diag.unknown_items.append(entry)
+                diag.unknown_items.append(_unknown_item(nt, it))
         status = "refused" if diag.refusal else "unparseable"
         return ParsedRanking({}, status, diag, language)
     diag.shape = block.items[0].kind
@@ -253,6 +248,16 @@ def parse_ranking(text, language: str, *, prompt_order=None) -> ParsedRanking:
     if diag.refusal and status == "incomplete" and len(ranks) <= _REFUSED_MAX_TERMS:
         status = "refused"
     return ParsedRanking(ranks, status, diag, language)
+
+
+def _unknown_item(nt, it: Item) -> dict:
+    """The diagnostics entry of an item that names no term (or two different ones)."""
+    sp, txt = _span_text(nt, it.start, it.end)
+    entry = {"text": txt.strip()[:100], "span": list(sp), "number": it.number,
+             "candidates": [list(c) for c in it.candidates]}
+    if it.conflict is not None:
+        entry["conflict"] = "two labels that name different terms"
+    return entry
 
 
 def _span_text(nt, start: int, end: int) -> tuple[tuple[int, int], str]:
@@ -298,12 +303,7 @@ def _rank_block(items: list[Item], reverse: bool, nt, diag: Diagnostics) -> tupl
     fuzzy = []
     for i, it in enumerate(items):
         if it.match is None:
-            sp, txt = _span_text(nt, it.start, it.end)
-            entry = {"text": txt.strip()[:100], "span": list(sp), "number": it.number,
-                     "candidates": [list(c) for c in it.candidates]}
-            if it.conflict is not None:
-                entry["conflict"] = "two labels that name different terms"
-            diag.unknown_items.append(entry)
+            diag.unknown_items.append(_unknown_item(nt, it))
             continue
         for hm in [it.match, *it.ties]:
             sp, txt = _span_text(nt, hm.start, hm.end)
