@@ -126,6 +126,12 @@ class Rows:
         write_rows(self.rows, path)
         return path
 
+    def finish(self, path: Path) -> int:
+        """Record the load average at the end, write the rows, say where: a script's last step."""
+        self.add("environment", "load_average_1min_end", os.getloadavg()[0], "", f"load average {loadavg()}")
+        print(f"wrote {self.write(Path(path))}")
+        return 0
+
 
 def write_rows(rows: list[dict], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)

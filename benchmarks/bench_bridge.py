@@ -34,7 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import PYTHON, RESULTS, ROOT, Rows, environment_note, loadavg, median, run_timed, write_generated
+from _common import PYTHON, RESULTS, ROOT, Rows, environment_note, median, run_timed, write_generated
 
 R_NAMESPACES = 'for (p in c("afex", "pvclust", "effectsize", "rstatix")) loadNamespace(p)'
 FAMILIES = ["model_term_means", "model_dimension_scores", "dispersion_anova", "dispersion_posthoc",
@@ -244,10 +244,7 @@ def main(argv=None) -> int:
                    check=True)
     for case, metric, value, unit, n in json.loads(out_json.read_text()):
         rows.add(case, metric, value, unit, n)
-    rows.add("environment", "load_average_1min_end", os.getloadavg()[0], "", f"load average {loadavg()}")
-    out = rows.write(Path(args.out))
-    print(f"wrote {out}")
-    return 0
+    return rows.finish(args.out)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ import time
 import warnings
 from pathlib import Path
 
-from _common import RESULTS, ROOT, Rows, environment_note, loadavg, median, write_generated
+from _common import RESULTS, ROOT, Rows, environment_note, median, write_generated
 
 R_SCRIPT = r"""
 args <- commandArgs(TRUE)
@@ -306,10 +306,7 @@ def main(argv=None) -> int:
                              "R time / Python time (> 1: Python faster)"
                              + ("; pingouin mixed_anova vs afex" if fam == "mixed_anova_pingouin" else ""))
 
-    rows.add("environment", "load_average_1min_end", os.getloadavg()[0], "", f"load average {loadavg()}")
-    out = rows.write(Path(args.out))
-    print(f"wrote {out}")
-    return 0
+    return rows.finish(args.out)
 
 
 if __name__ == "__main__":
