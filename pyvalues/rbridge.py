@@ -121,6 +121,18 @@ class _Session:
     # -- calls ------------------------------------------------------------------------
     def call(self, fname: str, *args, **kwargs):
         """Call pyvalues's R function `fname`; DataFrames in, DataFrames (or dicts) out."""
+        return self._invoke(
+            f"R function {fname}()",
+            lambda ro: self._env.find(fname) if hasattr(self._env, "find") else self._env[fname],
+            args, kwargs,
+        )
+
+    def call_code(self, code: str, *args, **kwargs):
+        """Call the R function that `code` evaluates to (for R code that is not pyvalues's
+        own, e.g. another package's checker), converting as :meth:`call` does."""
+        return self._invoke("R code", lambda ro: ro.r(code), args, kwargs)
+
+    def _invoke(self, label: str, lookup, args, kwargs):
         ro = self._ensure()
         from rpy2.rinterface_lib.embedded import RRuntimeError
         from rpy2.robjects import default_converter, pandas2ri
@@ -130,17 +142,14 @@ class _Session:
             start = self._buffer.tell()
             try:
                 with localconverter(default_converter + pandas2ri.converter):
-                    fn = self._env.find(fname) if hasattr(self._env, "find") else self._env[fname]
+                    fn = lookup(ro)
                     r_args = [_to_r(a) for a in args]
                     r_kwargs = {k: _to_r(v) for k, v in kwargs.items()}
-                    value = fn(*r_args, **r_kwargs)
-                    return _from_r(value)
+                    return _from_r(fn(*r_args, **r_kwargs))
             except RRuntimeError as exc:
                 r_msg = str(exc).strip()
                 console_text = self._buffer.getvalue()[start:]
-                raise RError(
-                    f"R function {fname}() failed: {r_msg}", r_message=r_msg, console=console_text
-                ) from None
+                raise RError(f"{label} failed: {r_msg}", r_message=r_msg, console=console_text) from None
 
     def eval(self, code: str):
         ro = self._ensure()

@@ -3,29 +3,28 @@
 statcheck recomputes p from t, F, chi-square, r and z results written in APA style. We write
 each printed F and t result of the claims file in that style, and each Kendall's W as the
 Friedman chi-square it implies (chi2(n - 1) = m (n - 1) W, two decimals; marked as derived,
-since the paper prints W, not chi-square), run statcheck::statcheck() in a separate Rscript
-process, and return its verdicts. U, W itself and effect sizes are outside statcheck's scope.
+since the paper prints W, not chi-square), run statcheck::statcheck() in the process's R
+session (pyvalues.rbridge: the same R the analysis uses, not a second one), and return its
+verdicts. U, W itself and effect sizes are outside statcheck's scope.
 """
 from __future__ import annotations
-
-import io
-import shutil
-import subprocess
 
 import pandas as pd
 
 from pyvalues.crosscheck.claims import claim_number
-from pyvalues.errors import RError, RSetupError
+from pyvalues.errors import RSetupError
 
 __all__ = ["statcheck_inputs", "run_statcheck"]
 
 _R = r"""
-suppressMessages(library(statcheck))
-inp <- read.csv(file("stdin"), stringsAsFactors = FALSE)
-x <- setNames(inp$text, inp$claim_id)
-r <- statcheck(x, messages = FALSE, AllPValues = FALSE)
-if (is.null(r) || !nrow(r)) r <- data.frame(source = character(), computed_p = numeric(), error = logical(), decision_error = logical(), raw = character())
-write.csv(r[, c("source", "raw", "computed_p", "error", "decision_error")], stdout(), row.names = FALSE)
+function(inp) {
+  x <- setNames(inp$text, inp$claim_id)
+  r <- suppressMessages(statcheck::statcheck(x, messages = FALSE, AllPValues = FALSE))
+  if (is.null(r) || !nrow(r)) r <- data.frame(source = character(), raw = character(), computed_p = numeric(),
+                                              error = logical(), decision_error = logical())
+  data.frame(source = as.character(r$source), raw = as.character(r$raw), computed_p = r$computed_p,
+             error = r$error, decision_error = r$decision_error, stringsAsFactors = FALSE)
+}
 """
 
 
@@ -58,18 +57,14 @@ def statcheck_inputs(claims: pd.DataFrame) -> pd.DataFrame:
 
 def run_statcheck(claims: pd.DataFrame) -> pd.DataFrame:
     """statcheck's verdict per p claim: claim_id, text, derived, statcheck_p, statcheck_verdict."""
+    from pyvalues import rbridge
+
     inputs = statcheck_inputs(claims)
-    rscript = shutil.which("Rscript")
-    if rscript is None:
-        raise RSetupError("statcheck needs R: apt-get install r-base-core r-cran-statcheck")
-    proc = subprocess.run([rscript, "-e", _R], input=inputs[["claim_id", "text"]].to_csv(index=False),
-                          capture_output=True, text=True, timeout=300)
-    if proc.returncode != 0:
-        if "there is no package called" in proc.stderr:
-            raise RSetupError("the R package statcheck is missing: apt-get install r-cran-statcheck "
-                              "(or in R: install.packages('statcheck'))")
-        raise RError("statcheck failed", r_message=proc.stderr)
-    res = pd.read_csv(io.StringIO(proc.stdout))
+    session = rbridge.session()
+    if not session.eval('isTRUE(requireNamespace("statcheck", quietly = TRUE))')[0]:
+        raise RSetupError("the R package statcheck is missing: apt-get install r-cran-statcheck "
+                          "(or in R: install.packages('statcheck'))")
+    res = session.call_code(_R, inputs[["claim_id", "text"]])
     res = res.rename(columns={"source": "claim_id", "computed_p": "statcheck_p"})
     out = inputs.merge(res, on="claim_id", how="left")
 
