@@ -15,6 +15,7 @@ the same file (``data/paper2026_reconstruction.rda``).
 """
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pandas as pd
@@ -22,14 +23,33 @@ import pandas as pd
 from .errors import PyvaluesError
 from .ranktable import read_rank_table
 
-__all__ = ["DATASETS", "DEFAULT_DATASET", "RECONSTRUCTION_PROVENANCE", "load", "path"]
+__all__ = ["DATASETS", "DEFAULT_DATASET", "RECONSTRUCTION_PROVENANCE", "load", "path", "reconstruction_share"]
 
 _ROOT = Path(__file__).resolve().parents[1]
 
-RECONSTRUCTION_PROVENANCE = (
-    "RECONSTRUCTED data: a rank data set consistent with the summary statistics published in "
-    "Ma, Tong, Wang & Peng (2026); not the authors' raw data (unpublished)"
-)
+FIT_TABLE = _ROOT / "data-raw" / "paper2026_reconstruction_fit.csv"
+
+
+def reconstruction_share(fit: Path = FIT_TABLE) -> tuple[int, int]:
+    """(reproduced, feasible): how many of the paper's jointly feasible reported numbers the
+    reconstruction reproduces within rounding, from the search's fit table."""
+    with open(fit, encoding="utf-8", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["feasible"] == "yes" and r["within_rounding"]]
+    return sum(r["within_rounding"] == "yes" for r in rows), len(rows)
+
+
+def _reconstruction_provenance() -> str:
+    try:
+        k, n = reconstruction_share()
+        share = (f"it reproduces {k} of {n} ({100 * k / n:.1f}%) of the paper's jointly feasible reported "
+                 "numbers within rounding (data-raw/paper2026_reconstruction_fit.csv lists the misses)")
+    except (OSError, KeyError, ZeroDivisionError):
+        share = "its fit table (data-raw/paper2026_reconstruction_fit.csv) is missing"
+    return ("RECONSTRUCTED data: a rank data set searched to reproduce the summary statistics published in "
+            f"Ma, Tong, Wang & Peng (2026); {share}; not the authors' raw data (unpublished)")
+
+
+RECONSTRUCTION_PROVENANCE = _reconstruction_provenance()
 
 DATASETS = {
     "paper2026_reconstruction": (_ROOT / "data" / "paper2026_reconstruction.rda", RECONSTRUCTION_PROVENANCE),

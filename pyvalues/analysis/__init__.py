@@ -300,8 +300,9 @@ def run(
     if reported is None:
         reported = results.is_reconstruction
     if reported:
-        from ..crosscheck import reported_beside
+        from ..crosscheck import reported_agreement, reported_beside
 
         results.tables.update(reported_beside(results))
+        results.tables["paper_agreement"] = reported_agreement(results)
     results.timings["total"] = time.perf_counter() - t0
     return results

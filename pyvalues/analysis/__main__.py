@@ -6,10 +6,57 @@ reconstruction (labelled as such everywhere: it is not the authors' raw data).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 from ..errors import PyvaluesError
+
+
+def check_out_dir(out: Path) -> str | None:
+    """Why results cannot be written to `out` (None when they can): checked before any computing,
+    by creating the folder and a probe file in it, so that a bad --out never costs a run."""
+    if out.exists() and not out.is_dir():
+        return f"--out {out}: this is a file, not a folder; give a folder to write the results into (it is created if missing)"
+    parent = next((p for p in [out, *out.parents] if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        return f"--out {out}: {parent} is a file, so no folder can be made under it; choose another --out"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".pyvalues-write-test-", dir=out)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        return (f"--out {out}: cannot write there ({exc.strerror or exc}); choose a folder you can write to, "
+                "e.g. --out out/analysis")
+    return None
+
+
+def check_options(args) -> list[str]:
+    """Problems with the numeric options, one line each (before any computing)."""
+    problems = []
+    if args.k is not None and args.k < 2:
+        problems.append(f"--k {args.k}: the number of clusters must be at least 2")
+    if args.nboot < 10:
+        problems.append(f"--nboot {args.nboot}: pvclust needs at least 10 bootstrap replications (default 1000)")
+    if args.cores < 1:
+        problems.append(f"--cores {args.cores}: give 1 (serial) or more worker processes")
+    return problems
+
+
+def check_groups(groups, table) -> str | None:
+    """Unknown --groups names, with the countries the table has."""
+    if not groups:
+        return None
+    present = sorted(table["country"].unique())
+    unknown = [g for g in groups if g not in present]
+    if groups[0] == groups[1]:
+        return f"--groups {groups[0]} {groups[1]}: give two different countries; the table has {', '.join(present)}"
+    if unknown:
+        return (f"--groups {' '.join(groups)}: {', '.join(unknown)} not in the table's countries "
+                f"({', '.join(present)}); name two of those")
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--language", choices=["en", "zh"], default="en",
                     help="labels of the figures: English (default) or Chinese (needs fonts-noto-cjk)")
     ap.add_argument("--groups", nargs=2, metavar=("FIRST", "SECOND"), help="the two countries to compare (default CN US)")
-    ap.add_argument("--k", type=int, default=4, help="number of clusters (default 4)")
+    ap.add_argument("--k", type=int, default=None, help="number of clusters (default 4)")
     ap.add_argument("--nboot", type=int, default=1000, help="pvclust bootstrap replications (default 1000)")
     ap.add_argument("--cores", type=int, default=1,
                     help="R worker processes for pvclust's bootstrap (default 1: serial; AU/BP then depend "
@@ -40,15 +87,34 @@ def main(argv: list[str] | None = None) -> int:
     from ..ranktable import read_rank_table
     from . import run
 
+    def fail(message: str) -> int:
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+
+    # everything that can be checked is checked before any computing (exit 2, one line each)
+    problems = check_options(args)
+    out = Path(args.out)
+    bad_out = check_out_dir(out)
+    if bad_out:
+        problems.append(bad_out)
+    if problems:
+        for p in problems:
+            print(f"error: {p}", file=sys.stderr)
+        return 2
     try:
         if args.data is None or args.data in datasets.DATASETS:
             table = datasets.load(args.data or datasets.DEFAULT_DATASET)
         else:
             table = read_rank_table(args.data, invalid_rankings=args.invalid_rankings)
-        results = run(table, groups=tuple(args.groups) if args.groups else None, k=args.k,
+        bad_groups = check_groups(args.groups, table)
+        if bad_groups:
+            return fail(bad_groups)
+        n_models = table["model"].nunique()
+        if args.k is not None and args.k >= n_models:
+            return fail(f"--k {args.k}: the table has {n_models} models, so at most {n_models - 1} clusters")
+        results = run(table, groups=tuple(args.groups) if args.groups else None, k=args.k or 4,
                       nboot=args.nboot, seed=args.seed, parity=not args.no_parity,
                       parallel=args.cores if args.cores > 1 else False)
-        out = Path(args.out)
         written = results.to_dir(out)
         print(results.summary())
         print()

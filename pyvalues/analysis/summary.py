@@ -20,6 +20,33 @@ def _n(x: float, d: int = 2) -> str:
     return f"{x:.{d}f}"
 
 
+def _agreement_lines(ag) -> list[str]:
+    """'k of n reported values reproduced' and each one that differs (or cannot be judged)."""
+    if ag is None or not len(ag):
+        return []
+    agrees = ag["agrees"]
+    judged = ag[agrees.notna()]
+    k = int(judged["agrees"].astype(bool).sum())
+    lines = ["", f"The paper's reported values beside ours: {k} of {len(judged)} reproduced "
+             f"(ours within the printed value's rounding interval or bound)"
+             + (f"; {len(ag) - len(judged)} not judged (our value is NA)" if len(judged) < len(ag) else "")]
+    differ = ag[agrees.isna() | ~agrees.fillna(True).astype(bool)]
+    if len(differ):
+        lines.append(f"  Differ or not judged ({len(differ)}):")
+        for (table, column, reported), g in differ.groupby(["table", "column", "reported"], sort=False):
+            if len(g) > 3:  # one printed value repeated over many rows (e.g. Table A-1's p = .001)
+                vals = pd.to_numeric(g["value"], errors="coerce")
+                rows = ", ".join(r.split("=", 1)[-1] for r in g["row"])
+                lines.append(f"    {table}.{column}: paper {reported} in {len(g)} rows, ours {vals.min():.4g} to "
+                             f"{vals.max():.4g} ({rows})")
+                continue
+            for r in g.itertuples():
+                if pd.isna(r.reported_low):  # a set of terms or models: say what differs
+                    lines.append(f"    {table}[{r.row}].{column}: {r.note}")
+                    continue
+                lines.append(f"    {table}[{r.row}].{column}: paper {reported}, ours {r.value}"
+                             + (f" ({r.note})" if r.note else ""))
+    return lines
 
 
 def format_summary(results) -> str:
@@ -118,6 +145,7 @@ def format_summary(results) -> str:
             f"Parity R vs Python: {len(pt)} statistics, {len(same)} by the same method, "
             f"{int(same['agrees'].astype(bool).sum())} agree to 1e-8 (max rel. diff {worst:.1e})"
         )
+    lines += _agreement_lines(t.get("paper_agreement"))
     if len(results.skipped):
         lines.append("Skipped:")
         for r in results.skipped.itertuples():

@@ -25,9 +25,9 @@ import pandas as pd
 from pyvalues.crosscheck.claims import read_claims
 from pyvalues.crosscheck.level1 import level1_rows
 from pyvalues.crosscheck.level2 import level2_rows
-from pyvalues.crosscheck.level3 import level3_rows, reported_beside
+from pyvalues.crosscheck.level3 import level3_rows, reported_agreement, reported_beside
 
-__all__ = ["crosscheck", "read_claims", "reported_beside", "default_claims_path", "COLUMNS", "VERDICTS"]
+__all__ = ["crosscheck", "read_claims", "reported_beside", "reported_agreement", "default_claims_path", "COLUMNS", "VERDICTS"]
 
 COLUMNS = ["claim_id", "level", "location", "statistic", "reported", "recomputed", "verdict", "note"]
 VERDICTS = ("consistent", "inconsistent", "decision_error", "infeasible", "not_checkable")

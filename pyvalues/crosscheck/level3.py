@@ -17,9 +17,10 @@ from pyvalues.crosscheck.claims import claim_number, reported_interval
 from pyvalues.crosscheck.design import canonical_model
 from pyvalues.crosscheck.level1 import make_row
 
-__all__ = ["level3_rows", "lookup", "reported_beside"]
+__all__ = ["level3_rows", "lookup", "reported_beside", "reported_agreement", "AGREEMENT_COLUMNS"]
 
 _SET_QUANTITIES = ("terms", "members")
+_BESIDE = ("_reported", "_reported_low", "_reported_high", "_agrees")
 
 
 def _tables(results) -> Mapping[str, pd.DataFrame]:
@@ -122,18 +123,14 @@ def level3_rows(claims: pd.DataFrame, results, infeasible: dict[str, str] | None
         if c["result_table"] in ("clusters", "archetypes") and c["result_row"] in matches:
             k, shared = matches[c["result_row"]]
             where += f" (matched to reconstruction cluster {k}, {shared} shared members)"
+        ok, lo, hi, rec, diff = _judge(c, value)
         if isinstance(value, set):
-            ok, diff = _set_verdict(c, value)
-            rec = "; ".join(sorted(value))
-            note = f"Reconstruction {where}: " + ("the same set." if not diff else ("agrees within the stated relation." if ok else "differs.") + diff)
+            note = f"Reconstruction {where}: " + ("the same set." if not diff else ("agrees within the stated relation. " if ok else "differs. ") + diff)
         else:
             iv = reported_interval(claim_number(c), c["decimals"], c["relation"])
-            vals = value if isinstance(value, list) else [value]
-            vals_ok = [v for v in vals if not (isinstance(v, float) and math.isnan(v))]
-            ok = bool(vals_ok) and all(iv.contains(v) for v in vals_ok)
-            rec = ", ".join(f"{v:.4g}" for v in vals)
             note = (f"Reconstruction {where} = {rec}; the printed value stands for {iv}: "
                     + ("within rounding." if ok else "outside rounding."))
+        ok = bool(ok)
         if c["claim_id"] in infeasible:
             verdict = "infeasible"
             note += " " + infeasible[c["claim_id"]]
@@ -143,12 +140,77 @@ def level3_rows(claims: pd.DataFrame, results, infeasible: dict[str, str] | None
     return rows
 
 
+AGREEMENT_COLUMNS = ["claim_id", "table", "row", "column", "statistic", "reported", "reported_low",
+                     "reported_high", "value", "agrees", "note"]
+
+
+def _judge(claim, value) -> tuple[bool | None, float, float, str, str]:
+    """(agrees, reported_low, reported_high, our value as text, note) for one claim and our
+    value(s): the printed number's rounding interval (:func:`reported_interval`, the one
+    implementation that level 1 and level 3 use) against our value; sets by their relation.
+    `agrees` is None when our value is missing (NA)."""
+    if isinstance(value, set):
+        ok, diff = _set_verdict(claim, value)
+        return ok, math.nan, math.nan, "; ".join(sorted(value)), diff.strip()
+    iv = reported_interval(claim_number(claim), claim["decimals"], claim["relation"])
+    vals = value if isinstance(value, list) else [value]
+    finite = [v for v in vals if not (isinstance(v, float) and math.isnan(v))]
+    shown = ", ".join("NA" if isinstance(v, float) and math.isnan(v) else f"{v:.4g}" for v in vals)
+    if not finite:
+        return None, iv.lo, iv.hi, shown, "our value is NA"
+    bad = [v for v in finite if not iv.contains(v)]
+    note = "" if not bad else (f"{len(bad)} of {len(vals)} rows outside {iv}" if len(vals) > 1 else f"outside {iv}")
+    return not bad, iv.lo, iv.hi, shown, note
+
+
+def reported_agreement(results, claims=None) -> pd.DataFrame:
+    """One row per reported value of the paper that has a counterpart in `results`: the
+    printed value, the interval it stands for (``reported_low``, ``reported_high``, from its
+    printed rounding or its '<'/'<='/'>'/'>=' bound), our value and ``agrees`` (True, False,
+    or NA when our value is NA). Columns: :data:`AGREEMENT_COLUMNS`."""
+    from pyvalues.crosscheck import default_claims_path
+    from pyvalues.crosscheck.claims import read_claims
+
+    claims = read_claims(claims if claims is not None else default_claims_path())
+    rows = []
+    for _, c in claims[claims["result_table"] != ""].iterrows():
+        try:
+            value = lookup(results, c, claims)
+        except KeyError:
+            continue
+        ok, lo, hi, shown, note = _judge(c, value)
+        if isinstance(value, list) and ok is False:
+            # a claim about every row ("all q >= .05"): name the rows outside, not all values
+            t = _tables(results)[c["result_table"]]
+            iv = reported_interval(claim_number(c), c["decimals"], c["relation"])
+            label = t.columns[0]
+            out_rows = t[[not (pd.isna(v) or iv.contains(float(v))) for v in t[c["result_column"]]]]
+            shown = "; ".join(f"{r[label]} {float(r[c['result_column']]):.4g}" for _, r in out_rows.iterrows())
+        if ok is None:  # our value is NA: say why when the table says
+            t = _tables(results)[c["result_table"]]
+            sel = _select(t, c["result_row"]) if "note" in t.columns else t.iloc[0:0]
+            why = "; ".join(str(x) for x in sel.get("note", pd.Series(dtype=str)).dropna().unique() if str(x))
+            note = f"{note}: {why}" if why else note
+        printed = c["reported"] if c["relation"] == "=" else f"{c['relation']} {c['reported']}"
+        rows.append([c["claim_id"], c["result_table"], c["result_row"] or "all rows", c["result_column"],
+                     c["statistic"], printed, lo, hi, shown, ok, note])
+    out = pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)
+    out["agrees"] = out["agrees"].astype("boolean")
+    return out
+
+
 def reported_beside(results, claims=None) -> dict[str, pd.DataFrame]:
     """Copies of the result tables that have a counterpart in the paper, with the paper's
-    printed value beside ours: for each claimed column `col` a column `col_reported`
-    (the printed value, with its relation when not '='), and for the set-valued tables
-    (group_top_bottom, archetypes, clusters) a column `in_paper` saying whether the row's
-    term or model is in the paper's set."""
+    printed value beside ours. For each claimed column `col`:
+
+    * ``col_reported``: the printed value as text, with its relation when not '=' ("< 0.001");
+    * ``col_reported_low``, ``col_reported_high``: the interval of values the printed value
+      stands for (its rounding interval, or a one-sided bound; -inf/inf for open ends);
+    * ``col_agrees``: whether our value lies in that interval (NA when ours is NA).
+
+    The set-valued tables (group_top_bottom, archetypes, clusters) get ``in_paper``: whether
+    the row's term or model is in the paper's set. :func:`reported_agreement` lists the same
+    judgements one row per reported value."""
     from pyvalues.crosscheck import default_claims_path
     from pyvalues.crosscheck.claims import read_claims
 
@@ -156,11 +218,17 @@ def reported_beside(results, claims=None) -> dict[str, pd.DataFrame]:
     tables = _tables(results)
     matches = _cluster_match(tables, claims)
     out: dict[str, pd.DataFrame] = {}
-    for _, c in claims[claims["result_table"] != ""].iterrows():
+    claimed = claims[claims["result_table"] != ""]
+    # claims about every row ("all p > .05") first, so a row's own printed value wins
+    claimed = pd.concat([claimed[claimed["result_row"] == ""], claimed[claimed["result_row"] != ""]])
+    for _, c in claimed.iterrows():
         name = c["result_table"]
         if name not in tables or c["result_column"] not in tables[name].columns:
             continue
-        t = out.setdefault(name, tables[name].copy())
+        if name not in out:  # a fresh copy, without the columns of an earlier comparison
+            old = [x for x in tables[name].columns if x == "in_paper" or str(x).endswith(_BESIDE)]
+            out[name] = tables[name].drop(columns=old)
+        t = out[name]
         row_key = c["result_row"]
         if name in ("clusters", "archetypes"):
             if row_key not in matches:
@@ -176,9 +244,18 @@ def reported_beside(results, claims=None) -> dict[str, pd.DataFrame]:
             if "in_paper" not in t.columns:
                 t["in_paper"] = pd.Series(pd.NA, index=t.index, dtype="object")
             t.loc[idx, "in_paper"] = t.loc[idx, c["result_column"]].astype(str).isin(listed)
-        else:
-            col = f"{c['result_column']}_reported"
-            if col not in t.columns:
-                t[col] = ""
-            t.loc[idx, col] = shown
+            continue
+        col = c["result_column"]
+        if f"{col}_reported" not in t.columns:
+            t[f"{col}_reported"] = ""
+            t[f"{col}_reported_low"] = math.nan
+            t[f"{col}_reported_high"] = math.nan
+            t[f"{col}_agrees"] = pd.Series(pd.NA, index=t.index, dtype="boolean")
+        iv = reported_interval(claim_number(c), c["decimals"], c["relation"])
+        t.loc[idx, f"{col}_reported"] = shown
+        t.loc[idx, f"{col}_reported_low"] = iv.lo
+        t.loc[idx, f"{col}_reported_high"] = iv.hi
+        for i in idx:
+            v = t.at[i, col]
+            t.at[i, f"{col}_agrees"] = pd.NA if pd.isna(v) else bool(iv.contains(float(v)))
     return out

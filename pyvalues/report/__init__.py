@@ -77,6 +77,7 @@ table{border-collapse:collapse;font-size:.82em;margin:.4em 0 1em 0}
 th,td{border:1px solid #ddd;padding:2px 7px;text-align:right;white-space:nowrap}
 th{background:#f2f2f2;position:sticky;top:0;text-align:left} td.txt{text-align:left;white-space:normal}
 th.reported,td.reported{background:#e6f2fa;color:#003c64;font-weight:600}
+td.differs{background:#fde2e1;color:#8b0000;font-weight:700}
 td.na{color:#999} .desc{color:#444;font-size:.9em;margin:.1em 0 .3em 0}
 figure{margin:1.2em 0;page-break-inside:avoid} figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{font-size:.9em;color:#333} .absent{color:#8a4b00}
@@ -122,28 +123,61 @@ def _fmt(v, col: str) -> tuple[str, str]:
     return html.escape(str(v)), "txt"
 
 
+_BESIDE_SUFFIXES = ("_reported", "_reported_low", "_reported_high", "_agrees")
+
+
 def _reported_target(col: str, columns) -> str | None:
     if col.startswith("reported_") and col[9:] in columns:
         return col[9:]
-    if col.endswith("_reported") and col[:-9] in columns:
-        return col[:-9]
+    for suffix in _BESIDE_SUFFIXES:
+        if col.endswith(suffix) and col[: -len(suffix)] in columns:
+            return col[: -len(suffix)]
     return None
 
 
 def _ordered_columns(df: pd.DataFrame) -> list[str]:
-    """Each reported_<x> / <x>_reported column right after <x>."""
+    """Each reported_<x> / <x>_reported (and its interval and agreement) right after <x>."""
     cols = [c for c in df.columns if _reported_target(str(c), df.columns) is None]
+    last: dict[str, str] = {}
     for c in df.columns:
         t = _reported_target(str(c), df.columns)
         if t is not None:
-            cols.insert(cols.index(t) + 1, c)
+            cols.insert(cols.index(last.get(t, t)) + 1, c)
+            last[t] = c
     return cols
 
 
 def _is_reported(col) -> bool:
-    """A column holding the paper's value: reported, <x>_reported, reported_<x>, in_paper."""
+    """A column holding the paper's value or our agreement with it: reported, <x>_reported,
+    <x>_reported_low/_high, <x>_agrees, reported_<x>, in_paper."""
     c = str(col)
-    return c == "in_paper" or c == "reported" or c.endswith("_reported") or c.startswith("reported_")
+    return c == "in_paper" or c == "reported" or c.endswith(_BESIDE_SUFFIXES) or c.startswith("reported_")
+
+
+def _agreement_html(results) -> str:
+    """How many of the paper's reported values our tables reproduce, and the ones that differ."""
+    ag = _extra(results, "paper_agreement")
+    if not isinstance(ag, pd.DataFrame) or not len(ag):
+        return ('<p class="meta">No reported values to compare: the data is not a reconstruction of a paper '
+                "whose claims file pyvalues holds.</p>")
+    judged = ag[ag["agrees"].notna()]
+    k = int(judged["agrees"].astype(bool).sum())
+    differ = ag[ag["agrees"].isna() | ~ag["agrees"].fillna(True).astype(bool)]
+    head = (f'<p class="differs-summary"><b>{k} of {len(judged)}</b> reported values reproduced (ours inside the '
+            "printed value's rounding interval or bound)"
+            + (f"; {len(ag) - len(judged)} not judged because our value is NA" if len(judged) < len(ag) else "")
+            + ". The values that differ are listed here and marked in the tables below "
+            "(<code>*_agrees</code> = FALSE in red).</p>")
+    if not len(differ):
+        return head
+    compact = pd.DataFrame({
+        "where": [f"{r.table} [{r.row}] {r.column}" for r in differ.itertuples()],
+        "paper": differ["reported"].str.replace(";", "; "),
+        "ours": differ["value"],
+        "why": differ["note"],
+    })
+    return head + f'<div class="differs-list">{_table_html(compact)}</div>'
+
 
 
 def _table_html(df: pd.DataFrame, max_rows: int | None = None) -> str:
@@ -159,6 +193,8 @@ def _table_html(df: pd.DataFrame, max_rows: int | None = None) -> str:
             text, cls = _fmt(v, str(c))
             if _is_reported(c):
                 cls = (cls + " reported").strip()
+            if str(c).endswith("_agrees") and isinstance(v, (bool, np.bool_)) and not v:
+                cls = (cls + " differs").strip()
             cells.append(f'<td class="{cls}">{text}</td>' if cls else f"<td>{text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     more = ""
@@ -299,12 +335,15 @@ def render_report(results, figures=None, title: str = "pyvalues analysis report"
            f"<h1>{html.escape(title)}</h1>",
            f'<p class="meta">pyvalues {html.escape(__version__)} · generated {now}</p>',
            f'<div class="provenance"><b>Data provenance:</b> {html.escape(provenance)}</div>',
-           '<nav><a href="#data">Data</a><a href="#parity">Parity</a><a href="#skipped">Skipped</a>'
+           '<nav><a href="#data">Data</a><a href="#parity">Parity</a><a href="#paper">Paper</a><a href="#skipped">Skipped</a>'
            '<a href="#figures">Figures</a><a href="#tables">Tables</a></nav>',
            '<h2 id="data">Data</h2>', _data_summary(results), _parse_stats_html(stats)]
 
     out.append('<h2 id="parity">Parity: R against the Python twins</h2>')
     out.append(_parity_html(parity))
+
+    out.append('<h2 id="paper">Agreement with the paper</h2>')
+    out.append(_agreement_html(results))
 
     out.append('<h2 id="skipped">Analyses skipped for this data</h2>')
     if isinstance(skipped, pd.DataFrame) and len(skipped):
@@ -319,7 +358,7 @@ def render_report(results, figures=None, title: str = "pyvalues analysis report"
     out.append('<p class="desc">Columns shaded blue hold what the paper reports (<code>*_reported</code>: the '
                'printed value beside the statistic recomputed here; <code>in_paper</code>: whether the row\'s '
                'term or model is in the paper\'s list), when the data is a reconstruction of the paper.</p>')
-    skip_names = {"skipped", "parity", "parse_statistics", "parse_stats"}
+    skip_names = {"skipped", "parity", "parse_statistics", "parse_stats", "paper_agreement"}
     names = [n for n in TABLE_INFO if n in tables] + [n for n in tables if n not in TABLE_INFO
                                                       and n not in skip_names]
     for name in names:
