@@ -10,7 +10,8 @@
 #' @param groups the two country labels to compare, first one first.
 #' @param k,nboot,distance,linkage,seed,parallel passed to [cluster_models()].
 #' @param ci_nboot bootstrap resamples for the correlation CIs.
-#' @return a named list of data.frames: `model_term_means`, `model_dimension_scores`,
+#' @return a `pv_results` object (see [pv_results]): a named list of data.frames that prints
+#'   as a compact summary: `model_term_means`, `model_dimension_scores`,
 #'   `term_means`, `dimension_means`, `primary_secondary`, `primary_secondary_counts`,
 #'   `dispersion_anova`, `dispersion_posthoc`, `group_top_bottom`, `dimension_tests`,
 #'   `mixed_anova`, `term_tests`, `correlation_pairs`, `correlations`, `clusters`,
@@ -69,5 +70,5 @@ pv_analyse <- function(rank_table, groups = NULL, k = 4, nboot = 1000, distance 
                                 paste(names(n_rank)[n_rank < 2], collapse = ", ")))
   }
   out$skipped <- skipped
-  out
+  structure(out, class = c("pv_results", "list"), provenance = attr(rank_table, "provenance"))
 }
