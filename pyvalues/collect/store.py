@@ -184,7 +184,12 @@ def stored_final_keys(path) -> set[str]:
     from ..errors import CollectError
 
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=60)
+        # no WAL beside the store (the last run closed cleanly): read it as immutable, which
+        # creates no -shm/-wal file; with a WAL (a run in progress, or killed), read-only mode
+        # sees its committed rows (SQLite may then create the -shm index)
+        wal = path.with_name(path.name + "-wal").exists()
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?{'mode=ro' if wal else 'immutable=1'}", uri=True,
+                               timeout=60)
         try:
             return {r[0] for r in conn.execute(
                 "SELECT request_key FROM attempts WHERE status IN ('ok', 'refused')")}
