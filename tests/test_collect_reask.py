@@ -213,7 +213,8 @@ def test_manifest_records_the_policy_prompts_and_runs(tmp_path):
     assert manifest["incomplete_policy"] == "drop"
     assert manifest["run"] == {"languages": ["en", "zh"], "replicates": 2, "term_order": "shuffled",
                                "shuffle_seed": 5, "timeout_s": 30.0, "max_attempts": 3,
-                               "backoff_initial_s": 0.01, "backoff_max_s": 0.05, "reask_incomplete": 1}
+                               "backoff_initial_s": 0.01, "backoff_max_s": 0.05, "reask_incomplete": 1,
+                               "max_retry_after_s": 300.0, "mode": "sync"}
     assert manifest["models"][0]["model_id"] == "fake" and manifest["models"][0]["generation"] == {
         "max_tokens": 200, "seed": 7}
     assert manifest["versions"]["pyvalues"] and manifest["versions"]["python"].startswith("3.")

@@ -110,6 +110,7 @@ class Redactor:
     def __init__(self, secrets=()):
         self._secrets: list[str] = []
         self._pieces: set[str] = set()
+        self._blocks: set[str] = set()  # the secrets' substrings of MIN_SECRET_PIECE // 2 characters
         self._lock = threading.Lock()
         for s in secrets:
             self.add(s)
@@ -126,6 +127,7 @@ class Redactor:
             n = MIN_SECRET_PIECE
             if len(secret) >= n:
                 self._pieces.update(secret[i:i + n] for i in range(len(secret) - n + 1))
+                self._blocks.update(secret[i:i + n // 2] for i in range(len(secret) - n // 2 + 1))
 
     def __bool__(self):
         return bool(self._secrets)
@@ -139,9 +141,17 @@ class Redactor:
         pieces, n = self._pieces, MIN_SECRET_PIECE
         if not pieces or len(text) < n:
             return text
+        # Every n-character window contains a whole block of n/2 characters aligned at a multiple
+        # of n/2: find the aligned blocks that occur in a secret first (a cheap scan with stride
+        # n/2), then test only the n-windows around them.
+        h, quarters = n // 2, self._blocks
+        starts = set()
+        for b in range(0, len(text) - h + 1, h):
+            if text[b:b + h] in quarters:
+                starts.update(range(max(0, b - h), min(b, len(text) - n) + 1))
         covered_to = -1
         spans = []
-        for i in range(len(text) - n + 1):
+        for i in sorted(starts):
             if text[i:i + n] in pieces:
                 if spans and i <= covered_to:
                     spans[-1][1] = i + n
