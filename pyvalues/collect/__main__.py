@@ -62,6 +62,12 @@ def main(argv=None) -> int:
         if threading.active_count() > 1:  # requests left in flight by a second Ctrl-C: do not wait for them
             os._exit(130)
         return 130
+    except KeyboardInterrupt:  # before or after the requests (reading the config, exporting)
+        store = args.store or "the same store"
+        print(f"interrupted (Ctrl-C); every stored attempt is kept; resume with: python -m pyvalues.collect "
+              f"{args.config}" + (f" --store {args.store}" if args.store else "") + f" (store: {store})",
+              file=sys.stderr)
+        return 130
     print(summary)
     if jsonl is None:
         print("nothing was collected: no store, export, manifest or rank table written.")
@@ -83,6 +89,8 @@ def _dry_run(args) -> int:
     except PyvaluesError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        return 130
     import pandas as pd
 
     shown = table.copy()

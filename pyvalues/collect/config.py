@@ -76,11 +76,12 @@ from typing import Any
 
 from ..errors import CollectError
 from ..instrument import LANGUAGES
+from .providers import PROVIDERS
 
 __all__ = ["ProviderConfig", "ModelConfig", "RunConfig", "load_config", "parse_config",
            "PROVIDER_KINDS", "TERM_ORDERS", "MODES", "MODES_AVAILABLE", "looks_like_key", "select_models"]
 
-PROVIDER_KINDS = ("openai", "anthropic")
+PROVIDER_KINDS = tuple(PROVIDERS)  # "openai", "anthropic": the provider classes' kinds
 # collection modes a config may name, and those this build can run ("batch": OpenAI Batch API /
 # Anthropic Message Batches, pyvalues.collect.batch -- not in this build)
 MODES = ("sync", "batch")
@@ -433,8 +434,10 @@ def parse_config(raw: dict, path=None) -> RunConfig:
         prov = providers[pname]
         gen = dict(generation)
         gen.update(_generation(mtable.get("generation", {}), _where(path, f"models #{i} {name!r} generation")))
-        if prov.kind == "anthropic" and "max_tokens" not in gen:
-            raise CollectError(f"{mw}: the Anthropic Messages API requires max_tokens; set it in [generation].")
+        missing = [k for k in PROVIDERS[prov.kind].REQUIRED_GENERATION if k not in gen]
+        if missing:
+            raise CollectError(f"{mw}: the {PROVIDERS[prov.kind].API_NAME} requires {', '.join(missing)}; "
+                               f"set it in [generation].")
         key_env = _key_env(mtable, mw)
         m_in, m_out = _price(mtable, mw, (prov.price_input_per_mtok, prov.price_output_per_mtok))
         models.append(ModelConfig(

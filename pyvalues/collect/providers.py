@@ -79,6 +79,9 @@ class Provider:
     """One wire format. Subclasses set ``kind`` and implement prepare/read_reply."""
 
     kind = ""
+    API_NAME = ""
+    #: generation parameters the API requires (checked when the config is read)
+    REQUIRED_GENERATION: tuple = ()
     #: error codes/types (lower case) of a content-policy refusal in a 4xx body
     REFUSAL_CODES: frozenset = frozenset()
     #: phrases (lower case) of a content-policy refusal in a 4xx error message
@@ -140,6 +143,7 @@ class OpenAIProvider(Provider):
     """OpenAI chat completions and the many vendors that serve the same format."""
 
     kind = "openai"
+    API_NAME = "OpenAI chat completions API"
     # OpenAI / Azure OpenAI ("content_filter", "content_policy_violation",
     # "ResponsibleAIPolicyViolation"), Moonshot (type "content_filter"), DashScope
     # ("data_inspection_failed"), Zhipu (code 1301, unsafe or sensitive content)
@@ -181,6 +185,8 @@ class AnthropicProvider(Provider):
     """Anthropic's Messages API."""
 
     kind = "anthropic"
+    API_NAME = "Anthropic Messages API"
+    REQUIRED_GENERATION = ("max_tokens",)
     REFUSAL_CODES = frozenset()
     # "Output blocked by content filtering policy" (invalid_request_error)
     REFUSAL_MESSAGES = ("content filtering policy", "usage policy")
