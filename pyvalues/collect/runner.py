@@ -34,7 +34,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import CollectError
 from ..instrument import TERM_NAMES, prompt_hash, prompt_text
 from .client import FatalAttempt, ModelStopped, Redactor, RetryableAttempt, WaitTooLong, send_with_retries
 from .config import ModelConfig, RunConfig
