@@ -239,8 +239,9 @@ def _typed(table, key, types, where, default=None, required=False, positive=Fals
     if not isinstance(value, types):
         raise CollectError(f"{where}: {key} must be {_tname(types)}, got {_show(value)} ({type(value).__name__}).")
     if isinstance(value, float) and not math.isfinite(value):
-        raise CollectError(f"{where}: {key} must be a finite number, got {value!r}; write a number such as "
-                           f"{default if isinstance(default, (int, float)) and default is not None else 1}.")
+        example = (f"; write a number such as {default:g} (the default)"
+                   if isinstance(default, (int, float)) and not isinstance(default, bool) else "; write a number")
+        raise CollectError(f"{where}: {key} must be a finite number, got {value!r}{example}.")
     if positive and value <= 0:
         raise CollectError(f"{where}: {key} must be > 0, got {value!r}.")
     if nonnegative and value < 0:
