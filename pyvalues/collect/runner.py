@@ -235,15 +235,17 @@ class Progress:
         for t in self.tallies.values():
             tot["done"] += t.done
             tot["refused"] += t.refused
-            tot["failed"] += t.failed + t.skipped
+            tot["failed"] += t.failed
+            tot["skipped"] += t.skipped
             tot["retried"] += t.retried
             tot["total"] += t.planned
             lines.append(f"{t.name:<{self._width}} [{self._bar(t.finished, t.planned)}] "
-                         f"{t.done}/{t.planned} done ({t.refused} refused), {t.failed + t.skipped} failed, "
-                         f"{t.retried} retried" + (" (stopped)" if t.stop_message else ""))
-        fin = tot["done"] + tot["failed"]
+                         f"{t.done}/{t.planned} done ({t.refused} refused), {t.failed} failed, "
+                         f"{t.skipped} not sent, {t.retried} retried" + (" (stopped)" if t.stop_message else ""))
+        fin = tot["done"] + tot["failed"] + tot["skipped"]
         lines.append(f"{'overall':<{self._width}} [{self._bar(fin, tot['total'])}] {tot['done']}/{tot['total']} done "
-                     f"({tot['refused']} refused), {tot['failed']} failed, {tot['retried']} retried")
+                     f"({tot['refused']} refused), {tot['failed']} failed, {tot['skipped']} not sent, "
+                     f"{tot['retried']} retried")
         waits = sorted(self.waits.values(), key=lambda w: w[1])
         for what, until, why in waits[:3]:
             lines.append(f"  waiting until {_clock(until)} ({max(0.0, until - time.time()):.0f} s left): "
