@@ -169,6 +169,12 @@ class Redactor:
         return "".join(out)
 
 
+def _redact(text: str | None, secret: str | None) -> str | None:
+    """`text` without `secret` (whole, and every piece of 8 or more characters); the
+    function form of :class:`Redactor` for one secret."""
+    return Redactor([secret])(text) if secret else text
+
+
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
