@@ -58,6 +58,9 @@ CASES = {
                      "base_url must be an http:// or https:// URL with a host"),
     "model url without scheme": (('model_id = "m"', 'model_id = "m"\nbase_url = "localhost:8080/v1"'),
                                  "[models #1 'M']: base_url must be an http:// or https:// URL"),
+    "key in url": (('base_url = "{base_url}"',
+                    'base_url = "https://generativelanguage.googleapis.com/v1beta?key=AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW"'),
+                   "[providers.p]: base_url contains something that looks like an API key (not shown)"),
     "unknown run key": (("timeout_s = 5", "timout_s = 5"), "[run]: unknown key 'timout_s' (did you mean 'timeout_s'?)"),
     "unknown provider key": (("concurrency = 1", "concurency = 1"),
                              "[providers.p]: unknown key 'concurency' (did you mean 'concurrency'?)"),
@@ -111,6 +114,7 @@ def test_bad_config_is_one_line_exit_2_no_request(tmp_path, capsys, case):
         msg = _one_line_exit_2([str(cfg), "--store", str(tmp_path / "s.sqlite")], capsys)
         assert fake.events == []
     assert needle in msg and str(cfg) in msg, msg
+    assert "AIzaSy" not in msg and "Ab3d" not in msg
     assert not (tmp_path / "s.sqlite").exists()
 
 

@@ -294,6 +294,9 @@ def _base_url(table, where, *, required, default=""):
             bad = "no http:// or https:// scheme"
         elif not parts.hostname:
             bad = "no host"
+    if not bad and _show(url) != repr(url):
+        raise CollectError(f"{where}: base_url contains something that looks like an API key (not shown); keys "
+                           f"belong in an environment variable named by api_key_env, never in a config.")
     if bad:
         hint = ""
         if bad.startswith("no http") and "://" not in url and not looks_like_key(url):
