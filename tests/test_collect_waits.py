@@ -148,3 +148,17 @@ def test_ctrl_c_during_a_wait_stops_cleanly_and_resumes(tmp_path):
     # m's requests each met one 429 (attempt 1, in either run) and were answered at attempt 2
     m_rows = Counter((r["status"], r["attempt"]) for r in rows if r["model"] == "M")
     assert m_rows == {("http_429", 1): 6, ("ok", 2): 6}
+
+
+def test_a_rate_limit_wait_is_announced_once_and_ended():
+    from pyvalues.collect.limits import ProviderLimiter
+
+    clock = iter([0.0, 0.0, 61.0])  # the second request finds the window full, then 61 s have passed
+    lim = ProviderLimiter(2, requests_per_minute=1, clock=lambda: next(clock))
+    calls = []
+    t1 = lim.acquire(0, on_wait=lambda s, why: calls.append((s, why)))
+    assert calls == []
+    t2 = lim.acquire(0, on_wait=lambda s, why: calls.append((s, why)))
+    assert calls == [(60.0, "requests_per_minute = 1 of the provider"), (None, None)]
+    lim.release(t1)
+    lim.release(t2)

@@ -459,7 +459,13 @@ class CollectRun:
                 self.progress.wait_started(what, seconds, why,
                                            f"then attempt {attempt_no[0] + 1} (at most {cfg.max_attempts} per run)")
 
-        ticket = limiter.acquire(_estimate_tokens(job, req), stop)
+        def on_limit(seconds, why):
+            if seconds is None:
+                self.progress.wait_ended()
+            else:
+                self.progress.wait_started(what, seconds, f"rate limit: {why}")
+
+        ticket = limiter.acquire(_estimate_tokens(job, req), stop, on_wait=on_limit)
         if ticket is None:
             return "skipped"
         try:
