@@ -152,3 +152,16 @@ def test_key_pasted_as_api_key_env_is_never_printed(tmp_path, capsys, where, mak
     field = "[providers.p]" if where == "provider" else "[models #1 'M a']"
     assert field in lines[0] and "api_key_env must hold the NAME of an environment variable" in lines[0]
     assert not (tmp_path / "s.sqlite").exists()
+
+
+def test_exception_text_with_the_key_is_redacted():
+    """requests rejects a header value with a newline and quotes the value in its exception;
+    the attempt's error (status "client", not retried) holds no piece of the key."""
+    from pyvalues.collect.client import attempt_once
+    from pyvalues.collect.providers import prepare
+
+    key = openai_key()
+    req = prepare("openai", "http://127.0.0.1:9/v1", "m", "hi", {})
+    out = attempt_once("openai", req, key + "\nX", 2.0)
+    assert out.status == "client" and "InvalidHeader" in out.error
+    assert not any(p in out.error for p in pieces(key)) and "[redacted]" in out.error

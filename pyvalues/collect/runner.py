@@ -375,7 +375,8 @@ class CollectRun:
             if m.api_key_env is None:
                 self.keys[m.name] = None
                 continue
-            value = os.environ.get(m.api_key_env)
+            # surrounding white space (a key read with $(cat file) ends in a newline) is not part of a key
+            value = (os.environ.get(m.api_key_env) or "").strip()
             if value:
                 self.redactor.add(value)
             if not value and any(j.model.name == m.name for j in pending):
