@@ -2,13 +2,14 @@
 
     .venv/bin/python benchmarks/bench_collect.py [--delay 0.1] [--requests 48] [--repeats 3]
 
-The server (``python -m pyvalues.collect.fakeserver``, a ThreadingHTTPServer on 127.0.0.1 in
-its own process, so it does not share the collector's GIL)
+The server (``tests/fake_chat_server.py``, the test suite's ThreadingHTTPServer on 127.0.0.1,
+run in its own process, so it does not share the collector's GIL)
 answers every chat request after ``delay`` seconds with a 25-line ranking. For each
-concurrency c in 1, 2, 4, 8 a fresh store receives ``requests`` requests (one model, two
+concurrency c in 1, 2, 4, 8, 16 a fresh store receives ``requests`` requests (one model, two
 languages, requests/2 replicates) through :func:`pyvalues.collect.collect`, the whole public
-path: planning, limiter, HTTP with requests, retry wrapper, SQLite insert (WAL,
-synchronous=FULL), progress off.
+path: planning, limiter, HTTP with requests, retry wrapper, redaction of every body (an API key
+of OpenAI's length is set, so the redactor scans each body for its pieces), SQLite insert
+(WAL, synchronous=FULL), progress off.
 
 Figures (median over repeats):
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import secrets
 import platform
 import statistics
 import subprocess
@@ -40,13 +42,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pyvalues.collect import Store, collect, parse_config  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "collect.csv"
+ROOT = Path(__file__).resolve().parents[1]
+KEY_ENV = "PYVALUES_BENCH_KEY"
 
 
 def one_run(base_url, concurrency, n_requests, tmp):
     cfg = parse_config({
         "run": {"replicates": n_requests // 2, "timeout_s": 30, "max_attempts": 2},
         "generation": {"max_tokens": 64, "seed": 1},
-        "providers": {"p": {"kind": "openai", "base_url": base_url, "concurrency": concurrency}},
+        "providers": {"p": {"kind": "openai", "base_url": base_url, "concurrency": concurrency,
+                            "api_key_env": KEY_ENV}},
         "models": [{"name": "bench", "country": "US", "provider": "p", "model_id": "bench"}],
     })
     db = Path(tmp) / f"bench-{concurrency}-{time.monotonic_ns()}.sqlite"
@@ -65,11 +70,13 @@ def main(argv=None):
     ap.add_argument("--delay", type=float, default=0.1)
     ap.add_argument("--requests", type=int, default=48)
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4, 8])
+    ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4, 8, 16])
     args = ap.parse_args(argv)
     rows = []
-    server = subprocess.Popen([sys.executable, "-m", "pyvalues.collect.fakeserver", "--delay", str(args.delay)],
-                              stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1])
+    # a key of OpenAI's project-key length, so every body passes through a non-empty redactor
+    os.environ[KEY_ENV] = "sk-proj-" + secrets.token_urlsafe(117)[:156]
+    server = subprocess.Popen([sys.executable, str(ROOT / "tests" / "fake_chat_server.py"), "--delay", str(args.delay)],
+                              stdout=subprocess.PIPE, text=True, cwd=ROOT)
     base_url = server.stdout.readline().strip()
     try:
         rows = measure(args, base_url)

@@ -58,7 +58,7 @@ def test_shipped_local_config():
     (lambda c: c["run"].update(languages=["fr"]), "language 'fr' has no prompt"),
     (lambda c: c["run"].update(replicates=0), "replicates must be > 0"),
     (lambda c: c["run"].update(term_order="random"), "term_order must be one of"),
-    (lambda c: c["run"].update(temprature=1), "unknown key(s) ['temprature']"),
+    (lambda c: c["run"].update(temprature=1), "unknown key 'temprature'"),
     (lambda c: c["models"][0].update(provider="nope"), "provider 'nope' is not defined"),
     (lambda c: c["models"][0].pop("country"), "missing required key 'country'"),
     (lambda c: c["models"].append(dict(c["models"][0])), "appears twice"),
@@ -153,7 +153,7 @@ def test_retry_after_and_classification():
     assert parse_retry_after(None) is None and parse_retry_after("soon") is None
     when = datetime.now(timezone.utc) + timedelta(seconds=30)
     assert 27 <= parse_retry_after(email.utils.format_datetime(when, usegmt=True)) <= 30
-    assert parse_retry_after("99999") == 900.0  # capped
+    assert parse_retry_after("99999") == 86400.0  # clipped at a day; [run] max_retry_after_s decides
     assert classify_http(429) == ("http_429", True)
     assert classify_http(529) == ("http_529", True)
     for code in (400, 401, 403, 404, 422):

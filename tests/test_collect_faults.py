@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from pyvalues.collect import Store, collect, export_jsonl, parse_config
-from pyvalues.collect.fakeserver import FakeChatServer
+from fake_chat_server import FakeChatServer
 from pyvalues.instrument import TERM_NAMES
 
 SECRET = "sk-test-5f3a9c1e-NEVER-STORE-ME"

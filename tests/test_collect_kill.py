@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from pyvalues.collect import Store
-from pyvalues.collect.fakeserver import FakeChatServer
+from fake_chat_server import FakeChatServer
 
 ROOT = Path(__file__).resolve().parents[1]
 N_REQUESTS = 2 * 10

@@ -10,7 +10,7 @@ import json
 import pandas as pd
 
 from pyvalues.collect.__main__ import main
-from pyvalues.collect.fakeserver import FakeChatServer
+from fake_chat_server import FakeChatServer
 from pyvalues.instrument import TERM_DIMENSION
 
 CONFIG = """

@@ -1,6 +1,6 @@
 """The re-ask policy of the collector against a real HTTP server on loopback.
 
-The fake server (pyvalues.collect.fakeserver) is scripted per model: the first answer of a
+The fake server (tests/fake_chat_server.py) is scripted per model: the first answer of a
 conversation lists the prompt's terms without Logic and Empathy, the next one lists all 25.
 What the collector sent is read from the server's side (the messages it received), what it
 kept from the store and the JSONL export. The expected follow-up text is written out here by
@@ -23,7 +23,7 @@ import pytest
 from pyvalues.collect import (Store, collect, export_jsonl, followup_key, load_config, manifest_path,
                               rank_table_from_jsonl)
 from pyvalues.collect.__main__ import main
-from pyvalues.collect.fakeserver import FakeChatServer
+from fake_chat_server import FakeChatServer
 from pyvalues.errors import CollectError
 from pyvalues.instrument import TERM_NAMES, prompt_hash, prompt_text
 from pyvalues.parse import parse_responses
@@ -213,7 +213,8 @@ def test_manifest_records_the_policy_prompts_and_runs(tmp_path):
     assert manifest["incomplete_policy"] == "drop"
     assert manifest["run"] == {"languages": ["en", "zh"], "replicates": 2, "term_order": "shuffled",
                                "shuffle_seed": 5, "timeout_s": 30.0, "max_attempts": 3,
-                               "backoff_initial_s": 0.01, "backoff_max_s": 0.05, "reask_incomplete": 1}
+                               "backoff_initial_s": 0.01, "backoff_max_s": 0.05, "reask_incomplete": 1,
+                               "max_retry_after_s": 300.0, "mode": "sync"}
     assert manifest["models"][0]["model_id"] == "fake" and manifest["models"][0]["generation"] == {
         "max_tokens": 200, "seed": 7}
     assert manifest["versions"]["pyvalues"] and manifest["versions"]["python"].startswith("3.")

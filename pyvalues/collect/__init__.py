@@ -19,9 +19,10 @@ environment variables a config names.
 """
 from __future__ import annotations
 
-from .config import ModelConfig, ProviderConfig, RunConfig, load_config, parse_config
+from .config import ModelConfig, ProviderConfig, RunConfig, load_config, parse_config, select_models
 from .manifest import manifest_path
-from .runner import CollectSummary, collect, followup_key, plan_jobs, request_key, term_order_for
+from .runner import (CollectInterrupted, CollectRun, CollectSummary, collect, dry_run, followup_key, plan_jobs,
+                     request_key, term_order_for)
 from .store import Store, export_jsonl
 
 __all__ = [
@@ -32,7 +33,12 @@ __all__ = [
     "ModelConfig",
     "collect",
     "run",
+    "plan",
+    "select_models",
+    "CollectRun",
     "CollectSummary",
+    "CollectInterrupted",
+    "dry_run",
     "plan_jobs",
     "request_key",
     "followup_key",
@@ -71,31 +77,55 @@ def rank_table_from_jsonl(jsonl_path, out_csv, *, policy: str = "drop", provenan
     return table, parser.status_summary(parsed)
 
 
+def default_store_path(config, config_path):
+    """The store a run uses without --store: ``[run] store`` (relative to the config file), else
+    CONFIG_STEM.sqlite in the current directory."""
+    from pathlib import Path
+
+    return Path(config.store or Path(config_path).with_suffix(".sqlite").name)
+
+
+def plan(config_path, store_path=None, *, models=None):
+    """--dry-run: (config, store path, per-model table of :func:`pyvalues.collect.runner.dry_run`).
+    Sends nothing and writes nothing."""
+    from pathlib import Path
+
+    config = select_models(load_config(config_path), models)
+    store_path = Path(store_path or default_store_path(config, config_path))
+    return config, store_path, dry_run(config, store_path)
+
+
 def run(config_path, store_path=None, *, jsonl_path=None, ranktable_path=None, progress=True, stream=None,
-        parse: bool = True, incomplete_policy: str = "drop"):
+        parse: bool = True, incomplete_policy: str = "drop", models=None):
     """Collect (starting the bundled local server if the config asks for it), export, parse.
 
-    Returns (summary, jsonl_path, ranktable_path or None, parse status summary or None).
+    `models`: glob patterns on model names (``--models``); None: every enabled model.
+    Returns (summary, jsonl_path or None, ranktable_path or None, parse status summary or None):
+    nothing is written when nothing was collected (no attempt in the store: no store, JSONL,
+    manifest; no answer: no rank table). Raises CollectInterrupted on Ctrl-C (the store keeps
+    every attempt; the exports are written on the next run).
     """
     import sys
     from pathlib import Path
 
     from .localserver import LocalServer
+    from .manifest import manifest_path as _manifest_path
 
-    config = load_config(config_path)
-    store_path = Path(store_path or config.store or Path(config_path).with_suffix(".sqlite").name)
+    config = select_models(load_config(config_path), models)
+    store_path = Path(store_path or default_store_path(config, config_path))
     default_jsonl, default_csv = output_paths(store_path)
     jsonl_path = Path(jsonl_path or default_jsonl)
     ranktable_path = Path(ranktable_path or default_csv)
     stream = stream if stream is not None else sys.stderr
+    existed = store_path.exists()
 
     servers, overrides = [], {}
     try:
         for pname, prov in config.providers.items():
-            models = [m for m in config.enabled_models if m.provider == pname]
-            if prov.local_server == "bundled" and models:
-                stream.write(f"starting the local llama.cpp server for {[m.model_id for m in models]} ...\n")
-                server = LocalServer(sorted({m.model_id for m in models})).start()
+            models_here = [m for m in config.enabled_models if m.provider == pname]
+            if prov.local_server == "bundled" and models_here:
+                stream.write(f"starting the local llama.cpp server for {[m.model_id for m in models_here]} ...\n")
+                server = LocalServer(sorted({m.model_id for m in models_here})).start()
                 servers.append(server)
                 overrides[pname] = server.base_url
         summary = collect(config, store_path, progress=progress, stream=stream, base_url_overrides=overrides,
@@ -103,10 +133,18 @@ def run(config_path, store_path=None, *, jsonl_path=None, ranktable_path=None, p
     finally:
         for server in servers:
             server.stop()
+    with Store(store_path) as st:
+        n_attempts, n_ok = st.count(), st.count("ok")
+    if n_attempts == 0:
+        if not existed:  # this run created an empty store: leave nothing behind
+            for p in (store_path, store_path.with_name(store_path.name + "-wal"),
+                      store_path.with_name(store_path.name + "-shm"), _manifest_path(store_path)):
+                p.unlink(missing_ok=True)
+        return summary, None, None, None
     export_jsonl(store_path, jsonl_path)
     status = None
     written = None
-    if parse:
+    if parse and n_ok:
         provenance = (f"collected by pyvalues.collect with {Path(config_path).name} "
                       f"(store {store_path.name}), parsed by pyvalues.parse")
         _, status = rank_table_from_jsonl(jsonl_path, ranktable_path, policy=incomplete_policy,

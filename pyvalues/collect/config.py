@@ -10,8 +10,11 @@ Layout (every key is documented in ``configs/paper-2026.toml``)::
     timeout_s = 120               # per HTTP attempt (connect and read)
     max_attempts = 6              # per request, counting the first
     backoff_initial_s = 2.0       # exponential backoff with jitter, then at least Retry-After
-    backoff_max_s = 120.0
+    backoff_max_s = 120.0         # cap of our own backoff between attempts
+    max_retry_after_s = 300       # longest server-requested wait (Retry-After) honoured; longer:
+                                  # the request fails for this run with the reason, a rerun sends it
     reask_incomplete = 0          # re-ask policy, off (0) by default; N > 0: see below
+    mode = "sync"                 # "sync": one chat call per request ("batch": not in this build)
 
     [generation]                  # sent with every request unless a model overrides it
     max_tokens = 4096
@@ -25,15 +28,26 @@ Layout (every key is documented in ``configs/paper-2026.toml``)::
     concurrency = 4
     requests_per_minute = 60
     tokens_per_minute = 200000
+    price_input_per_mtok = 2.0    # optional, USD per million tokens: --dry-run estimates the cost
+    price_output_per_mtok = 8.0
+    # mode = "sync"               # per provider; default: [run] mode
 
     [[models]]
     name = "GPT-4.1"              # display name used in every table
     country = "US"
     provider = "openai"
     model_id = "gpt-4.1"
-    # base_url, api_key_env: override the provider's; [models.generation]: override generation
+    # base_url, api_key_env, prices: override the provider's; [models.generation]: override generation
 
-API keys come from the environment only: a config names the variable, never the key.
+``[run]`` is required (its keys have the defaults shown above); ``[generation]`` is optional.
+Every bad value -- an unknown key (the closest known key is suggested), a wrong type, a
+number that is not finite or is out of range, a URL without an http(s) scheme or host -- is
+one :class:`~pyvalues.errors.CollectError` line naming the file, the table and the key,
+raised before any request is sent.
+
+API keys come from the environment only: a config names the variable, never the key. A
+value of ``api_key_env`` (provider or model) that is not a variable name is rejected without
+being printed: a key pasted there must not reach a terminal or a log.
 
 The re-ask policy (``[run] reask_incomplete = N``, an integer >= 0, default 0 = off): when a
 stored answer parses (with :func:`pyvalues.parse.parse_ranking`) as ``incomplete`` or
@@ -50,28 +64,39 @@ not a "best" answer picked afterwards. The policy is recorded in ``STORE_STEM_ma
 """
 from __future__ import annotations
 
+import difflib
+import fnmatch
+import math
+import re
 import tomllib
-from dataclasses import dataclass, field
+import urllib.parse
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ..errors import CollectError
 from ..instrument import LANGUAGES
+from .providers import PROVIDERS
 
 __all__ = ["ProviderConfig", "ModelConfig", "RunConfig", "load_config", "parse_config",
-           "PROVIDER_KINDS", "TERM_ORDERS"]
+           "PROVIDER_KINDS", "TERM_ORDERS", "MODES", "MODES_AVAILABLE", "looks_like_key", "select_models"]
 
-PROVIDER_KINDS = ("openai", "anthropic")
+PROVIDER_KINDS = tuple(PROVIDERS)  # "openai", "anthropic": the provider classes' kinds
+# collection modes a config may name, and those this build can run ("batch": OpenAI Batch API /
+# Anthropic Message Batches, pyvalues.collect.batch -- not in this build)
+MODES = ("sync", "batch")
+MODES_AVAILABLE = ("sync",)
 TERM_ORDERS = ("paper", "shuffled")
 # Generation parameters a config may set; anything else goes in `extra_body` verbatim.
 GENERATION_KEYS = ("temperature", "top_p", "max_tokens", "seed", "system", "extra_body")
 
 _RUN_KEYS = {"languages", "replicates", "term_order", "shuffle_seed", "timeout_s", "max_attempts",
-             "backoff_initial_s", "backoff_max_s", "store", "reask_incomplete"}
+             "backoff_initial_s", "backoff_max_s", "store", "reask_incomplete", "max_retry_after_s", "mode"}
+_PRICE_KEYS = {"price_input_per_mtok", "price_output_per_mtok"}
 _PROVIDER_KEYS = {"kind", "base_url", "api_key_env", "concurrency", "requests_per_minute",
-                  "tokens_per_minute", "local_server", "anthropic_version", "note"}
+                  "tokens_per_minute", "local_server", "anthropic_version", "note", "mode"} | _PRICE_KEYS
 _MODEL_KEYS = {"name", "country", "provider", "model_id", "base_url", "api_key_env", "generation",
-               "enabled", "note"}
+               "enabled", "note"} | _PRICE_KEYS
 
 
 @dataclass(frozen=True)
@@ -86,6 +111,10 @@ class ProviderConfig:
     # "bundled": start pyvalues.collect.localserver with the models that use this provider.
     local_server: str | None = None
     anthropic_version: str = "2023-06-01"
+    mode: str = "sync"
+    # USD per million input / output tokens, for --dry-run's cost estimate (None: not given)
+    price_input_per_mtok: float | None = None
+    price_output_per_mtok: float | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +128,8 @@ class ModelConfig:
     generation: dict[str, Any] = field(default_factory=dict)
     enabled: bool = True
     note: str = ""
+    price_input_per_mtok: float | None = None
+    price_output_per_mtok: float | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +148,9 @@ class RunConfig:
     models: tuple[ModelConfig, ...]
     # follow-ups per request for incomplete/unparseable answers; 0 = off (see module docs)
     reask_incomplete: int = 0
+    # longest Retry-After honoured; a longer one ends the request for this run (see client)
+    max_retry_after_s: float = 300.0
+    mode: str = "sync"
 
     @property
     def enabled_models(self) -> tuple[ModelConfig, ...]:
@@ -124,15 +158,29 @@ class RunConfig:
 
 
 def load_config(path) -> RunConfig:
-    """Read and check a run config (TOML). Raises CollectError naming the file and key."""
+    """Read and check a run config (TOML). Raises CollectError (one line) naming the file and key."""
     path = Path(path)
     if not path.exists():
         raise CollectError(f"config file {path} does not exist; pass the path of a TOML run config "
                            f"(see configs/paper-2026.toml for a complete example).")
+    if path.is_dir():
+        raise CollectError(f"{path} is a directory, not a config file; pass the path of a TOML run config "
+                           f"(see configs/paper-2026.toml for a complete example).")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CollectError(f"config file {path} cannot be read ({exc.strerror or exc}); "
+                           f"check its permissions.") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CollectError(f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start} is not "
+                           f"valid UTF-8); save the file as UTF-8.") from None
+    try:
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise CollectError(f"{path}: not valid TOML ({exc}); fix the syntax at the position shown.") from exc
+        raise CollectError(f"{path}: not valid TOML ({' '.join(str(exc).split())}); "
+                           f"fix the syntax at the position shown.") from None
     return parse_config(raw, path)
 
 
@@ -140,24 +188,64 @@ def _where(path, section):
     return f"{path or '<config>'} [{section}]"
 
 
+_KEY_PREFIXES = ("sk-", "sk_", "sess-", "AIza", "xai-", "gsk_", "hf_", "r8_", "pplx-", "ghp_", "github_pat_",
+                 "Bearer ", "bearer ")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+
+
+def looks_like_key(value) -> bool:
+    """Whether a config string looks like an API key (a vendor's key prefix, a long hex or
+    alphanumeric token) -- such a value is never printed in a message."""
+    if not isinstance(value, str):
+        return False
+    v = value.strip()
+    if len(v) < 16:
+        return False
+    if v.startswith(_KEY_PREFIXES):
+        return True
+    if re.fullmatch(r"[0-9a-fA-F]{24,}", v):
+        return True
+    return bool(re.fullmatch(r"[A-Za-z0-9]{32,}", v) and re.search(r"[0-9]", v) and re.search(r"[A-Za-z]", v))
+
+
+def _show(value) -> str:
+    """repr() of a config value for a message, unless it looks like a key."""
+    if looks_like_key(value):
+        return f"a value that looks like an API key ({len(value.strip())} characters, not shown)"
+    if isinstance(value, str) and any(looks_like_key(w) for w in re.split(r"[\s/?&=:@]+", value)):
+        return f"a value that contains something like an API key ({len(value)} characters, not shown)"
+    return repr(value)
+
+
 def _check_keys(table: dict, allowed: set, where: str) -> None:
     unknown = sorted(set(table) - allowed)
     if unknown:
-        raise CollectError(f"{where}: unknown key(s) {unknown}; allowed keys are {sorted(allowed)}.")
+        parts = []
+        for k in unknown:
+            close = difflib.get_close_matches(str(k), sorted(allowed), n=1, cutoff=0.6)
+            parts.append(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise CollectError(f"{where}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(parts)}; "
+                           f"allowed keys are {sorted(allowed)}.")
 
 
-def _typed(table, key, types, where, default=None, required=False, positive=False):
+def _typed(table, key, types, where, default=None, required=False, positive=False, nonnegative=False):
     if key not in table:
         if required:
             raise CollectError(f"{where}: missing required key {key!r}.")
         return default
     value = table[key]
     if isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
-        raise CollectError(f"{where}: {key} must be {_tname(types)}, got {value!r}.")
+        raise CollectError(f"{where}: {key} must be {_tname(types)}, got {_show(value)}.")
     if not isinstance(value, types):
-        raise CollectError(f"{where}: {key} must be {_tname(types)}, got {value!r} ({type(value).__name__}).")
+        raise CollectError(f"{where}: {key} must be {_tname(types)}, got {_show(value)} ({type(value).__name__}).")
+    if isinstance(value, float) and not math.isfinite(value):
+        example = (f"; write a number such as {default:g} (the default)"
+                   if isinstance(default, (int, float)) and not isinstance(default, bool) else "; write a number")
+        raise CollectError(f"{where}: {key} must be a finite number, got {value!r}{example}.")
     if positive and value <= 0:
         raise CollectError(f"{where}: {key} must be > 0, got {value!r}.")
+    if nonnegative and value < 0:
+        raise CollectError(f"{where}: {key} must be >= 0, got {value!r}.")
     return value
 
 
@@ -165,6 +253,74 @@ def _tname(types):
     types = types if isinstance(types, tuple) else (types,)
     return " or ".join({int: "an integer", float: "a number", str: "a string", bool: "true/false",
                         list: "a list", dict: "a table"}.get(t, t.__name__) for t in types)
+
+
+def _key_env(table, where):
+    """`api_key_env`: the NAME of an environment variable; the value is never printed."""
+    if "api_key_env" not in table:
+        return None
+    value = table["api_key_env"]
+    if not isinstance(value, str):
+        raise CollectError(f"{where}: api_key_env must be a string, the NAME of an environment variable "
+                           f"(like OPENAI_API_KEY), got a {type(value).__name__}.")
+    if looks_like_key(value):
+        raise CollectError(f"{where}: api_key_env must hold the NAME of an environment variable (like "
+                           f"OPENAI_API_KEY), not a key; the value given ({len(value)} characters) looks like "
+                           f"an API key and is not shown -- export the key in a variable, write the variable's "
+                           f"name here, and treat the key as exposed.")
+    if not _ENV_NAME.fullmatch(value):
+        raise CollectError(f"{where}: api_key_env must hold the NAME of an environment variable (letters, "
+                           f"digits and _, like OPENAI_API_KEY); the value given ({len(value)} characters) is "
+                           f"not a variable name and is not shown -- never put the key itself in a config.")
+    return value
+
+
+def _base_url(table, where, *, required, default=""):
+    url = _typed(table, "base_url", str, where, required=required, default=default)
+    if url == "" and not required:
+        return url
+    if "base_url" not in table:
+        return url
+    bad = None
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
+    except ValueError as exc:
+        bad = f"not a URL ({exc})"
+    else:
+        if any(c.isspace() for c in url):
+            bad = "it contains white space"
+        elif parts.scheme not in ("http", "https"):
+            bad = "no http:// or https:// scheme"
+        elif not parts.hostname:
+            bad = "no host"
+    if not bad and _show(url) != repr(url):
+        raise CollectError(f"{where}: base_url contains something that looks like an API key (not shown); keys "
+                           f"belong in an environment variable named by api_key_env, never in a config.")
+    if bad:
+        hint = ""
+        if bad.startswith("no http") and "://" not in url and not looks_like_key(url):
+            hint = f"; did you mean {'http://' + url!r}?"
+        raise CollectError(f"{where}: base_url must be an http:// or https:// URL with a host, like "
+                           f"\"https://api.openai.com/v1\"; got {_show(url)} ({bad}){hint}")
+    return url.rstrip("/")
+
+
+def _price(table, where, default=None):
+    v = _typed(table, "price_input_per_mtok", (int, float), where, nonnegative=True)
+    w = _typed(table, "price_output_per_mtok", (int, float), where, nonnegative=True)
+    d_in, d_out = default if default is not None else (None, None)
+    return (float(v) if v is not None else d_in), (float(w) if w is not None else d_out)
+
+
+def _mode(table, where, default):
+    mode = _typed(table, "mode", str, where, default=default)
+    if mode not in MODES:
+        raise CollectError(f"{where}: mode must be one of {list(MODES)}, got {_show(mode)}.")
+    if mode not in MODES_AVAILABLE:
+        raise CollectError(f"{where}: mode = {mode!r} is not available in this build (it has "
+                           f"{list(MODES_AVAILABLE)}); use mode = \"sync\" or remove the key.")
+    return mode
 
 
 def _generation(table, where) -> dict:
@@ -190,7 +346,11 @@ def parse_config(raw: dict, path=None) -> RunConfig:
     """Check a config already read into a dict (see :func:`load_config`)."""
     top_allowed = {"run", "generation", "providers", "models"}
     _check_keys(raw, top_allowed, f"{path or '<config>'} (top level)")
-    run = raw.get("run", {})
+    if "run" not in raw:
+        raise CollectError(f"{path or '<config>'}: no [run] table; add one, at least [run] with "
+                           f"languages = [\"zh\", \"en\"] and replicates = 3 (the other [run] keys have defaults; "
+                           f"see configs/paper-2026.toml).")
+    run = raw["run"]
     w = _where(path, "run")
     if not isinstance(run, dict):
         raise CollectError(f"{w}: must be a table.")
@@ -198,25 +358,27 @@ def parse_config(raw: dict, path=None) -> RunConfig:
     languages = tuple(_typed(run, "languages", list, w, default=list(LANGUAGES)))
     for lang in languages:
         if lang not in LANGUAGES:
-            raise CollectError(f"{w}: language {lang!r} has no prompt; the instrument has {list(LANGUAGES)}.")
+            raise CollectError(f"{w}: language {_show(lang)} has no prompt; the instrument has {list(LANGUAGES)}.")
     if not languages or len(set(languages)) != len(languages):
         raise CollectError(f"{w}: languages must be a non-empty list without repeats, got {list(languages)}.")
     replicates = _typed(run, "replicates", int, w, default=3, positive=True)
     term_order = _typed(run, "term_order", str, w, default="paper")
     if term_order not in TERM_ORDERS:
-        raise CollectError(f"{w}: term_order must be one of {list(TERM_ORDERS)}, got {term_order!r}.")
+        raise CollectError(f"{w}: term_order must be one of {list(TERM_ORDERS)}, got {_show(term_order)}.")
     shuffle_seed = _typed(run, "shuffle_seed", int, w, default=2026)
     timeout_s = float(_typed(run, "timeout_s", (int, float), w, default=120.0, positive=True))
     max_attempts = _typed(run, "max_attempts", int, w, default=6, positive=True)
-    backoff_initial_s = float(_typed(run, "backoff_initial_s", (int, float), w, default=2.0))
-    backoff_max_s = float(_typed(run, "backoff_max_s", (int, float), w, default=120.0))
-    if backoff_initial_s < 0 or backoff_max_s < backoff_initial_s:
+    backoff_initial_s = float(_typed(run, "backoff_initial_s", (int, float), w, default=2.0, nonnegative=True))
+    backoff_max_s = float(_typed(run, "backoff_max_s", (int, float), w, default=120.0, nonnegative=True))
+    if backoff_max_s < backoff_initial_s:
         raise CollectError(f"{w}: need 0 <= backoff_initial_s <= backoff_max_s, "
                            f"got {backoff_initial_s} and {backoff_max_s}.")
+    max_retry_after_s = float(_typed(run, "max_retry_after_s", (int, float), w, default=300.0, nonnegative=True))
     reask_incomplete = _typed(run, "reask_incomplete", int, w, default=0)
     if reask_incomplete < 0:
         raise CollectError(f"{w}: reask_incomplete must be a whole number >= 0 (0 = no follow-ups), "
                            f"got {reask_incomplete}.")
+    run_mode = _mode(run, w, "sync")
     store = _typed(run, "store", str, w)
     if store is not None and path is not None:
         store = (Path(path).parent / store)
@@ -234,23 +396,23 @@ def parse_config(raw: dict, path=None) -> RunConfig:
         _check_keys(ptable, _PROVIDER_KEYS, pw)
         kind = _typed(ptable, "kind", str, pw, default="openai")
         if kind not in PROVIDER_KINDS:
-            raise CollectError(f"{pw}: kind must be one of {list(PROVIDER_KINDS)}, got {kind!r}.")
+            raise CollectError(f"{pw}: kind must be one of {list(PROVIDER_KINDS)}, got {_show(kind)}.")
         local = _typed(ptable, "local_server", str, pw)
         if local is not None and local != "bundled":
             raise CollectError(f"{pw}: local_server must be \"bundled\" (start the llama.cpp server with the "
-                               f"bundled models), got {local!r}.")
-        base_url = _typed(ptable, "base_url", str, pw, required=local is None, default="")
-        key_env = _typed(ptable, "api_key_env", str, pw)
-        if key_env is not None and (not key_env or not key_env.replace("_", "").isalnum()):
-            raise CollectError(f"{pw}: api_key_env must be the NAME of an environment variable (like "
-                               f"OPENAI_API_KEY), got {key_env!r}; never put the key itself in a config.")
+                               f"bundled models), got {_show(local)}.")
+        base_url = _base_url(ptable, pw, required=local is None)
+        key_env = _key_env(ptable, pw)
+        p_in, p_out = _price(ptable, pw)
         providers[pname] = ProviderConfig(
-            name=pname, kind=kind, base_url=base_url.rstrip("/"), api_key_env=key_env,
+            name=pname, kind=kind, base_url=base_url, api_key_env=key_env,
             concurrency=_typed(ptable, "concurrency", int, pw, default=2, positive=True),
             requests_per_minute=_typed(ptable, "requests_per_minute", (int, float), pw, positive=True),
             tokens_per_minute=_typed(ptable, "tokens_per_minute", (int, float), pw, positive=True),
             local_server=local,
             anthropic_version=_typed(ptable, "anthropic_version", str, pw, default="2023-06-01"),
+            mode=_mode(ptable, pw, run_mode),
+            price_input_per_mtok=p_in, price_output_per_mtok=p_out,
         )
 
     models_raw = raw.get("models")
@@ -263,32 +425,57 @@ def parse_config(raw: dict, path=None) -> RunConfig:
             raise CollectError(f"{mw}: must be a table.")
         _check_keys(mtable, _MODEL_KEYS, mw)
         name = _typed(mtable, "name", str, mw, required=True)
-        mw = _where(path, f"models #{i} {name!r}")
+        mw = _where(path, f"models #{i} {_show(name)}")
         if name in names:
-            raise CollectError(f"{mw}: model name {name!r} appears twice; display names must be unique.")
+            raise CollectError(f"{mw}: model name {_show(name)} appears twice; display names must be unique.")
         names.add(name)
         pname = _typed(mtable, "provider", str, mw, required=True)
         if pname not in providers:
-            raise CollectError(f"{mw}: provider {pname!r} is not defined; defined providers: {sorted(providers)}.")
+            close = difflib.get_close_matches(pname, sorted(providers), n=1, cutoff=0.6)
+            raise CollectError(f"{mw}: provider {_show(pname)} is not defined"
+                               + (f" (did you mean {close[0]!r}?)" if close else "")
+                               + f"; defined providers: {sorted(providers)}.")
         prov = providers[pname]
         gen = dict(generation)
         gen.update(_generation(mtable.get("generation", {}), _where(path, f"models #{i} {name!r} generation")))
-        if prov.kind == "anthropic" and "max_tokens" not in gen:
-            raise CollectError(f"{mw}: the Anthropic Messages API requires max_tokens; set it in [generation].")
-        key_env = _typed(mtable, "api_key_env", str, mw, default=prov.api_key_env)
+        missing = [k for k in PROVIDERS[prov.kind].REQUIRED_GENERATION if k not in gen]
+        if missing:
+            raise CollectError(f"{mw}: the {PROVIDERS[prov.kind].API_NAME} requires {', '.join(missing)}; "
+                               f"set it in [generation].")
+        key_env = _key_env(mtable, mw)
+        m_in, m_out = _price(mtable, mw, (prov.price_input_per_mtok, prov.price_output_per_mtok))
         models.append(ModelConfig(
             name=name,
             country=_typed(mtable, "country", str, mw, required=True),
             provider=pname,
             model_id=_typed(mtable, "model_id", str, mw, required=True),
-            base_url=_typed(mtable, "base_url", str, mw, default=prov.base_url).rstrip("/"),
-            api_key_env=key_env,
+            base_url=_base_url(mtable, mw, required=False, default=prov.base_url) or prov.base_url,
+            api_key_env=key_env if key_env is not None else prov.api_key_env,
             generation=gen,
             enabled=_typed(mtable, "enabled", bool, mw, default=True),
             note=_typed(mtable, "note", str, mw, default=""),
+            price_input_per_mtok=m_in, price_output_per_mtok=m_out,
         ))
     return RunConfig(path=Path(path) if path else None, languages=languages, replicates=replicates,
                      term_order=term_order, shuffle_seed=shuffle_seed, timeout_s=timeout_s,
                      max_attempts=max_attempts, backoff_initial_s=backoff_initial_s,
                      backoff_max_s=backoff_max_s, store=store, providers=providers, models=tuple(models),
-                     reask_incomplete=reask_incomplete)
+                     reask_incomplete=reask_incomplete, max_retry_after_s=max_retry_after_s, mode=run_mode)
+
+
+def select_models(config: RunConfig, patterns) -> RunConfig:
+    """The config restricted to the models whose name matches one of the glob `patterns`
+    (``fnmatch``, case-insensitive; ``--models``). Raises CollectError when a pattern
+    matches no model, or no enabled model is left."""
+    patterns = [p for p in (patterns or []) if p is not None]
+    if not patterns:
+        return config
+    for p in patterns:
+        if not any(fnmatch.fnmatch(m.name.lower(), p.lower()) for m in config.models):
+            raise CollectError(f"--models {p!r} matches no model of {config.path or 'the config'}; "
+                               f"models: {[m.name for m in config.models]}.")
+    keep = tuple(m for m in config.models if any(fnmatch.fnmatch(m.name.lower(), p.lower()) for p in patterns))
+    if not any(m.enabled for m in keep):
+        raise CollectError(f"--models {patterns} selects only disabled models ({[m.name for m in keep]}); "
+                           f"set enabled = true in the config to collect them.")
+    return replace(config, models=keep)

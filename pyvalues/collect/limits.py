@@ -54,21 +54,37 @@ class ProviderLimiter:
                 waits.append(t.t + WINDOW_S - now)
         return max(waits)
 
-    def acquire(self, est_tokens: int = 0, stop: threading.Event | None = None) -> _Ticket | None:
-        """Block until a request may start; returns a ticket (None if `stop` was set)."""
+    def _why(self) -> str:
+        if self.rpm is not None and len(self._window) >= self.rpm:
+            return f"requests_per_minute = {self.rpm:g} of the provider"
+        return f"tokens_per_minute = {self.tpm:g} of the provider"
+
+    def acquire(self, est_tokens: int = 0, stop: threading.Event | None = None, on_wait=None) -> _Ticket | None:
+        """Block until a request may start; returns a ticket (None if `stop` was set).
+
+        `on_wait(seconds, why)` is called once when the window makes the request wait, and
+        `on_wait(None, None)` when the wait is over."""
         self._slots.acquire()
-        with self._cond:
-            while True:
-                if stop is not None and stop.is_set():
-                    self._slots.release()
-                    return None
-                now = self._clock()
-                wait = self._wait_s(now, est_tokens)
-                if wait <= 0:
-                    ticket = _Ticket(now, est_tokens)
-                    self._window.append(ticket)
-                    return ticket
-                self._cond.wait(timeout=min(wait, 1.0))
+        announced = False
+        try:
+            with self._cond:
+                while True:
+                    if stop is not None and stop.is_set():
+                        self._slots.release()
+                        return None
+                    now = self._clock()
+                    wait = self._wait_s(now, est_tokens)
+                    if wait <= 0:
+                        ticket = _Ticket(now, est_tokens)
+                        self._window.append(ticket)
+                        return ticket
+                    if on_wait is not None and not announced:
+                        announced = True
+                        on_wait(wait, self._why())
+                    self._cond.wait(timeout=min(wait, 1.0))
+        finally:
+            if announced:
+                on_wait(None, None)
 
     def release(self, ticket: _Ticket, used_tokens: int | None = None) -> None:
         with self._cond:

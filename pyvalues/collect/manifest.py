@@ -83,6 +83,7 @@ def build_manifest(config, store_path, jobs, *, incomplete_policy: str, run_entr
             "timeout_s": config.timeout_s, "max_attempts": config.max_attempts,
             "backoff_initial_s": config.backoff_initial_s, "backoff_max_s": config.backoff_max_s,
             "reask_incomplete": config.reask_incomplete,
+            "max_retry_after_s": config.max_retry_after_s, "mode": config.mode,
         },
         "models": [{"name": m.name, "country": m.country, "provider": m.provider, "model_id": m.model_id,
                     "provider_kind": config.providers[m.provider].kind,

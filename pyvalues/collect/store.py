@@ -5,8 +5,10 @@ transaction once the attempt has finished. Rows are never updated or deleted. A 
 identified by ``request_key``, a hash of everything that defines it (model, provider, model
 id, base URL, language, replicate index, prompt hash, term order, generation parameters), so
 replicates are never collapsed and a rerun skips exactly the requests that already have a
-successful attempt. A partial unique index makes a second successful attempt for the same
-key impossible, even from two processes.
+final attempt. An attempt is final when its status is ``ok`` (an answer) or ``refused`` (the
+provider's content-filter / safety refusal: an outcome, kept and counted, not retried). A
+partial unique index makes a second final attempt for the same key impossible, even from two
+processes.
 
 A follow-up of the re-ask policy is a request of its own: its key is derived from the
 original request's key and the follow-up index, ``followup`` holds the index (0 for an
@@ -22,9 +24,13 @@ import sqlite3
 import threading
 from pathlib import Path
 
-__all__ = ["Store", "ATTEMPT_COLUMNS", "export_jsonl"]
+__all__ = ["Store", "ATTEMPT_COLUMNS", "FINAL_STATUSES", "export_jsonl", "stored_final_keys"]
 
-SCHEMA_VERSION = 2  # 2: followup, followup_of (the re-ask policy); a version-1 store gains them on open
+# 2: followup, followup_of (the re-ask policy); a version-1 store gains them on open
+# 3: status "refused" is final (one_final_per_request); an older store gains the index on open
+SCHEMA_VERSION = 3
+# statuses that end a request: it is not sent again
+FINAL_STATUSES = ("ok", "refused")
 
 ATTEMPT_COLUMNS = (
     "request_key", "model", "country", "language", "replicate", "provider", "model_id", "base_url",
@@ -67,6 +73,7 @@ CREATE TABLE IF NOT EXISTS attempts (
     UNIQUE (request_key, attempt)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS one_ok_per_request ON attempts (request_key) WHERE status = 'ok';
+CREATE UNIQUE INDEX IF NOT EXISTS one_final_per_request ON attempts (request_key) WHERE status IN ('ok', 'refused');
 CREATE INDEX IF NOT EXISTS attempts_model ON attempts (model);
 CREATE TRIGGER IF NOT EXISTS attempts_no_update BEFORE UPDATE ON attempts
     BEGIN SELECT RAISE(ABORT, 'the attempts table is append-only'); END;
@@ -125,9 +132,18 @@ class Store:
         return True
 
     def done_keys(self) -> set[str]:
-        """Request keys that have a successful attempt."""
+        """Request keys that have a final attempt (``ok`` or ``refused``): not sent again."""
         with self._lock:
-            return {r[0] for r in self._conn.execute("SELECT request_key FROM attempts WHERE status = 'ok'")}
+            return {r[0] for r in self._conn.execute(
+                "SELECT request_key FROM attempts WHERE status IN ('ok', 'refused')")}
+
+    def count(self, *statuses: str) -> int:
+        """Number of attempts stored (with one of `statuses`, if given)."""
+        sql, params = "SELECT COUNT(*) FROM attempts", ()
+        if statuses:
+            sql, params = sql + f" WHERE status IN ({', '.join('?' * len(statuses))})", statuses
+        with self._lock:
+            return self._conn.execute(sql, params).fetchone()[0]
 
     def ok_row(self, request_key: str) -> dict | None:
         """The successful attempt of a request, or None."""
@@ -157,6 +173,30 @@ class Store:
     def integrity_check(self) -> str:
         with self._lock:
             return self._conn.execute("PRAGMA integrity_check").fetchone()[0]
+
+
+def stored_final_keys(path) -> set[str]:
+    """Request keys with a final attempt in the store at `path`, read without creating or
+    changing anything (for ``--dry-run``); an absent store holds none."""
+    path = Path(path)
+    if not path.exists():
+        return set()
+    from ..errors import CollectError
+
+    try:
+        # no WAL beside the store (the last run closed cleanly): read it as immutable, which
+        # creates no -shm/-wal file; with a WAL (a run in progress, or killed), read-only mode
+        # sees its committed rows (SQLite may then create the -shm index)
+        wal = path.with_name(path.name + "-wal").exists()
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?{'mode=ro' if wal else 'immutable=1'}", uri=True,
+                               timeout=60)
+        try:
+            return {r[0] for r in conn.execute(
+                "SELECT request_key FROM attempts WHERE status IN ('ok', 'refused')")}
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise CollectError(f"{path}: not a pyvalues collection store ({exc}); pass another --store.") from None
 
 
 def export_record(row: dict) -> dict:

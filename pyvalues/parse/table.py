@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..errors import ParseError
 from ..instrument import N_TERMS, TERM_DIMENSION, TERM_NAMES
-from .core import STATUSES, ParsedRanking, parse_ranking
+from .core import STATUSES, Diagnostics, ParsedRanking, parse_ranking
 
 __all__ = ["REQUIRED_KEYS", "INCOMPLETE_POLICIES", "ParsedResponse", "read_responses",
            "parse_responses", "to_rank_table", "status_summary"]
@@ -132,13 +132,21 @@ def parse_responses(source) -> list[ParsedResponse]:
         groups.setdefault((str(rec["model"]), str(rec["language"]), int(rec["replicate"])), []).append(rec)
     out = []
     for (model, language, replicate), recs in groups.items():
-        ok = [r for r in recs if r.get("status") == "ok"]
+        # "refused": the collector's record of a provider's content-filter / safety refusal
+        # (a 4xx content-policy error or a 200 stopped as a refusal) -- a final answer too
+        ok = [r for r in recs if r.get("status") in ("ok", "refused")]
         country = next((str(r["country"]) for r in reversed(recs) if r.get("country") is not None), "")
         if not ok:
             out.append(ParsedResponse(model, country, language, replicate, None, None, len(recs)))
             continue
         last = _final_answer(ok)
         lang = language if language in ("zh", "en") else "en"
+        if last.get("status") == "refused":
+            why = str(last.get("error") or "refused by the provider")
+            parsed = ParsedRanking({}, "refused", Diagnostics(refusal=why, notes=[f"provider refusal: {why}"]), lang)
+            out.append(ParsedResponse(model, str(last["country"]), language, replicate, parsed,
+                                      last.get("_line"), len(recs), int(last.get("followup") or 0)))
+            continue
         parsed = parse_ranking(last["response_text"] or "", lang, prompt_order=last.get("prompt_order"))
         if last["response_text"] is None:
             parsed.diagnostics.notes.append("response_text was null (an empty message)")

@@ -9,6 +9,19 @@ Behaviours: ``ok``; ``429`` (with ``Retry-After: retry_after_s``); ``401``; any 
 HTTP status (``500``, ``403``, ...); ``hang`` (say nothing for ``hang_s``); ``drop`` (send headers and part of
 the body, then close the connection); ``malformed`` (200 with a body that is not JSON).
 
+Header echoes (for the secrets tests: a careless server or proxy that repeats the request's
+headers): ``echoNNN`` (HTTP NNN whose error message is ``echo_pad`` characters of padding, then
+every request header, the key's first -- the key lands across a 300-character cut); ``echostatus`` (a status
+line that is not HTTP and holds the headers, so the client's exception message carries them);
+``echo200`` (200, body not JSON, holding the headers); ``echook`` (a valid answer whose text
+repeats the headers after the ranking).
+
+Refusals: ``refuse400`` (Azure/OpenAI shape: 400, ``code: content_filter``), ``policy400``
+(400, ``code: content_policy_violation``), ``filter200`` (200 with ``finish_reason:
+content_filter`` -- or, on ``/v1/messages``, ``stop_reason: refusal`` -- and a cut text).
+``match`` maps a model id to (substring of the last user message, behaviour) pairs applied on
+every arrival whose message contains the substring (e.g. refuse the Chinese prompt only).
+
 ``answers`` scripts the *content* of successful replies per model id, for the re-ask policy:
 a list of answer kinds for the steps of one conversation (a conversation is identified by the
 request body cut after its first user message; step 0 is that original request, step k the
@@ -31,7 +44,13 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from ..instrument import TERM_NAMES
+if __name__ == "__main__":  # run as a script (benchmarks): import pyvalues from this checkout
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pyvalues.instrument import TERM_NAMES  # noqa: E402
 
 __all__ = ["FakeChatServer", "ranking_reply"]
 
@@ -107,11 +126,37 @@ class _Handler(BaseHTTPRequestHandler):
                                                     and bool(self.headers.get("anthropic-version")))
         else:
             auth_ok = fake.expected_key is None or self.headers.get("Authorization") == f"Bearer {fake.expected_key}"
-        behaviour = fake._next_behaviour(model, req_hash)
         messages = body.get("messages") or []
+        last_user = str(messages[-1].get("content", "")) if messages and isinstance(messages[-1], dict) else ""
+        behaviour = fake._next_behaviour(model, req_hash, last_user)
         fake._log(model, req_hash, behaviour, auth_ok, messages)
         if behaviour == "ok" and not auth_ok:
             behaviour = "401"
+        if behaviour.startswith("echo"):
+            self._echo(behaviour, model, messages, anthropic)
+            return
+        if behaviour in ("refuse400", "policy400"):
+            err = ({"message": "The response was filtered due to the prompt triggering Azure OpenAI's content "
+                               "management policy.", "type": None, "param": "prompt", "code": "content_filter",
+                    "status": 400} if behaviour == "refuse400" else
+                   {"message": "Your request was rejected as a result of our safety system.",
+                    "type": "invalid_request_error", "param": None, "code": "content_policy_violation"})
+            self._send(400, json.dumps({"error": err}).encode())
+            return
+        if behaviour == "filter200":
+            text = "1. Helpfulness\n2."
+            if anthropic:
+                payload = {"id": f"msg_{req_hash}", "type": "message", "role": "assistant", "model": model,
+                           "content": [{"type": "text", "text": text}], "stop_reason": "refusal",
+                           "usage": {"input_tokens": 10, "output_tokens": 3}}
+            else:
+                payload = {"id": f"chatcmpl-{req_hash}", "object": "chat.completion", "model": model,
+                           "choices": [{"index": 0, "finish_reason": "content_filter",
+                                        "message": {"role": "assistant", "content": text}}],
+                           "usage": {"prompt_tokens": 10, "completion_tokens": 3, "total_tokens": 13}}
+            self._send(200, json.dumps(payload).encode())
+            fake._served_ok(model, req_hash)
+            return
         if behaviour == "ok":
             if fake.delay_s:
                 time.sleep(fake.delay_s)
@@ -167,6 +212,36 @@ class _Handler(BaseHTTPRequestHandler):
             raise ValueError(f"unknown behaviour {behaviour!r}")
 
 
+    def _echo(self, behaviour, model, messages, anthropic):
+        fake: FakeChatServer = self.server.fake
+        # the key-carrying header first, so that a 300-character cut of the message falls inside the key
+        items = sorted(self.headers.items(), key=lambda kv: kv[0].lower() not in ("authorization", "x-api-key"))
+        headers = "; ".join(f"{k}: {v}" for k, v in items)
+        text = "x" * fake.echo_pad + " request headers were: " + headers
+        if behaviour == "echostatus":
+            # not an HTTP status line: http.client raises BadStatusLine with this line in its message
+            self.wfile.write(f"HTTP/1.1 2xx {headers}\r\n\r\n".encode("latin-1", "replace"))
+            self.wfile.flush()
+            self.close_connection = True
+        elif behaviour == "echo200":
+            self._send(200, f"<html>proxy error; {text}</html>".encode())
+        elif behaviour == "echook":
+            original = next((m["content"] for m in messages if m.get("role") == "user"), "")
+            answer = ranking_reply(original) + "\n\n(debug: " + headers + ")"
+            if anthropic:
+                payload = {"type": "message", "content": [{"type": "text", "text": answer}], "stop_reason": "end_turn",
+                           "usage": {"input_tokens": 10, "output_tokens": 10}}
+            else:
+                payload = {"choices": [{"index": 0, "finish_reason": "stop",
+                                        "message": {"role": "assistant", "content": answer}}],
+                           "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20}}
+            self._send(200, json.dumps(payload).encode())
+            fake._served_ok(model, "echook")
+        else:
+            code = int(behaviour[4:])
+            self._send(code, json.dumps({"error": {"message": text, "type": "server_error"}}).encode())
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -175,7 +250,7 @@ class _Server(ThreadingHTTPServer):
 
 class FakeChatServer:
     def __init__(self, *, script=None, always=None, delay_s=0.0, retry_after_s=1.0, hang_s=3.0,
-                 expected_key=None, reply=None, answers=None, followup_delay_s=0.0):
+                 expected_key=None, reply=None, answers=None, followup_delay_s=0.0, match=None, echo_pad=200):
         self.script = {k: list(v) for k, v in (script or {}).items()}
         self.always = dict(always or {})
         self.delay_s = delay_s
@@ -185,6 +260,8 @@ class FakeChatServer:
         self.reply = reply
         self.answers = {k: list(v) for k, v in (answers or {}).items()}
         self.followup_delay_s = followup_delay_s
+        self.match = {k: list(v) for k, v in (match or {}).items()}
+        self.echo_pad = echo_pad
         # (model, hash of the conversation's original request) -> {follow-up body hash: step}
         self._steps: dict[tuple[str, str], dict[str, int]] = {}
         self.events: list[dict] = []
@@ -194,8 +271,11 @@ class FakeChatServer:
         self._httpd = None
         self._thread = None
 
-    def _next_behaviour(self, model, req_hash):
+    def _next_behaviour(self, model, req_hash, last_user=""):
         with self._lock:
+            for needle, behaviour in self.match.get(model, ()):
+                if needle in last_user:
+                    return behaviour
             if model in self.always:
                 return self.always[model]
             k = self._seen.get((model, req_hash), 0)
@@ -255,7 +335,7 @@ def main(argv=None) -> int:
     """Serve a fake on a fixed port (for the SIGKILL test's child process and manual checks)."""
     import argparse
 
-    ap = argparse.ArgumentParser(prog="python -m pyvalues.collect.fakeserver")
+    ap = argparse.ArgumentParser(prog="python tests/fake_chat_server.py")
     ap.add_argument("--delay", type=float, default=0.0)
     args = ap.parse_args(argv)
     with FakeChatServer(delay_s=args.delay) as fake:
