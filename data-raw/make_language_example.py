@@ -46,15 +46,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from pyvalues.datasets import SIMULATION_PROVENANCE  # noqa: E402
 from pyvalues.instrument import DIMENSIONS, TERMS  # noqa: E402
 
 DEFAULT_SEED = 20261201
-
-PROVENANCE = (
-    "SIMULATED data: a two-language (zh, en) rank table of 16 fictitious models drawn by "
-    "data-raw/make_language_example.py (seed {seed}) with a built-in language effect; "
-    "not observed responses of any real model"
-)
 
 # a plausible common order (position 1 = most important); only its positions are used
 BASE_ORDER = [
@@ -140,7 +135,8 @@ def main(argv=None) -> int:
     write_csv(rows, args.out_csv)
     print(f"wrote {args.out_csv}: {len(rows)} rows")
     if not args.no_rda:
-        write_rda(args.out_csv, args.out_rda, PROVENANCE.format(seed=args.seed))
+        provenance = SIMULATION_PROVENANCE.replace(f"seed {DEFAULT_SEED}", f"seed {args.seed}")
+        write_rda(args.out_csv, args.out_rda, provenance)
         print(f"wrote {args.out_rda}")
     return 0
 
