@@ -172,7 +172,7 @@ language_consistency <- function(rank_table, languages = NULL) {
       rho <- stats::cor(a, b, method = "spearman")
       tau <- stats::cor(a, b, method = "kendall")
     } else {
-      note <- sprintf("rankings in %s only: no cross-language correlation", L[s$n[i, ] > 0])
+      note <- sprintf("no rankings in %s: no cross-language correlation", paste(L[s$n[i, ] == 0], collapse = " or "))
     }
     w <- vapply(L, function(l) .pv_kendall_w(d[d$model == m & d$language == l, ])$W, numeric(1))
     out <- data.frame(model = m, country = s$country[i], spearman = rho, kendall = tau,
@@ -258,10 +258,13 @@ language_consistency_summary <- function(rank_table, languages = NULL, nboot = 1
   names(sums) <- L
   paired <- which(n[, 1] > 0 & n[, 2] > 0)
   excluded <- which(!(n[, 1] > 0 & n[, 2] > 0))
+  has <- vapply(models[excluded], function(m) {
+    l <- .pv_language_order(d$language[d$model == m])
+    if (length(l) == 1) paste(l, "only") else paste0(paste(l, collapse = ", "), "; not ", paste(L, collapse = " and "))
+  }, character(1))
   note <- if (length(excluded)) {
     sprintf("excluded from the paired statistics (rankings in one language only): %s",
-            paste(sprintf("%s (%s only)", models[excluded],
-                          ifelse(n[excluded, 1] > 0, L[1], L[2])), collapse = ", "))
+            paste(sprintf("%s (%s)", models[excluded], has), collapse = ", "))
   } else ""
   list(languages = L, inst = inst, models = models, country = country, n = n, sums = sums,
        paired = paired, excluded = models[excluded], excluded_note = note)

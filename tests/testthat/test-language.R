@@ -182,7 +182,7 @@ test_that("language_consistency equals cor() and the textbook W formula per lang
     expect_equal(row$n_zh, length(unique(tab$replicate[tab$model == m & tab$language == "zh"])))
     if (m == "us_en_only") {
       expect_true(is.na(row$spearman) && is.na(row$kendall))
-      expect_match(row$note, "en only")
+      expect_match(row$note, "no rankings in zh")
       next
     }
     zh <- ref[ref$model == m & ref$language == "zh", ]
@@ -227,4 +227,27 @@ test_that("pv_analyse adds the language tables for two languages and skips them 
   expect_true(any(grepl("language_term_tests", one$skipped$analysis)))
   expect_match(one$skipped$reason[grepl("language_term_tests", one$skipped$analysis)], "one prompt language only")
   expect_error(language_term_tests(tab, languages = c("zh", "fr")), "two different codes present")
+})
+
+test_that("a third language: zh and en compared by default, other models named in the note", {
+  tab <- make_two_language_table(seed = 23)
+  fr <- tab[tab$model == "us01" & tab$language == "en", ]
+  fr$model <- "fr_only"
+  fr$language <- "fr"
+  tab3 <- rbind(tab, fr)
+  ours <- language_term_tests(tab3)
+  expect_equal(ours$p, language_term_tests(tab)$p)
+  expect_match(ours$note[1], "fr_only (fr only)", fixed = TRUE)
+  expect_match(ours$note[1], "us_en_only (en only)", fixed = TRUE)
+  expect_identical(names(concordance(tab3))[4:7], c("W", "W_zh", "W_en", "W_fr"))
+  # two languages without zh: alphabetical order, columns named by the codes
+  two <- tab3[tab3$language != "zh", ]
+  two$language[two$model == "fr_only"] <- "fr"
+  two <- rbind(two, transform(two[two$model == "us02" & two$language == "en", ], language = "fr"))
+  et <- language_term_tests(two)
+  expect_true(all(c("mean_en", "mean_fr") %in% names(et)))
+  expect_equal(et$n_models, rep(1, 25))
+  x <- tab3[tab3$language %in% c("zh", "en", "fr"), ]
+  x$language[x$language == "zh"] <- "de"
+  expect_error(language_term_tests(x), "choose two")
 })
