@@ -15,7 +15,9 @@
 #'   `term_means`, `dimension_means`, `primary_secondary`, `primary_secondary_counts`,
 #'   `dispersion_anova`, `dispersion_posthoc`, `group_top_bottom`, `dimension_tests`,
 #'   `mixed_anova`, `term_tests`, `correlation_pairs`, `correlations`, `clusters`,
-#'   `cluster_edges`, `archetypes`, `concordance`, `skipped`.
+#'   `cluster_edges`, `archetypes`, `concordance`, and for a table with two prompt
+#'   languages `language_term_tests`, `language_dimension_tests`, `language_anova`,
+#'   `language_consistency`, `language_consistency_summary`; `skipped`.
 #' @examples
 #' \donttest{
 #' res <- pv_analyse(paper2026_reconstruction, nboot = 100)
@@ -69,6 +71,9 @@ pv_analyse <- function(rank_table, groups = NULL, k = 4, nboot = 1000, distance 
     skip("concordance", sprintf("Kendall's W needs at least two rankings per model; %s have one",
                                 paste(names(n_rank)[n_rank < 2], collapse = ", ")))
   }
+  lang <- .pv_language_tables(d, seed = seed, nboot = ci_nboot)  # R/language.R; skipped for one language
+  out[names(lang$tables)] <- lang$tables
+  if (length(lang$skipped)) skip(lang$skipped[1], lang$skipped[2])
   out$skipped <- skipped
   structure(out, class = c("pv_results", "list"), provenance = attr(rank_table, "provenance"))
 }

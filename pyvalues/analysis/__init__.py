@@ -63,6 +63,11 @@ TABLES = [
     "cluster_edges",
     "archetypes",
     "concordance",
+    "language_term_tests",
+    "language_dimension_tests",
+    "language_anova",
+    "language_consistency",
+    "language_consistency_summary",
     "model_term_means",
     "model_dimension_scores",
     "parity",
@@ -111,6 +116,13 @@ cluster_models = _r_function(
     "cluster_models", "pvclust clustering into k archetypes: dict of clusters, cluster_edges, archetypes."
 )
 concordance = _r_function("concordance", "Per model: Kendall's W and Friedman chi-square across rankings (Table A-1).")
+
+from .language import (  # noqa: E402  (prompt language as a factor: R/language.R)
+    LANGUAGE_TABLES, language_anova, language_consistency, language_consistency_summary,
+    language_dimension_tests, language_term_tests, select_language,
+)
+
+__all__ += LANGUAGE_TABLES
 
 
 class Results(Mapping):
@@ -228,6 +240,7 @@ def run(
     parallel: bool | int = False,
     parity: bool = True,
     reported: bool | None = None,
+    language: str | None = None,
 ) -> Results:
     """Run every analysis of the paper on `table` (default: the bundled reconstruction).
 
@@ -235,6 +248,7 @@ def run(
     twins (scipy / statsmodels / pingouin) recompute each inferential statistic and the
     ``parity`` table compares the two. ``reported`` (default: when the data is the paper
     reconstruction) adds the paper's reported value beside each statistic that has one.
+    ``language`` (e.g. ``"zh"``) analyses the rankings in that prompt language only.
     """
     from .. import datasets
 
@@ -242,6 +256,8 @@ def run(
     t0 = time.perf_counter()
     if table is None:
         table = datasets.load(datasets.DEFAULT_DATASET)
+    if language is not None:
+        table = select_language(table, language)
     provenance = table.attrs.get("provenance", "user data")
     dataset = table.attrs.get("dataset")
     table = _table(table)
@@ -254,6 +270,7 @@ def run(
         "seed": seed,
         "ci_nboot": ci_nboot,
         "parallel": parallel,
+        "language": language,
     }
     timings["validate"] = time.perf_counter() - t0
 

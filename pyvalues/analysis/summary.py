@@ -145,6 +145,9 @@ def format_summary(results) -> str:
             f"Parity R vs Python: {len(pt)} statistics, {len(same)} by the same method, "
             f"{int(same['agrees'].astype(bool).sum())} agree to 1e-8 (max rel. diff {worst:.1e})"
         )
+    from .language import language_summary_lines
+
+    lines += language_summary_lines(t)
     lines += _agreement_lines(t.get("paper_agreement"))
     if len(results.skipped):
         lines.append("Skipped:")

@@ -594,6 +594,8 @@ FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec("figA2_cliffs_delta", "A-2", "Cliff's δ per term, FDR-significant terms marked", figA2_cliffs_delta),
 )
 
+from .language import LANGUAGE_FIGURES, language_figures  # noqa: E402  (drawn for two prompt languages)
+
 
 def draw(spec: FigureSpec, results, language: str = "en"):
     """Draw one figure; a placeholder figure (and the reason) when its tables are absent.
@@ -626,7 +628,7 @@ def draw_all(results, out_dir, language: str = "en", formats=("png", "pdf")) -> 
     out.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
     suffix = "" if language == "en" else f"_{language}"
-    for spec in FIGURES:
+    for spec in FIGURES + language_figures(results):
         fig, reason = draw(spec, results, language)
         with plt.rc_context(style.rc(language)):
             for fmt in formats:

@@ -61,6 +61,9 @@ TABLE_INFO: dict[str, tuple[str, str]] = {
                                "sd_within = SD of the 5 term means."),
     "model_term_means": ("Term means per model", "Integer rank sum over the model's rankings, divided once."),
 }
+from .language import LANGUAGE_TABLE_INFO, language_section_html  # noqa: E402  (prompt language, issue 12)
+
+TABLE_INFO.update(LANGUAGE_TABLE_INFO)
 # long tables start folded
 _FOLDED = {"model_term_means", "model_dimension_scores", "correlation_pairs", "cluster_edges", "archetypes",
            "primary_secondary"}
@@ -206,8 +209,9 @@ def _table_html(df: pd.DataFrame, max_rows: int | None = None) -> str:
 
 def _figure_entries(figures) -> list[dict]:
     """Group the paths draw_all returned by figure; PNG embedded, absent reason read."""
-    from ..figures import FIGURES
+    from ..figures import FIGURES as _PAPER_FIGURES, LANGUAGE_FIGURES
 
+    FIGURES = _PAPER_FIGURES + LANGUAGE_FIGURES
     specs = {s.stem: s for s in FIGURES}
     entries: dict[str, dict] = {}
     for p in map(Path, figures):
@@ -336,7 +340,7 @@ def render_report(results, figures=None, title: str = "pyvalues analysis report"
            f'<p class="meta">pyvalues {html.escape(__version__)} · generated {now}</p>',
            f'<div class="provenance"><b>Data provenance:</b> {html.escape(provenance)}</div>',
            '<nav><a href="#data">Data</a><a href="#parity">Parity</a><a href="#paper">Paper</a><a href="#skipped">Skipped</a>'
-           '<a href="#figures">Figures</a><a href="#tables">Tables</a></nav>',
+           '<a href="#language">Language</a><a href="#figures">Figures</a><a href="#tables">Tables</a></nav>',
            '<h2 id="data">Data</h2>', _data_summary(results), _parse_stats_html(stats)]
 
     out.append('<h2 id="parity">Parity: R against the Python twins</h2>')
@@ -351,6 +355,7 @@ def render_report(results, figures=None, title: str = "pyvalues analysis report"
     else:
         out.append('<p class="meta">None: every analysis applied to this data.</p>')
 
+    out.append(language_section_html(results))
     out.append('<h2 id="figures">Figures</h2>')
     out.append(_figures_html(figures))
 
