@@ -43,9 +43,13 @@ def design_from_claims(claims: pd.DataFrame) -> Design:
 
 
 def grid_hits(iv: Interval, step: Fraction, limit: int = 5) -> list[Fraction]:
-    """Multiples of `step` inside the closed interval (at most `limit` returned)."""
+    """Multiples of `step` inside the interval, respecting its open ends (at most `limit` returned)."""
     lo = math.ceil(Fraction(iv.lo).limit_denominator(10**9) / step)
     hi = math.floor(Fraction(iv.hi).limit_denominator(10**9) / step)
+    if not iv.lo_closed and lo * step == Fraction(iv.lo).limit_denominator(10**9):
+        lo += 1
+    if not iv.hi_closed and hi * step == Fraction(iv.hi).limit_denominator(10**9):
+        hi -= 1
     return [k * step for k in range(lo, min(hi, lo + limit - 1) + 1)]
 
 
