@@ -12,8 +12,15 @@ the text against the tables). Level 3 compares an analysis of a data set — the
 reconstruction — with each printed value. Where R's statcheck applies (t, F, chi-square),
 its verdict is shown beside ours (`statcheck_rows`).
 
-Output: one row per check, columns `claim_id, level, location, statistic, reported,
-recomputed, verdict, note`; verdict in `consistent, inconsistent, decision_error,
+`check_text(text)` finds the reported tests in a paper's text (plain, Markdown, LaTeX) and
+checks them with the same level-1 code (pyvalues.crosscheck.text); `compare_routes` sets the
+two routes side by side.
+
+Output: one row per check, columns `claim_id, level, location, statistic, test_type, df1,
+df2, value, p_comparison, p_reported, p_recomputed, one_tailed, verdict, note, reported,
+recomputed` (the result columns are filled on level-1 rows of a printed result: the test type,
+its dfs and printed value, the p as printed and as recomputed at the printed statistic, and
+whether it was judged one-tailed); verdict in `consistent, inconsistent, decision_error,
 infeasible, not_checkable`. Claims format: data-raw/claims/README.md.
 """
 from __future__ import annotations
@@ -26,10 +33,17 @@ from pyvalues.crosscheck.claims import read_claims
 from pyvalues.crosscheck.level1 import level1_rows
 from pyvalues.crosscheck.level2 import level2_rows
 from pyvalues.crosscheck.level3 import level3_rows, reported_beside
+from pyvalues.crosscheck.text import check_text, compare_routes
 
-__all__ = ["crosscheck", "read_claims", "reported_beside", "default_claims_path", "COLUMNS", "VERDICTS"]
+__all__ = ["crosscheck", "check_text", "compare_routes", "read_claims", "reported_beside", "default_claims_path",
+           "COLUMNS", "VERDICTS"]
 
-COLUMNS = ["claim_id", "level", "location", "statistic", "reported", "recomputed", "verdict", "note"]
+COLUMNS = ["claim_id", "level", "location", "statistic", "test_type", "df1", "df2", "value", "p_comparison",
+           "p_reported", "p_recomputed", "one_tailed", "verdict", "note", "reported", "recomputed"]
+# test type of a level-1 row from its claim's quantity (when the check did not set it)
+_QUANTITY_TYPE = {"F": "F", "U": "U", "t": "t", "z": "z", "W": "W", "pes": "eta2_p", "r_rb": "r_rb", "g": "g", "d": "d",
+                  "delta": "delta", "chi2": "chi2", "r": "r", "q": "q", "p_adj": "p_adj", "rho_mean": "rho", "rho_sd": "rho",
+                  "tau_mean": "tau", "ci_low": "ci", "ci_high": "ci", "df": "df"}
 VERDICTS = ("consistent", "inconsistent", "decision_error", "infeasible", "not_checkable")
 
 
@@ -58,11 +72,23 @@ def crosscheck(claims=None, results=None, statcheck: bool | None = None) -> pd.D
         infeasible = {r["claim_id"]: "Level 2 shows no complete-ranking data set can reproduce the printed value."
                       for r in rows2 if r["verdict"] == "infeasible"}
         for r in rows1:
+            if r.get("feasible_alone"):
+                continue  # inconsistent only with a companion that is the odd one out (e.g. U beside r_rb and p)
             if r["verdict"] in ("inconsistent", "decision_error") and r["claim_id"] not in infeasible:
                 infeasible[r["claim_id"]] = ("Level 1 shows the printed value does not follow from its printed companions, "
                                              "so no data set reproduces it together with them.")
         rows += level3_rows(claims, results, infeasible)
+    ids = claims.set_index("claim_id")
+    for r in rows:
+        if r["level"] == 1 and not r.get("test_type") and r["claim_id"] in ids.index:
+            c = ids.loc[r["claim_id"]]
+            r["test_type"] = _QUANTITY_TYPE.get(c["quantity"], c["quantity"])
+            try:
+                r["value"] = float(c["reported"])
+            except ValueError:
+                pass
     out = pd.DataFrame(rows, columns=COLUMNS)
+    out["one_tailed"] = out["one_tailed"].astype("boolean").fillna(False).astype(bool)
     order = {cid: i for i, cid in enumerate(claims["claim_id"])}
     out["_o"] = out["claim_id"].map(order)
     out = out.sort_values(["level", "_o"], kind="stable").drop(columns="_o").reset_index(drop=True)

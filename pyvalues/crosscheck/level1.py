@@ -111,7 +111,8 @@ def _check_anova(group: pd.DataFrame) -> list[dict]:
         return [make_row(fc, 1, "", "not_checkable", "The degrees of freedom are not printed, so p and partial eta squared cannot be recomputed.")]
     F = _interval(fc)
     out.append(make_row(fc, 1, f"F in {F}", "consistent",
-                        f"F({df1:g}, {df2:g}) printed with {int(fc['decimals'])} decimals stands for {F}; its p and partial eta squared are checked in the companion rows."))
+                        f"F({df1:g}, {df2:g}) printed with {int(fc['decimals'])} decimals stands for {F}; its p and partial eta squared are checked in the companion rows.",
+                        test_type="F", df1=df1, df2=df2, value=claim_number(fc)))
     if "p" in q:
         pc = q["p"]
         chk = check_p("F", claim_number(fc), int(fc["decimals"]), claim_number(pc), pc["relation"], _dec(pc), df1, df2)
@@ -121,9 +122,10 @@ def _check_anova(group: pd.DataFrame) -> list[dict]:
         ec = q["pes"]
         e_lo, e_hi = float(st.pes_from_f(F.lo, df1, df2)), float(st.pes_from_f(F.hi, df1, df2))
         ok = _interval(ec).overlaps(Interval(e_lo, e_hi))
-        out.append(make_row(ec, 1, _iv(e_lo, e_hi, 4), "consistent" if ok else "inconsistent",
-                            f"Partial eta squared = F df1 / (F df1 + df2) with F in {F} and dfs ({df1:g}, {df2:g}) is {_iv(e_lo, e_hi, 4)}; "
-                            + ("the printed value agrees." if ok else "the printed value does not follow from F and its dfs.")))
+        note = (f"Partial eta squared = F df1 / (F df1 + df2) with F in {F} and dfs ({df1:g}, {df2:g}) is {_iv(e_lo, e_hi, 4)}; "
+                + ("the printed value agrees." if ok else "the printed value does not follow from F and its dfs."))
+        out.append(make_row(ec, 1, _iv(e_lo, e_hi, 4), "consistent" if ok else "inconsistent", note,
+                            test_type="eta2_p", value=claim_number(ec)))
     return out
 
 
@@ -221,6 +223,9 @@ def _check_mwu(group: pd.DataFrame) -> list[dict]:
                      + f"; under the rounding convention (half-open, [v - .5, v + .5)) {r_implied[0]:g} does not print as {uc['reported']}.")
         out.append(make_row(uc, 1, ", ".join(f"{U:g}" for U in r_implied), "inconsistent", note,
                             test_type="U", value=u_printed))
+    # r_rb and p agree with each other on a U outside the printed U's interval: the printed U is
+    # the odd one out, and a data set can still reproduce r_rb and p (level 3 need not call them infeasible)
+    companions_agree = bool(not joint and r_implied and "p" in q and _p_desc(r_implied, n1, n2, q))
     if "r_rb" in q:
         rc = q["r_rb"]
         r_lo, r_hi = float(st.r_rb_from_u(U_iv.hi, n1, n2)), float(st.r_rb_from_u(U_iv.lo, n1, n2))
@@ -237,7 +242,8 @@ def _check_mwu(group: pd.DataFrame) -> list[dict]:
                     + (f": it implies U = {', '.join(f'{U:g}' for U in r_implied)}" if r_implied else "")
                     + " (sign convention: positive when the first group has lower values).")
         out.append(make_row(rc, 1, _iv(r_lo, r_hi), "consistent" if ok else "inconsistent", note,
-                            test_type="U", value=u_printed))
+                            test_type="r_rb", value=claim_number(rc)))
+        out[-1]["feasible_alone"] = companions_agree
     if "p" in q:
         pc = q["p"]
         all_p = [pv for U in cands for pv in p_ok[U]["methods"].values()]
@@ -267,6 +273,7 @@ def _check_mwu(group: pd.DataFrame) -> list[dict]:
             v = p_verdict(pc, lo, hi)
             note = f"Exact and normal-approximation p-values for U in {U_iv}, n1 = {n1}, n2 = {n2} range over {_iv(lo, hi)}; the printed p is outside."
         out.append(make_row(pc, 1, _iv(lo, hi), v, note, **fields))
+        out[-1]["feasible_alone"] = companions_agree
     return out
 
 
@@ -332,7 +339,7 @@ def _check_welch(group: pd.DataFrame) -> list[dict]:
         else:
             verdict = p_verdict(c, lo, hi) if name == "p" else "inconsistent"
             note = f"Over the rounding box of the printed summaries ({box}; n = {n1}, {n2}) {what} ranges over {_iv(lo, hi)}; the printed value is outside it."
-        extra = {}
+        extra = {"test_type": name, "value": claim_number(c)}
         if name == "p" and "t" in q and "df" in q:
             # the printed t, fractional df and p jointly, as statcheck reads t(df) = t, p = p
             tc, dc = q["t"], q["df"]

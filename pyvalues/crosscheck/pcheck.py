@@ -143,7 +143,6 @@ def check_p(test_type: str, value: float, value_decimals: int, p_reported: float
         df2_interval = Interval(df2, df2)
     if test_type in ("t", "r") and df2_interval is None:
         df2_interval = df1_interval
-    two = True
     p_lo, p_hi = _p_range(test_type, s_iv, df1_interval, df2_interval, True)
     p_at = p_value(test_type, value, df1, df2 if not math.isnan(df2) else df1, True)
     if p_relation == "ns":
@@ -154,9 +153,13 @@ def check_p(test_type: str, value: float, value_decimals: int, p_reported: float
         p_iv, p_rep, rel = reported_interval(p_reported, p_decimals, p_relation), p_reported, p_relation
     what = {"t": f"2 pt(-|t|, df)", "z": "2 pnorm(-|z|)", "r": "2 pt(-|r| sqrt(df / (1 - r^2)), df)",
             "F": "pf(F, df1, df2, lower.tail = FALSE)"}.get(test_type, "pchisq(x, df, lower.tail = FALSE)")
-    box = f"{test_type} in {s_iv}" + (f", df1 in {df1_interval}" if df1_interval is not None and df1_interval.lo != df1_interval.hi else "") \
-        + (f", df in {df2_interval}" if df2_interval is not None and df2_interval.lo != df2_interval.hi and test_type != "F" else "") \
-        + (f", df2 in {df2_interval}" if df2_interval is not None and df2_interval.lo != df2_interval.hi and test_type == "F" else "")
+    def _wide(iv):
+        return iv is not None and iv.lo != iv.hi
+    if test_type in ("t", "r"):
+        box = f"{test_type} in {s_iv}" + (f", df in {df2_interval}" if _wide(df2_interval) else "")
+    else:
+        box = f"{test_type} in {s_iv}" + (f", df1 in {df1_interval}" if _wide(df1_interval) else "") \
+            + (f", df2 in {df2_interval}" if _wide(df2_interval) else "")
     if rel == "=" and p_rep <= 0:
         return PCheck("inconsistent", p_lo, p_hi, p_at, False,
                       f"A printed p = 0 is impossible (statcheck's pZeroError); {what} for {box} is {_fmt_p(p_lo)}-{_fmt_p(p_hi)}; print p < .001.")

@@ -207,7 +207,7 @@ def find_results(text: str) -> tuple[list[Found], str, np.ndarray, dict]:
         f = _read_result(kind, m, flat, lines, s, e, seg_end, design, len(found) + 1, kept, i)
         if f is not None:
             found.append(f)
-    found += _tables(text, design, len(found))
+    found += _tables(text, design, len(found), lines)
     found += _set_bounds(flat, lines, len(found))
     found.sort(key=lambda f: f.start)
     return found, flat, lines, design
@@ -348,7 +348,7 @@ def _read_result(kind, m, flat, lines, s, e, seg_end, design, k, kept, i) -> Fou
     return f
 
 
-def _tables(text: str, design: dict, k0: int) -> list[Found]:
+def _tables(text: str, design: dict, k0: int, lines: np.ndarray) -> list[Found]:
     """Tab-separated tables with a Kendall's W column and a p column (e.g. Table A-1)."""
     out = []
     norm = normalise(text).split("\n")
@@ -379,7 +379,8 @@ def _tables(text: str, design: dict, k0: int) -> list[Found]:
             extra = dict(n1=design["m"], n2=design["n_items"], df1=design["n_items"] - 1)
         rows = [_crow(rid, "W", "kendall_w", cells[wcol], "=", stat, f"line {ln} (table)", **extra),
                 _crow(rid, "p", "kendall_w", mp.group(2), mp.group(1) or "=", stat, f"line {ln} (table)", **extra)]
-        out.append(Found("kendall_W", 10**9 + ln, 10**9 + ln, rows, "Table row: Kendall's W and the Friedman p."))
+        at = int(np.searchsorted(lines, ln))
+        out.append(Found("kendall_W", at, at, rows, "Table row: Kendall's W and the Friedman p."))
     return out
 
 
@@ -479,3 +480,80 @@ def _flt(x) -> float:
         return float(x)
     except (TypeError, ValueError):
         return math.nan
+
+
+def _route_key(r) -> tuple | None:
+    tt = r["test_type"]
+    if not isinstance(tt, str) or tt in ("bound", "", "df"):
+        return None
+    v = r["value"]
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    if str(r["claim_id"]).endswith("_p") and pd.notna(r.get("p_reported")):
+        return ("p", tt, round(abs(float(v)), 6), round(float(r["p_reported"]), 6))
+    return ("stat", tt, round(float(v), 6))
+
+
+def _bound_key(r, text_route: bool) -> tuple | None:
+    """Bounds over a set of tests ('all ps > .05'): quantity, bound and relation."""
+    rep = str(r["reported"])
+    m = re.match(r"^(<=|>=|<|>)\s*(\S+)$", rep)
+    if not m:
+        return None
+    qn = str(r["claim_id"]).rsplit("_", 1)[-1] if text_route else {"p_adj": "p"}.get(r["test_type"], r["test_type"])
+    if text_route and r["test_type"] != "bound":
+        return None
+    if qn not in ("p", "q"):
+        return None
+    return ("bound", qn, round(float(m.group(2)), 6), m.group(1))
+
+
+def compare_routes(text_table: pd.DataFrame, claims_table: pd.DataFrame) -> pd.DataFrame:
+    """The text route and the claims-file route side by side: one row per level-1 result of
+    either route (p rows, test statistics and effect sizes), matched on test type, printed value
+    and printed p. Columns: kind, test_type, value, p_reported, text_claim_id, text_verdict,
+    claims_claim_id, claims_verdict, agree (True/False; NA when only one route read it)."""
+    c1 = claims_table[claims_table["level"] == 1]
+    pools: dict = {}
+    bounds: dict = {}
+    for _, r in c1.iterrows():
+        b = _bound_key(r, False)
+        if b is not None:
+            bounds.setdefault(b, []).append(r)
+            continue
+        k = _route_key(r)
+        if k is not None:
+            pools.setdefault(k, []).append(r)
+    rows, used = [], set()
+    for _, r in text_table.iterrows():
+        b = _bound_key(r, True)
+        if b is not None:
+            # one printed bound covers the claims rows entered from the same printed statement (one per test)
+            pool = bounds.get(b, [])
+            cs = [c for c in pool if c["statistic"] == pool[0]["statistic"]] if pool else []
+            bounds[b] = [c for c in pool if all(c is not x for x in cs)]
+            rows.append({"kind": "bound", "test_type": b[1], "value": b[2], "p_reported": pd.NA,
+                         "text_claim_id": r["claim_id"], "text_location": r["location"], "text_verdict": r["verdict"],
+                         "claims_claim_id": ";".join(c["claim_id"] for c in cs) or None,
+                         "claims_verdict": ";".join(sorted({c["verdict"] for c in cs})) or None,
+                         "agree": pd.NA if not cs else all(c["verdict"] == r["verdict"] for c in cs)})
+            continue
+        k = _route_key(r)
+        if k is None:
+            continue
+        match = pools.get(k, [])
+        c = match.pop(0) if match else None
+        if c is not None:
+            used.add(c["claim_id"])
+        rows.append({"kind": k[0], "test_type": k[1], "value": r["value"], "p_reported": r["p_reported"],
+                     "text_claim_id": r["claim_id"], "text_location": r["location"], "text_verdict": r["verdict"],
+                     "claims_claim_id": None if c is None else c["claim_id"],
+                     "claims_verdict": None if c is None else c["verdict"],
+                     "agree": pd.NA if c is None else bool(c["verdict"] == r["verdict"])})
+    for k, rest in list(pools.items()) + [((b[0], b[1]), cs) for b, cs in bounds.items()]:
+        for c in rest:
+            rows.append({"kind": k[0], "test_type": k[1], "value": c["value"], "p_reported": c["p_reported"],
+                         "text_claim_id": None, "text_location": None, "text_verdict": None,
+                         "claims_claim_id": c["claim_id"], "claims_verdict": c["verdict"], "agree": pd.NA})
+    return pd.DataFrame(rows, columns=["kind", "test_type", "value", "p_reported", "text_claim_id", "text_location",
+                                       "text_verdict", "claims_claim_id", "claims_verdict", "agree"])
