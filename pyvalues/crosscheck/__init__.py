@@ -35,7 +35,7 @@ from pyvalues.crosscheck.level2 import level2_rows
 from pyvalues.crosscheck.level3 import level3_rows, reported_beside
 from pyvalues.crosscheck.text import check_text, compare_routes
 
-__all__ = ["crosscheck", "check_text", "compare_routes", "read_claims", "reported_beside", "default_claims_path",
+__all__ = ["crosscheck", "check_text", "reconstruction_untargeted", "compare_routes", "read_claims", "reported_beside", "default_claims_path",
            "COLUMNS", "VERDICTS"]
 
 COLUMNS = ["claim_id", "level", "location", "statistic", "test_type", "df1", "df2", "value", "p_comparison",
@@ -52,12 +52,16 @@ def default_claims_path() -> Path:
     return Path(__file__).resolve().parents[2] / "data-raw" / "claims" / "paper2026.csv"
 
 
-def crosscheck(claims=None, results=None, statcheck: bool | None = None) -> pd.DataFrame:
+def crosscheck(claims=None, results=None, statcheck: bool | None = None, untargeted=None) -> pd.DataFrame:
     """Cross-check the claims (a path or DataFrame; default: the seed paper) at levels 1 and 2,
     and at level 3 against `results` (an analysis `Results` or a dict of its tables) when given.
 
     `statcheck`: append R statcheck's verdict to the note of each level-1 p row it can check
-    (default: when Rscript and the statcheck package are available; True: required)."""
+    (default: when Rscript and the statcheck package are available; True: required).
+
+    `untargeted`: claim id -> reason for claims the level-3 data set was never fitted to (for the
+    bundled reconstruction: `reconstruction_untargeted()`, its four bootstrap CI bounds); their
+    level-3 rows are `not_checkable`."""
     claims = read_claims(claims if claims is not None else default_claims_path())
     rows2 = level2_rows(claims)
     has_l2 = {r["claim_id"] for r in rows2}
@@ -77,7 +81,7 @@ def crosscheck(claims=None, results=None, statcheck: bool | None = None) -> pd.D
             if r["verdict"] in ("inconsistent", "decision_error") and r["claim_id"] not in infeasible:
                 infeasible[r["claim_id"]] = ("Level 1 shows the printed value does not follow from its printed companions, "
                                              "so no data set reproduces it together with them.")
-        rows += level3_rows(claims, results, infeasible)
+        rows += level3_rows(claims, results, infeasible, untargeted)
     ids = claims.set_index("claim_id")
     for r in rows:
         if r["level"] == 1 and not r.get("test_type") and r["claim_id"] in ids.index:
@@ -93,6 +97,17 @@ def crosscheck(claims=None, results=None, statcheck: bool | None = None) -> pd.D
     out["_o"] = out["claim_id"].map(order)
     out = out.sort_values(["level", "_o"], kind="stable").drop(columns="_o").reset_index(drop=True)
     return out
+
+
+def reconstruction_untargeted() -> dict[str, str]:
+    """Claims the bundled reconstruction's search never targeted, with the reason, from its fit
+    table (data-raw/paper2026_reconstruction_fit.csv, rows with kind `untargeted`)."""
+    path = Path(__file__).resolve().parents[2] / "data-raw" / "paper2026_reconstruction_fit.csv"
+    if not path.exists():
+        return {}
+    fit = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return {r["claim_id"]: f"the reconstruction's search never targeted it ({r['reason']})."
+            for _, r in fit[fit["kind"] == "untargeted"].iterrows()}
 
 
 def _add_statcheck(claims, rows1, required: bool) -> None:

@@ -44,7 +44,11 @@ def main(argv=None) -> int:
         results, provenance = (None, "")
         if args.data:
             results, provenance = _results(args.data)
-        table = crosscheck(args.claims, results, statcheck=False if args.no_statcheck else None)
+        untargeted = None
+        if args.data == "paper2026_reconstruction":
+            from pyvalues.crosscheck import reconstruction_untargeted
+            untargeted = reconstruction_untargeted()
+        table = crosscheck(args.claims, results, statcheck=False if args.no_statcheck else None, untargeted=untargeted)
     except PyvaluesError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -106,9 +106,13 @@ def _set_verdict(claim, value: set[str]) -> tuple[bool, str]:
     return ok, diff
 
 
-def level3_rows(claims: pd.DataFrame, results, infeasible: dict[str, str] | None = None) -> list[dict]:
-    """Level-3 rows; `infeasible` maps claim ids proved impossible at level 1 or 2 to the reason."""
+def level3_rows(claims: pd.DataFrame, results, infeasible: dict[str, str] | None = None,
+                untargeted: dict[str, str] | None = None) -> list[dict]:
+    """Level-3 rows; `infeasible` maps claim ids proved impossible at level 1 or 2 to the reason;
+    `untargeted` maps claim ids the data set was never fitted to (e.g. the reconstruction's
+    bootstrap CI bounds) to the reason: their rows are `not_checkable`, not misses."""
     infeasible = infeasible or {}
+    untargeted = untargeted or {}
     rows = []
     tables = _tables(results)
     matches = _cluster_match(tables, claims)
@@ -137,6 +141,9 @@ def level3_rows(claims: pd.DataFrame, results, infeasible: dict[str, str] | None
         if c["claim_id"] in infeasible:
             verdict = "infeasible"
             note += " " + infeasible[c["claim_id"]]
+        elif c["claim_id"] in untargeted:
+            verdict = "not_checkable"
+            note += " Not a test of the data set: " + untargeted[c["claim_id"]]
         else:
             verdict = "consistent" if ok else "inconsistent"
         rows.append(make_row(c, 3, rec, verdict, note))
