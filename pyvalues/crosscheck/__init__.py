@@ -106,8 +106,14 @@ def reconstruction_untargeted() -> dict[str, str]:
     if not path.exists():
         return {}
     fit = pd.read_csv(path, dtype=str, keep_default_na=False)
-    return {r["claim_id"]: f"the reconstruction's search never targeted it ({r['reason']})."
-            for _, r in fit[fit["kind"] == "untargeted"].iterrows()}
+    out = {r["claim_id"]: f"the reconstruction's search never targeted it ({r['reason']})."
+           for _, r in fit[fit["kind"] == "untargeted"].iterrows()}
+    # claims added to the claims file after the search was run are not in its fit table
+    claims = read_claims(default_claims_path())
+    for cid in sorted(set(claims["claim_id"]) - set(fit["claim_id"])):
+        out[cid] = ("the reconstruction's search never targeted it: the claim was added to the claims file after the "
+                    "search was run (data-raw/reconstruct_paper.py regenerates the fit with it).")
+    return out
 
 
 def _add_statcheck(claims, rows1, required: bool) -> None:

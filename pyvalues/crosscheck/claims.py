@@ -23,8 +23,8 @@ CLAIM_COLUMNS = [
 ]
 RELATIONS = ("=", "<", "<=", ">", ">=", "~")
 _NUMERIC = ("decimals", "df1", "df2", "n1", "n2")
-_LIST_QUANTITIES = ("terms", "members")
-_TEXT_QUANTITIES = ("sig", "country", "W_mean")
+_LIST_QUANTITIES = ("terms", "members", "term_list")
+_TEXT_QUANTITIES = ("sig", "country", "W_mean", "label", "extreme")
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -571,7 +572,51 @@ def _check_signed_rank(group: pd.DataFrame) -> list[dict]:
     return [make_row(pc, 1, _iv(lo, hi), v, note, **_p_fields(pc, "V", n, math.nan, claim_number(vc), ps[0] if ps else math.nan))]
 
 
+# Conventional benchmarks: Cohen (1988) for (partial) eta squared .01 / .06 / .14 (small / medium /
+# large); Romano et al. (2006) for Cliff's delta |d| .147 / .33 / .474 (negligible below .147).
+EFFECT_LABELS = {
+    "eta2_p": ((0.01, "small"), (0.06, "medium"), (0.14, "large")),
+    "delta": ((0.147, "small"), (0.33, "medium"), (0.474, "large")),
+}
+_LABEL_SOURCE = {"eta2_p": "Cohen (1988): .01 small, .06 medium, .14 large",
+                 "delta": "Romano et al. (2006): .147 small, .33 medium, .474 large"}
+
+
+def effect_label(kind: str, value: float) -> str:
+    label = "negligible"
+    for cut, name in EFFECT_LABELS[kind]:
+        if abs(value) >= cut:
+            label = name
+    return label
+
+
+def _check_label(group: pd.DataFrame) -> list[dict]:
+    """A verbal label of an effect size ('large effect'), subject 'eta2_p=0.614' or 'delta~0.55'."""
+    out = []
+    for _, c in group[group["quantity"] == "label"].iterrows():
+        m = re.match(r"^(eta2_p|delta)\s*([=~])\s*([-+]?\d*\.?\d+)$", c["subject"])
+        if not m:
+            out.append(make_row(c, 1, "", "not_checkable", "The subject does not name the effect size (write eta2_p=0.614 or delta~0.55)."))
+            continue
+        kind, rel, num = m.group(1), m.group(2), m.group(3)
+        from pyvalues.crosscheck.pcheck import decimals_of
+        iv = reported_interval(abs(float(num)), decimals_of(num), rel)
+        labels = sorted({effect_label(kind, iv.lo), effect_label(kind, iv.hi)})
+        printed = [x.strip() for x in re.split(r"-to-|-| to ", c["reported"]) if x.strip()]
+        ok = set(printed) <= set(labels) and set(labels) <= set(printed) if len(printed) > 1 else printed[0] in labels
+        note = (f"{kind} = {num} stands for |{kind}| in {iv}, which {_LABEL_SOURCE[kind]} call {' or '.join(labels)}; "
+                f"printed '{c['reported']}'" + (", which agrees." if ok else
+                                                  ", which does not: " + ("a range of labels claims the value sits at their border." if len(printed) > 1 else "another label.")))
+        out.append(make_row(c, 1, "/".join(labels), _ok_label(ok), note, test_type=kind, value=float(num)))
+    return out
+
+
+def _ok_label(ok: bool) -> str:
+    return "consistent" if ok else "inconsistent"
+
+
 _DISPATCH = {
+    "effect_label": _check_label,
     "t_test": _check_t_z,
     "z_test": _check_t_z,
     "rm_anova": _check_anova,
@@ -603,6 +648,9 @@ def level1_rows(claims: pd.DataFrame) -> list[dict]:
                 if r["claim_id"] not in done:
                     rows.append(r)
                     done.add(r["claim_id"])
+    for r in _check_label(claims[(claims["test"] == "effect_label") & (claims["companion"] == "")]):
+        rows.append(r)
+        done.add(r["claim_id"])
     for _, c in claims.iterrows():
         if c["claim_id"] in done or c["quantity"] not in _INFERENTIAL or c["test"] in ("descriptive", "design", "count", "set", "membership"):
             continue

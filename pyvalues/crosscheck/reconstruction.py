@@ -966,7 +966,7 @@ def _untargeted_value(t: Target, ev: dict):
 
 def _design_value(t: Target):
     facts = {"models": 20, "CN": 11, "US": 9, "terms": 25, "dimensions": 5,
-             "terms per dimension": 5, "replicates": 3, "clusters": 4}
+             "terms per dimension": 5, "replicates": 3, "clusters": 4, "prompt languages": 2}
     if t.quantity == "country":
         v = MODEL_COUNTRY.get(t.subject)
         return v, v == t.reported
