@@ -185,6 +185,9 @@ def _check_mwu(group: pd.DataFrame) -> list[dict]:
     if "U" not in q:
         return []
     uc = q["U"]
+    if pd.isna(uc["n1"]) or pd.isna(uc["n2"]):
+        return [make_row(c, 1, "", "not_checkable", "Mann-Whitney U needs the group sizes n1, n2, which are not given.",
+                         test_type="U", value=claim_number(uc)) for c in q.values() if c["quantity"] in ("U", "p", "r_rb")]
     n1, n2 = int(uc["n1"]), int(uc["n2"])
     U_iv = _interval(uc)
     # U of two samples is a multiple of 1/2 (1/2 per tied pair); candidates on that grid inside
@@ -607,7 +610,7 @@ def _check_label(group: pd.DataFrame) -> list[dict]:
         note = (f"{kind} = {num} stands for |{kind}| in {iv}, which {_LABEL_SOURCE[kind]} call {' or '.join(labels)}; "
                 f"printed '{c['reported']}'" + (", which agrees." if ok else
                                                   ", which does not: " + ("a range of labels claims the value sits at their border." if len(printed) > 1 else "another label.")))
-        out.append(make_row(c, 1, "/".join(labels), _ok_label(ok), note, test_type=kind, value=float(num)))
+        out.append(make_row(c, 1, "/".join(labels), _ok_label(ok), note, test_type=f"{kind}_label", value=float(num)))
     return out
 
 

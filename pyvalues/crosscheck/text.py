@@ -131,6 +131,22 @@ _WORD_NUM = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "
              "twenty": 20, "twelve": 12, "fifteen": 15}
 
 
+_LABEL_RE = re.compile(r"^[^.;]{0,40}?\b(?P<label>(?:negligible|small|medium|moderate|large)(?:[- ]to[- ](?:small|medium|moderate|large))?)"
+                       r"\s+(?:practical\s+)?(?:effect|difference)")
+
+
+def _label_row(rid, kind, printed, rel, flat, end, stat_txt, loc):
+    m = _LABEL_RE.match(flat[end:end + 90])
+    if not m:
+        return None
+    label = m.group("label").replace(" to ", "-to-").replace("moderate", "medium")
+    v = printed.lstrip("±+")
+    row = _crow(rid, "label", "effect_label", label, "=", stat_txt, loc)
+    row["subject"] = f"{kind}{'~' if rel in ('~', '≈') else '='}{v}"
+    row["decimals"] = ""
+    return row
+
+
 @dataclass
 class Found:
     kind: str                   # head kind (t, F, r, chi2, z, Q, H, U, W, V, BM, kendall_W, bound)
@@ -259,6 +275,9 @@ def _read_result(kind, m, flat, lines, s, e, seg_end, design, k, kept, i) -> Fou
     n1, n2 = design.get("n1"), design.get("n2")
     if kind == "delta_alone":
         f.rows = [_crow(rid, "delta", "cliffs_delta", val, "~" if rel in ("≈", "~") else "=", stat_txt, loc)]
+        lab = _label_row(rid, "delta", val, rel, flat, e, stat_txt, loc)
+        if lab is not None:
+            f.rows.append(lab)
         f.note = "Cliff's delta printed without the U or the counts it comes from."
         return f
     if kind == "W" and m.group("range"):
@@ -344,6 +363,10 @@ def _read_result(kind, m, flat, lines, s, e, seg_end, design, k, kept, i) -> Fou
         if name == "delta" and kind in ("U", "W"):
             row["reported"] = str(-float(row["reported"]))
         rows.append(row)
+        if name in ("pes", "delta"):
+            lab = _label_row(rid, "eta2_p" if name == "pes" else "delta", v, r, flat, end, stat_txt, loc)
+            if lab is not None:
+                rows.append(lab)
     f.rows = rows
     return f
 
@@ -402,7 +425,7 @@ def _set_bounds(flat: str, lines, k0: int) -> list[Found]:
 _TEST_TYPE = {"rm_anova": "F", "t_test": "t", "welch_t": "t", "correlation": "r", "chi2_test": "chi2", "q_test": "Q",
               "kruskal_wallis": "H", "friedman": "chi2_F", "z_test": "z", "mann_whitney": "U", "wilcoxon_signed_rank": "V",
               "brunner_munzel": "BM", "kendall_w": "W", "set_bound": "bound", "cliffs_delta": "delta"}
-_ES_TYPE = {"pes": "eta2_p", "r_rb": "r_rb", "g": "g", "d": "d", "r_es": "r", "delta": "delta"}
+_ES_TYPE = {"label": None, "pes": "eta2_p", "r_rb": "r_rb", "g": "g", "d": "d", "r_es": "r", "delta": "delta"}
 _WHY_NOT = {
     "U": "Mann-Whitney U needs the group sizes n1, n2, which the text does not state.",
     "W": "Kendall's W needs the number of rankings m and of items n (the text states no design), or a printed chi-square.",
@@ -444,7 +467,7 @@ def check_text(text: str, statcheck: bool | None = None) -> pd.DataFrame:
                          "recomputed": "", "verdict": "not_checkable", "note": why, "test_type": tt if qn in ("p", "q") or tt == "bound" else qn,
                          "value": _flt(cr["reported"])}
                 r = dict(r)
-                if cr["quantity"] in _ES_TYPE:
+                if cr["quantity"] in _ES_TYPE and _ES_TYPE[cr["quantity"]]:
                     r["test_type"], r["value"] = _ES_TYPE[cr["quantity"]], _flt(cr["reported"])
                 r.setdefault("test_type", tt)
                 if not r.get("test_type"):
