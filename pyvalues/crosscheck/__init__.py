@@ -136,3 +136,9 @@ def _add_statcheck(claims, rows1, required: bool) -> None:
             row["note"] += f" R statcheck could not parse {src}."
         else:
             row["note"] += f" R statcheck on {src}: {s['statcheck_verdict']} (computed p = {s['statcheck_p']:.4g})."
+            theirs = s["statcheck_verdict"].replace("error", "inconsistent").replace("decision inconsistent", "decision_error")
+            if theirs != row["verdict"]:
+                from pyvalues.crosscheck.statcheck import _why_differ
+                why = ("statcheck reads the chi-square we derived from W, rounded to two decimals; ours uses W's own rounding interval."
+                       if s["derived"] else _why_differ(row, theirs))
+                row["note"] += f" Why they differ: {why}"

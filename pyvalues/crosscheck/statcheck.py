@@ -102,9 +102,15 @@ def _sc_verdict(r) -> str:
     return "inconsistent" if bool(r["error"]) else "consistent"
 
 
-def _apa(row) -> str | None:
+def _apa(row, m_raters: int | None = None) -> str | None:
     """Our reading of a text-route p row written in APA style for statcheck."""
     tt = row["test_type"]
+    if tt == "W" and m_raters and pd.notna(row.get("df1")) and pd.notna(row.get("p_reported")):
+        # Kendall's W as the Friedman chi-square it implies, chi2(n - 1) = m (n - 1) W (derived, two decimals)
+        chisq = m_raters * row["df1"] * row["value"]
+        prel = {"<=": "<", ">=": ">"}.get(row["p_comparison"], row["p_comparison"])
+        p_txt = f"{row['p_reported']:.10g}".lstrip("0")
+        return f"chi2({row['df1']:g}) = {chisq:.2f}, p {prel} {p_txt}"
     if tt not in _SC_TYPE or pd.isna(row.get("p_reported")):
         return None
     st = str(row["statistic"])
@@ -140,7 +146,8 @@ def add_statcheck_to_text(table: pd.DataFrame, text: str) -> None:
     if not session.eval('isTRUE(requireNamespace("statcheck", quietly = TRUE))')[0]:
         raise RSetupError("the R package statcheck is missing: apt-get install r-cran-statcheck "
                           "(or in R: install.packages('statcheck'))")
-    rows = [(i, _apa(r)) for i, r in table.iterrows() if r["claim_id"].endswith("_p")]
+    m_raters = table.attrs.get("design", {}).get("m")
+    rows = [(i, _apa(r, m_raters)) for i, r in table.iterrows() if r["claim_id"].endswith("_p")]
     rows = [(i, a) for i, a in rows if a]
     inp = pd.DataFrame({"id": ["raw"] + [str(i) for i, _ in rows], "text": [text] + [a for _, a in rows]})
     res = session.call_code(_R_TEXT, inp)
@@ -150,6 +157,15 @@ def add_statcheck_to_text(table: pd.DataFrame, text: str) -> None:
     for i, apa in rows:
         s = mine.get(str(i))
         r = table.loc[i]
+        if r["test_type"] == "W":
+            if s is None:
+                continue
+            sv = _sc_verdict(s)
+            table.at[i, "note"] = (f"{r['note']} R statcheck on the chi-square derived from W ('{apa}', m = {m_raters}): {sv} "
+                                   f"(computed p = {s['computed_p']:.4g})."
+                                   + ("" if sv == r["verdict"] else " Why they differ: statcheck reads the derived chi-square rounded "
+                                      "to two decimals; ours uses W's own rounding interval."))
+            continue
         own = raw[(raw["test_type"] == _SC_TYPE[r["test_type"]]) & ((raw["test_value"] - abs(r["value"])).abs() < 1e-9)
                   & ((raw["reported_p"] - r["p_reported"]).abs() < 1e-9)]
         read = "R statcheck reads this result in the raw text itself" if len(own) else \
