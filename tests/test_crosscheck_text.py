@@ -254,3 +254,36 @@ def test_cli_text_writes_the_tables(tmp_path):
                                     "p_comparison", "p_reported", "p_recomputed", "one_tailed", "verdict", "note"]
     assert sorted(t[t["claim_id"].str.endswith("_p")]["verdict"]) == ["consistent", "inconsistent"]
     assert (tmp_path / "out" / "textcheck.md").exists()
+
+
+# --- one rounding convention everywhere ----------------------------------------------------------
+
+def test_fit_table_reader_uses_the_same_half_open_interval():
+    from pyvalues.crosscheck.claims import reported_interval
+    from pyvalues.crosscheck.reconstruction import _interval
+    for value, dec, rel in ((37, 0, "="), (0.242, 3, "="), (0.001, 3, "<"), (0.05, 2, ">="), (11.5, 1, "~")):
+        iv = reported_interval(value, dec, rel)
+        assert _interval(value, rel, dec) == (iv.lo, iv.hi, iv.lo_closed, iv.hi_closed)
+    lo, hi, li, hi_i = _interval(37, "=", 0)
+    assert (lo <= 36.5 < hi) and not (37.5 < hi or (hi_i and 37.5 == hi))  # 37.5 is not U = 37
+
+
+# --- the parser on generated variants (hypothesis) -------------------------------------------------
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import given, settings, strategies as hs  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(df1=hs.integers(1, 9), df2=hs.integers(5, 400), f100=hs.integers(1, 5000),
+       space=hs.sampled_from(["", " "]), bracket=hs.sampled_from(["()", "[]"]), latex=hs.booleans(),
+       split=hs.booleans())
+def test_parser_reads_generated_F_results(df1, df2, f100, space, bracket, latex, split):
+    F = f100 / 100
+    p = float(st.p_from_f(F, df1, df2))
+    p_txt = "< .001" if p < 0.001 else f"= {p:.3f}".replace("0.", ".")
+    head = f"F{space}{bracket[0]}{df1},{space}{'' if not split else chr(10)}{df2}{bracket[1]}{space}={space}{F:.2f}"
+    body = f"${head}$, $p {p_txt}$" if latex else f"{head}, p {p_txt}"
+    r = p_row(f"The effect was found, {body}.")
+    assert (r["df1"], r["df2"], r["value"]) == (df1, df2, round(F, 2))
+    assert r["verdict"] == "consistent"  # p printed from the exact F: always consistent

@@ -67,6 +67,14 @@ def main(argv=None) -> int:
         print(f"  level {lv}  {v:<15} {n:>4}")
     for _, r in table[table["verdict"].isin(["inconsistent", "decision_error", "infeasible"])].iterrows():
         print(f"  [{r['level']}] {r['verdict']:<14} {r['claim_id']}: {r['note'][:160]}")
+    if provenance:
+        from pyvalues.crosscheck.misses import level3_misses, level3_share
+
+        sh = level3_share(table)
+        print(f"level 3: {sh['n_reproduced']} of {sh['n_feasible']} feasible rows reproduced ({sh['share']:.1%}); "
+              f"{sh['n_infeasible']} infeasible, {sh['n_not_checkable']} not checkable")
+        for _, m in level3_misses(table).iterrows():
+            print(f"  miss {m['claim_id']}: {m['classification']}")
     return 0
 
 
