@@ -287,3 +287,42 @@ def test_parser_reads_generated_F_results(df1, df2, f100, space, bracket, latex,
     r = p_row(f"The effect was found, {body}.")
     assert (r["df1"], r["df2"], r["value"]) == (df1, df2, round(F, 2))
     assert r["verdict"] == "consistent"  # p printed from the exact F: always consistent
+
+
+# --- tests statcheck does not read ------------------------------------------------------------------
+
+@pytest.mark.skipif(not HAS_R, reason="Rscript not installed")
+def test_wilcoxon_signed_rank_V_exact_against_R_psignrank():
+    r = p_row("A Wilcoxon signed-rank test on the n = 10 pairs gave V = 3, p = .010.")
+    assert r["test_type"] == "V" and r["verdict"] == "consistent"
+    assert r["p_recomputed"] == pytest.approx(r_value("2 * psignrank(3, 10)"), rel=1e-12)
+    # printed .10 > .05 but the exact p is .0098: a decision error
+    assert p_row("A Wilcoxon signed-rank test on the n = 10 pairs gave V = 3, p = .10.")["verdict"] == "decision_error"
+
+
+@pytest.mark.skipif(not HAS_R, reason="Rscript not installed")
+def test_wilcoxon_rank_sum_W_is_U_against_R_pwilcox():
+    # R's wilcox.test(x, y) prints W = U of x; exact two-sided p = 2 pwilcox(10, 8, 7)
+    p = r_value("2 * pwilcox(10, 8, 7)")
+    r = p_row(f"With n1 = 8, n2 = 7, the Wilcoxon rank-sum test gave W = 10, p = {p:.3f}".replace("0.", "."))
+    assert r["test_type"] == "U" and r["verdict"] == "consistent"
+
+
+@pytest.mark.skipif(not HAS_R, reason="Rscript not installed")
+def test_friedman_and_brunner_munzel_against_R():
+    r = p_row(r"A Friedman test, $\chi^2_F(24) = 35.21$, $p = .065$.")
+    assert r["test_type"] == "chi2_F" and r["p_recomputed"] == pytest.approx(r_value("pchisq(35.21, 24, lower.tail = FALSE)"), rel=1e-9)
+    assert r["verdict"] == "consistent"
+    # brunnermunzel.test reports a t-type statistic on a Satterthwaite df
+    r = p_row("The Brunner-Munzel test gave BM(17.3) = 2.10, p = .051.")
+    assert r["test_type"] == "BM" and r["verdict"] == "consistent"
+    assert r["p_recomputed"] == pytest.approx(r_value("2 * pt(-2.10, 17.3)"), rel=1e-9)
+
+
+def test_kendall_w_with_design_and_table():
+    text = ("Each of 20 models ranked 25 terms in three replicates.\n\n"
+            "Rank\tModel\tKendall's W\tp (Friedman)\n1\tA\t0.489\tp = .065\n2\tB\t0.950\tp = .001\n")
+    t = check_text(text, statcheck=False)
+    ps = t[t["claim_id"].str.endswith("_p")].set_index("value")["verdict"]
+    # chi2 = m (n - 1) W = 3 * 24 * W on 24 df: W = .489 -> p = .065; W = .950 -> p ~ 4e-6, not .001
+    assert ps[0.489] == "consistent" and ps[0.950] == "inconsistent"

@@ -572,7 +572,9 @@ def _check_signed_rank(group: pd.DataFrame) -> list[dict]:
     v = p_verdict(pc, lo, hi) if ps else "not_checkable"
     note = (f"Exact and normal-approximation p of the signed-rank V in {iv}, n = {n} (R's wilcox.test) range over {_iv(lo, hi)}; "
             + ("the printed p agrees." if v == "consistent" else "the printed p is outside (ties would only lower the normal p)."))
-    return [make_row(pc, 1, _iv(lo, hi), v, note, **_p_fields(pc, "V", n, math.nan, claim_number(vc), ps[0] if ps else math.nan))]
+    v_printed = claim_number(vc)
+    p_at = signrank_p_exact(int(v_printed), n) if v_printed == int(v_printed) and n <= 50 else math.nan
+    return [make_row(pc, 1, _iv(lo, hi), v, note, **_p_fields(pc, "V", n, math.nan, v_printed, p_at))]
 
 
 # Conventional benchmarks: Cohen (1988) for (partial) eta squared .01 / .06 / .14 (small / medium /
