@@ -94,7 +94,6 @@ def _flatten(text: str) -> tuple[str, np.ndarray]:
 # --- patterns ----------------------------------------------------------------------------------
 
 NUM = r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d+)?(?![\d.])"
-_NUM_OK = r"(?<![\d.])"
 REL = r"(?P<rel><=|>=|=|<|>)"
 _DF = r"(?P<apx>[≈~]\s*)?(?P<df>\d+(?:\.\d+)?)"
 _HEADS = {
@@ -285,7 +284,6 @@ def _read_result(kind, m, flat, lines, s, e, seg_end, design, k, kept, i) -> Fou
         f.rows = [_crow(rid, "W", "set_bound", val, "=", flat[s:e].strip(), loc)]
         f.note = f"A range of W over several tests ({flat[s:e].strip()}), not one result."
         return f
-    ctx_before = flat[max(0, s - 120):s]
     if kind == "W":
         try:
             v = float(val)
@@ -437,10 +435,41 @@ _WHY_NOT = {
 def check_text(text: str, statcheck: bool | None = None) -> pd.DataFrame:
     """Find every reported test in `text` (plain, Markdown or LaTeX) and check it at level 1.
 
-    Returns one row per checked number (columns TEXT_COLUMNS; verdicts consistent, inconsistent,
-    decision_error, not_checkable). `statcheck`: add R statcheck's verdict on each t, F, r, chi2,
-    z or Q result to its note, saying why when it differs from ours (default: when R and the
-    statcheck package are available; True: required; False: never)."""
+    Parameters
+    ----------
+    text : str
+        The paper's text (a results section is enough). Group sizes, raters and items are read
+        from statements such as "n1 = 11, n2 = 9", "(11 vs. 9 models)", "three replicates",
+        "25 terms"; without them U and Kendall's W are `not_checkable`.
+    statcheck : bool or None
+        Add R statcheck's verdict on each result it can read (t, F, r, chi2, z, Q, and Kendall's W
+        as its derived Friedman chi-square) to the note, with the reason when it differs from ours.
+        None (default): when R and the statcheck package are available; True: required; False: never.
+
+    Returns
+    -------
+    DataFrame, one row per checked number:
+        claim_id      `T<k>_<quantity>`, k numbering the results found (quantity p, F, U, W, r_rb, pes, ...)
+        level         1
+        location      the line of the file where the result starts ("line 176", "line 371 (table)")
+        statistic     the result as printed (normalised spelling)
+        test_type     t, F, r, chi2, z, Q, H, chi2_F, U, V, W (Kendall), BM, eta2_p, r_rb, g, d, delta,
+                      eta2_p_label / delta_label (a verbal label), bound (a bound over a set of tests)
+        df1, df2      degrees of freedom as printed (U, V: the group sizes)
+        value         the printed statistic (effect-size rows: the printed effect size)
+        p_comparison  the printed relation of p (=, <, <=, >, >=; 'ns' is read as > .05)
+        p_reported    the printed p
+        p_recomputed  p recomputed at the printed statistic and dfs
+        one_tailed    judged one-tailed (the sentence says so and only the one-tailed p fits)
+        verdict       consistent, inconsistent, decision_error, not_checkable
+        note          how it was checked, with intervals, and statcheck's verdict
+        reported, recomputed  as in the claims route
+
+    Examples
+    --------
+    >>> t = check_text("t(28) = 2.20, p = .03 and F(2, 28) = 4.2, p = .03", statcheck=False)  # doctest: +SKIP
+    >>> t[["statistic", "verdict"]]  # doctest: +SKIP
+    """
     found, flat, lines, design = find_results(text)
     crows = [r for f in found for r in f.rows]
     out_rows = []
@@ -547,7 +576,7 @@ def compare_routes(text_table: pd.DataFrame, claims_table: pd.DataFrame) -> pd.D
         k = _route_key(r)
         if k is not None:
             pools.setdefault(k, []).append(r)
-    rows, used = [], set()
+    rows = []
     for _, r in text_table.iterrows():
         b = _bound_key(r, True)
         if b is not None:
@@ -566,8 +595,6 @@ def compare_routes(text_table: pd.DataFrame, claims_table: pd.DataFrame) -> pd.D
             continue
         match = pools.get(k, [])
         c = match.pop(0) if match else None
-        if c is not None:
-            used.add(c["claim_id"])
         rows.append({"kind": k[0], "test_type": k[1], "value": r["value"], "p_reported": r["p_reported"],
                      "text_claim_id": r["claim_id"], "text_location": r["location"], "text_verdict": r["verdict"],
                      "claims_claim_id": None if c is None else c["claim_id"],
