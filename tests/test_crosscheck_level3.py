@@ -32,7 +32,9 @@ def fake_results():
 def test_level3_verdicts():
     t = crosscheck(results=fake_results(), statcheck=False)
     l3 = t[t["level"] == 3].set_index("claim_id")
-    assert l3.loc["practical_mwu_U", "verdict"] == "consistent"  # 37.5 within [36.5, 37.5]
+    # one half-open convention: 37.5 is not in [36.5, 37.5); r_rb = .242 and p = .382 both put U at
+    # 37.5, so level 1 proves the printed U = 37 impossible beside them (as the fit table says)
+    assert l3.loc["practical_mwu_U", "verdict"] == "infeasible"
     assert l3.loc["practical_mwu_r_rb", "verdict"] == "consistent"  # .2424 rounds to .242
     assert l3.loc["mixed_interaction_F", "verdict"] == "inconsistent"  # 0.45 outside [0.435, 0.445]
     assert l3.loc["mixed_country_F", "verdict"] == "infeasible"  # level 2 proved it impossible

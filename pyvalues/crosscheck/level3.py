@@ -107,9 +107,13 @@ def _set_verdict(claim, value: set[str]) -> tuple[bool, str]:
     return ok, diff
 
 
-def level3_rows(claims: pd.DataFrame, results, infeasible: dict[str, str] | None = None) -> list[dict]:
-    """Level-3 rows; `infeasible` maps claim ids proved impossible at level 1 or 2 to the reason."""
+def level3_rows(claims: pd.DataFrame, results, infeasible: dict[str, str] | None = None,
+                untargeted: dict[str, str] | None = None) -> list[dict]:
+    """Level-3 rows; `infeasible` maps claim ids proved impossible at level 1 or 2 to the reason;
+    `untargeted` maps claim ids the data set was never fitted to (e.g. the reconstruction's
+    bootstrap CI bounds) to the reason: their rows are `not_checkable`, not misses."""
     infeasible = infeasible or {}
+    untargeted = untargeted or {}
     rows = []
     tables = _tables(results)
     matches = _cluster_match(tables, claims)
@@ -134,9 +138,13 @@ def level3_rows(claims: pd.DataFrame, results, infeasible: dict[str, str] | None
         if c["claim_id"] in infeasible:
             verdict = "infeasible"
             note += " " + infeasible[c["claim_id"]]
+        elif c["claim_id"] in untargeted:
+            verdict = "not_checkable"
+            note += " Not a test of the data set: " + untargeted[c["claim_id"]]
         else:
             verdict = "consistent" if ok else "inconsistent"
         rows.append(make_row(c, 3, rec, verdict, note))
+    rows += _ordering_rows(claims, tables, untargeted)
     return rows
 
 
@@ -196,6 +204,49 @@ def reported_agreement(results, claims=None) -> pd.DataFrame:
                      c["statistic"], printed, lo, hi, shown, ok, note])
     out = pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)
     out["agrees"] = out["agrees"].astype("boolean")
+    return out
+
+
+def _ordering_rows(claims: pd.DataFrame, tables, untargeted: dict) -> list[dict]:
+    """Statements about an order, not a number (test `ordering`): the largest / smallest mean SD,
+    the share of positive pairwise correlations, terms of most consensus / disagreement (the 5
+    terms with the smallest / largest SD of model mean ranks)."""
+    out = []
+    for _, c in claims[claims["test"] == "ordering"].iterrows():
+        q = c["quantity"]
+        try:
+            if q == "extreme":
+                t = tables["dimension_means"].set_index("dimension")["mean_sd_within"]
+                dim = c["subject"].split("|")[0]
+                pick = t.idxmax() if c["reported"] == "max" else t.idxmin()
+                ok = pick == dim
+                rec = f"{pick} ({t[pick]:.3f})"
+                note = f"Reconstruction dimension_means.mean_sd_within: {', '.join(f'{k} {v:.3f}' for k, v in t.items())}; the {'largest' if c['reported'] == 'max' else 'smallest'} is {pick}."
+            elif q == "share_positive":
+                rho = tables["correlation_pairs"]["spearman"]
+                share = float((rho > 0).mean())
+                ok = reported_interval(claim_number(c), c["decimals"], c["relation"]).contains(share)
+                rec = f"{share:.3f}"
+                note = f"Reconstruction correlation_pairs: {int((rho > 0).sum())} of {len(rho)} Spearman correlations are positive ({share:.1%}); read as a share {c['relation']} {c['reported']}."
+            elif q == "term_list":
+                tm = tables["term_means"].sort_values("sd")
+                low = c["subject"].endswith("consensus")
+                ends = list(tm["term"].head(5)) if low else list(tm["term"].tail(5))
+                listed = c["reported"].split(";")
+                ok = set(listed) <= set(ends)
+                rec = "; ".join(ends)
+                note = (f"Reconstruction term_means: the 5 terms with the {'smallest' if low else 'largest'} SD of model mean ranks are "
+                        f"{', '.join(ends)}; " + ("every listed term is among them." if ok else f"not among them: {', '.join(sorted(set(listed) - set(ends)))}."))
+            else:
+                continue
+        except KeyError as e:
+            out.append(make_row(c, 3, "", "not_checkable", f"The analysis output has no counterpart: {e}."))
+            continue
+        if c["claim_id"] in untargeted:
+            verdict, note = "not_checkable", note + " Not a test of the data set: " + untargeted[c["claim_id"]]
+        else:
+            verdict = "consistent" if ok else "inconsistent"
+        out.append(make_row(c, 3, rec, verdict, note))
     return out
 
 
