@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from pyvalues.crosscheck.claims import claim_number, reported_interval
+from pyvalues.crosscheck.claims import claim_number, reported_interval, result_column_sign
 from pyvalues.crosscheck.design import canonical_model
 from pyvalues.crosscheck.level1 import make_row
 
@@ -77,16 +77,17 @@ def lookup(results, claim, claims: pd.DataFrame | None = None):
             raise KeyError(f"no cluster matches {row_key}")
         row_key = f"cluster={match[0]}"
     sel = _select(table, row_key)
-    col = claim["result_column"]
+    # "-t": the paper prints the opposite direction of ours, so its value is minus ours
+    col, sign = result_column_sign(claim)
     if col not in sel.columns:
         raise KeyError(f"column {col!r} not in {name}")
     if claim["quantity"] in _SET_QUANTITIES:
         return set(sel[col].astype(str))
     if not claim["result_row"]:
-        return [float(v) for v in sel[col]]
+        return [sign * float(v) for v in sel[col]]
     if len(sel) != 1:
         raise KeyError(f"{len(sel)} rows of {name} match {claim['result_row']!r}")
-    return float(sel[col].iloc[0])
+    return sign * float(sel[col].iloc[0])
 
 
 def _set_verdict(claim, value: set[str]) -> tuple[bool, str]:
@@ -118,7 +119,10 @@ def level3_rows(claims: pd.DataFrame, results, infeasible: dict[str, str] | None
         except KeyError as e:
             rows.append(make_row(c, 3, "", "not_checkable", f"The analysis output has no counterpart: {e}."))
             continue
-        where = f"{c['result_table']}[{c['result_row'] or 'all rows'}].{c['result_column']}"
+        col, sign = result_column_sign(c)
+        where = f"{c['result_table']}[{c['result_row'] or 'all rows'}].{col}"
+        if sign < 0:
+            where = f"minus {where} (the paper prints the opposite direction)"
         if c["result_table"] in ("clusters", "archetypes") and c["result_row"] in matches:
             k, shared = matches[c["result_row"]]
             where += f" (matched to reconstruction cluster {k}, {shared} shared members)"
