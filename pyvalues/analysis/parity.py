@@ -172,6 +172,21 @@ def _skip_reason(tables: dict, name: str) -> str | None:
     return None if hit.empty else str(hit["reason"].iloc[0])
 
 
+def _tied_cut(edges, clusters) -> str | None:
+    """A note when the k-cluster cut falls between merges of equal height: the partition is
+    then not unique (identical models merge at 0), and R and scipy may pick different ones."""
+    if edges is None or clusters is None or not len(edges) or not len(clusters):
+        return None
+    k = int(pd.Series(clusters["cluster"]).nunique())
+    h = np.sort(pd.to_numeric(edges["height"], errors="coerce").to_numpy(float))
+    n_merges = len(h)
+    i = n_merges - k  # merges done below the cut: h[:i]; the first merge not done: h[i]
+    if 0 < i < n_merges and abs(h[i] - h[i - 1]) <= 1e-12 * max(1.0, abs(h[i])):
+        return (f"merge heights tied at the cut into {k} clusters ({h[i]:.3g}): the partition is not unique, "
+                "R and scipy may break the tie differently; not compared (merge heights are)")
+    return None
+
+
 def parity_table(r_tables: dict[str, pd.DataFrame], py_tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Line up R's results (``pv_analyse``) with their Python twins, one row per statistic.
 
@@ -194,6 +209,11 @@ def parity_table(r_tables: dict[str, pd.DataFrame], py_tables: dict[str, pd.Data
                              note=f"table missing on the {side} side" + (f" (skipped there: {why})" if why else "")))
             continue
         rows += _rows(name, keys, statistics, r_tab, py_tab)
+    tied = _tied_cut(r_tables.get("cluster_edges"), r_tables.get("clusters"))
+    if tied:
+        for row in rows:
+            if row["table"] == "clusters":
+                row.update(same_method=False, comparable=False, agrees=pd.NA, note=tied)
     if r_tables.get("mixed_anova") is not None and py_tables.get("mixed_anova_pingouin") is not None:
         rows += _rows("mixed_anova", ["effect"], ["F", "p", "pes", "gg_eps", "p_gg"], r_tables["mixed_anova"],
                       py_tables["mixed_anova_pingouin"], py_name="mixed_anova (pingouin)",
