@@ -354,7 +354,10 @@ def _dimension_tests(ds: pd.DataFrame, groups: list[str]) -> pd.DataFrame:
         x = ds.loc[(ds["dimension"] == dm) & (ds["country"] == groups[0]), "score"].to_numpy(float)
         y = ds.loc[(ds["dimension"] == dm) & (ds["country"] == groups[1]), "score"].to_numpy(float)
         u, p_mwu, method = _mwu(x, y)
-        tt = stats.ttest_ind(x, y, equal_var=False)
+        with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+            warnings.simplefilter("ignore")  # constant groups: NaN / inf, as t.test stops (R skips)
+            tt = stats.ttest_ind(x, y, equal_var=False)
+            g = -_hedges_g(x, y)
         rows.append(dict(
             dimension=dm, group1=groups[0], group2=groups[1], n1=len(x), n2=len(y),
             median1=float(np.median(x)), median2=float(np.median(y)),
@@ -363,7 +366,7 @@ def _dimension_tests(ds: pd.DataFrame, groups: list[str]) -> pd.DataFrame:
             U=u, p_mwu=p_mwu, r_rb=1 - 2 * u / (len(x) * len(y)),
             # negated: positive = group1 has the lower (more important) ranks
             t=-float(tt.statistic), df=float(tt.df), p_welch=float(tt.pvalue),
-            hedges_g=-_hedges_g(x, y), method=method))
+            hedges_g=g, method=method))
     out = pd.DataFrame(rows)
     out["q_mwu"] = _bh(out["p_mwu"])
     out["q_welch"] = _bh(out["p_welch"])
