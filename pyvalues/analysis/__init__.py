@@ -164,7 +164,7 @@ class Results(Mapping):
 
     @property
     def skipped(self) -> pd.DataFrame:
-        return self.tables.get("skipped", pd.DataFrame(columns=["analysis", "reason"]))
+        return self.tables.get("skipped", pd.DataFrame(columns=["analysis", "reason", "message"]))
 
     @property
     def is_reconstruction(self) -> bool:
