@@ -41,6 +41,7 @@ __all__ = [
     "term_tests",
     "correlation_pairs",
     "correlations",
+    "cohesion_test",
     "cluster_models",
     "concordance",
 ]
@@ -58,6 +59,7 @@ TABLES = [
     "mixed_anova",
     "term_tests",
     "correlations",
+    "cohesion_test",
     "correlation_pairs",
     "clusters",
     "cluster_edges",
@@ -70,6 +72,7 @@ TABLES = [
     "language_consistency_summary",
     "model_term_means",
     "model_dimension_scores",
+    "groups_compared",
     "parity",
     "skipped",
 ]
@@ -106,12 +109,23 @@ dispersion_anova = _r_function(
 dispersion_posthoc = _r_function("dispersion_posthoc", "Bonferroni-corrected pairwise paired t tests of dispersion.")
 group_top_bottom = _r_function("group_top_bottom", "Top-5 and Bottom-5 terms per group (Fig. 4).")
 dimension_tests = _r_function(
-    "dimension_tests", "Per dimension: Mann-Whitney U (primary) and Welch t (sensitivity), CN first, BH q."
+    "dimension_tests", "Per dimension: Mann-Whitney U (primary) and Welch t (sensitivity), group1 first, BH q; "
+    "r_rb, t, hedges_g positive = group1 ranks the dimension as more important."
 )
 mixed_anova = _r_function("mixed_anova", "Mixed ANOVA (afex, Type III): country (between) x dimension (within).")
-term_tests = _r_function("term_tests", "Per term: Brunner-Munzel test, BH q, Cliff's delta (CN first).")
+term_tests = _r_function(
+    "term_tests", "Per term: asymptotic Brunner-Munzel (p NA where undefined) and its studentized permutation "
+    "test (p_perm), BH q of each, Cliff's delta; positive = group1 ranks the term as more important."
+)
 correlation_pairs = _r_function("correlation_pairs", "Pairwise Spearman rho and Kendall tau-b between models.")
-correlations = _r_function("correlations", "Per group: mean, SD, 95% CI of pairwise rank correlations (Fig. 5).")
+correlations = _r_function(
+    "correlations", "Per group: mean, SD, 95% CI of pairwise rank correlations (Fig. 5): model bootstrap "
+    "(ci_low, ci_high), naive pair bootstrap (ci_low_pairs, ci_high_pairs), t interval."
+)
+cohesion_test = _r_function(
+    "cohesion_test", "Difference of the two groups' mean within-group correlation: permutation p over "
+    "country labels, model-bootstrap CI; positive diff = group1 more cohesive."
+)
 cluster_models = _r_function(
     "cluster_models", "pvclust clustering into k archetypes: dict of clusters, cluster_edges, archetypes."
 )
@@ -162,7 +176,7 @@ class Results(Mapping):
 
     @property
     def skipped(self) -> pd.DataFrame:
-        return self.tables.get("skipped", pd.DataFrame(columns=["analysis", "reason"]))
+        return self.tables.get("skipped", pd.DataFrame(columns=["analysis", "reason", "message"]))
 
     @property
     def is_reconstruction(self) -> bool:
@@ -241,14 +255,24 @@ def run(
     parity: bool = True,
     reported: bool | None = None,
     language: str | None = None,
+    nperm: int = 10000,
 ) -> Results:
     """Run every analysis of the paper on `table` (default: the bundled reconstruction).
 
-    R's ``pv_analyse()`` computes all tables in one call; with ``parity=True`` the Python
+    R's ``pv_analyse()`` computes all tables in one call, each analysis family inside its
+    own error boundary (a family that cannot be computed is a row of ``skipped`` with the
+    reason and R's message; the others are still computed). With ``parity=True`` the Python
     twins (scipy / statsmodels / pingouin) recompute each inferential statistic and the
     ``parity`` table compares the two. ``reported`` (default: when the data is the paper
     reconstruction) adds the paper's reported value beside each statistic that has one.
-    ``language`` (e.g. ``"zh"``) analyses the rankings in that prompt language only.
+    Those two Python steps have their own boundaries too. ``language`` (e.g. ``"zh"``)
+    analyses the rankings in that prompt language only.
+
+    ``groups``: the two countries compared, first one first; by default the two with the
+    most models (ties: alphabetical), in alphabetical order (``groups_compared`` records
+    the choice). An unknown name is a ``ValueError`` listing the countries present, raised
+    before any computing. ``nperm``: Monte Carlo draws of the permutation tests when exact
+    enumeration is too large.
     """
     from .. import datasets
 
@@ -261,6 +285,10 @@ def run(
     provenance = table.attrs.get("provenance", "user data")
     dataset = table.attrs.get("dataset")
     table = _table(table)
+    if groups is not None:
+        from .twins import choose_groups
+
+        choose_groups(table, groups)  # a wrong name fails here, before any computing
     settings = {
         "groups": list(groups) if groups else None,
         "k": k,
@@ -269,13 +297,15 @@ def run(
         "linkage": linkage,
         "seed": seed,
         "ci_nboot": ci_nboot,
+        "nperm": nperm,
         "parallel": parallel,
         "language": language,
     }
     timings["validate"] = time.perf_counter() - t0
 
     t = time.perf_counter()
-    kwargs = dict(k=k, nboot=nboot, distance=distance, linkage=linkage, seed=seed, ci_nboot=ci_nboot)
+    kwargs = dict(k=k, nboot=nboot, distance=distance, linkage=linkage, seed=seed, ci_nboot=ci_nboot,
+                  nperm=nperm)
     if parallel:
         # pvclust(parallel = <integer>) starts that many R worker processes; TRUE would
         # start detectCores() - 1 (one worker on a 2-core machine: no speed-up)
@@ -286,14 +316,27 @@ def run(
     timings["r"] = time.perf_counter() - t
 
     tables = {name: r_tables[name] for name in TABLES if name in r_tables}
-    if parity:
-        from .parity import parity_table
-        from .twins import python_twins
+    skipped = r_tables["skipped"].copy()
 
-        t = time.perf_counter()
-        tables["parity"] = parity_table(r_tables, python_twins(table, groups=groups, k=k))
-        timings["python_twins_and_parity"] = time.perf_counter() - t
-    tables["skipped"] = r_tables["skipped"]
+    def family(name: str, compute) -> None:
+        """The Python steps' error boundary, as pv_analyse's: a failure is a skipped row."""
+        try:
+            compute()
+        except Exception as e:  # noqa: BLE001 - recorded in `skipped`, the other tables stand
+            skipped.loc[len(skipped)] = [name, "could not be computed on this data (see message)",
+                                         f"{type(e).__name__}: {e}"]
+
+    if parity:
+        def _parity():
+            from .parity import parity_table
+            from .twins import python_twins
+
+            t = time.perf_counter()
+            tables["parity"] = parity_table(r_tables, python_twins(table, groups=groups, k=k))
+            timings["python_twins_and_parity"] = time.perf_counter() - t
+
+        family("parity", _parity)
+    tables["skipped"] = skipped
     if "parse_status" in table.columns:
         # how each ranking that reached the table was parsed (the parser's own summary,
         # which also counts the responses it dropped, travels in attrs when present)
@@ -317,9 +360,12 @@ def run(
     if reported is None:
         reported = results.is_reconstruction
     if reported:
-        from ..crosscheck import reported_agreement, reported_beside
+        def _reported():
+            from ..crosscheck import reported_agreement, reported_beside
 
-        results.tables.update(reported_beside(results))
-        results.tables["paper_agreement"] = reported_agreement(results)
+            results.tables.update(reported_beside(results))
+            results.tables["paper_agreement"] = reported_agreement(results)
+
+        family("reported values beside ours", _reported)
     results.timings["total"] = time.perf_counter() - t0
     return results

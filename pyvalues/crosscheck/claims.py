@@ -15,7 +15,8 @@ import pandas as pd
 
 from pyvalues.errors import ClaimsError
 
-__all__ = ["CLAIM_COLUMNS", "RELATIONS", "read_claims", "Interval", "reported_interval", "claim_number"]
+__all__ = ["CLAIM_COLUMNS", "RELATIONS", "read_claims", "Interval", "reported_interval", "claim_number",
+           "result_column_sign"]
 
 CLAIM_COLUMNS = [
     "claim_id", "location", "test", "quantity", "subject", "statistic", "reported", "relation",
@@ -25,6 +26,14 @@ RELATIONS = ("=", "<", "<=", ">", ">=", "~")
 _NUMERIC = ("decimals", "df1", "df2", "n1", "n2")
 _LIST_QUANTITIES = ("terms", "members", "term_list")
 _TEXT_QUANTITIES = ("sig", "country", "W_mean", "label", "extreme")
+
+
+def result_column_sign(claim) -> tuple[str, int]:
+    """The result column a claim points at, and the sign that turns our value into the
+    paper's: ``"-t"`` -> ``("t", -1)`` (the paper prints the opposite direction, see
+    data-raw/claims/README.md), ``"U"`` -> ``("U", 1)``."""
+    col = str(claim["result_column"])
+    return (col[1:], -1) if col.startswith("-") else (col, 1)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from pyvalues.crosscheck.claims import claim_number, reported_interval
+from pyvalues.crosscheck.claims import claim_number, reported_interval, result_column_sign
 from pyvalues.crosscheck.design import canonical_model
 from pyvalues.crosscheck.level1 import make_row
 
@@ -78,16 +78,17 @@ def lookup(results, claim, claims: pd.DataFrame | None = None):
             raise KeyError(f"no cluster matches {row_key}")
         row_key = f"cluster={match[0]}"
     sel = _select(table, row_key)
-    col = claim["result_column"]
+    # "-t": the paper prints the opposite direction of ours, so its value is minus ours
+    col, sign = result_column_sign(claim)
     if col not in sel.columns:
         raise KeyError(f"column {col!r} not in {name}")
     if claim["quantity"] in _SET_QUANTITIES:
         return set(sel[col].astype(str))
     if not claim["result_row"]:
-        return [float(v) for v in sel[col]]
+        return [sign * float(v) for v in sel[col]]
     if len(sel) != 1:
         raise KeyError(f"{len(sel)} rows of {name} match {claim['result_row']!r}")
-    return float(sel[col].iloc[0])
+    return sign * float(sel[col].iloc[0])
 
 
 def _set_verdict(claim, value: set[str]) -> tuple[bool, str]:
@@ -123,7 +124,10 @@ def level3_rows(claims: pd.DataFrame, results, infeasible: dict[str, str] | None
         except KeyError as e:
             rows.append(make_row(c, 3, "", "not_checkable", f"The analysis output has no counterpart: {e}."))
             continue
-        where = f"{c['result_table']}[{c['result_row'] or 'all rows'}].{c['result_column']}"
+        col, sign = result_column_sign(c)
+        where = f"{c['result_table']}[{c['result_row'] or 'all rows'}].{col}"
+        if sign < 0:
+            where = f"minus {where} (the paper prints the opposite direction)"
         if c["result_table"] in ("clusters", "archetypes") and c["result_row"] in matches:
             k, shared = matches[c["result_row"]]
             where += f" (matched to reconstruction cluster {k}, {shared} shared members)"
@@ -192,8 +196,9 @@ def reported_agreement(results, claims=None) -> pd.DataFrame:
             t = _tables(results)[c["result_table"]]
             iv = reported_interval(claim_number(c), c["decimals"], c["relation"])
             label = t.columns[0]
-            out_rows = t[[not (pd.isna(v) or iv.contains(float(v))) for v in t[c["result_column"]]]]
-            shown = "; ".join(f"{r[label]} {float(r[c['result_column']]):.4g}" for _, r in out_rows.iterrows())
+            col, sign = result_column_sign(c)
+            out_rows = t[[not (pd.isna(v) or iv.contains(sign * float(v))) for v in t[col]]]
+            shown = "; ".join(f"{r[label]} {sign * float(r[col]):.4g}" for _, r in out_rows.iterrows())
         if ok is None:  # our value is NA: say why when the table says
             t = _tables(results)[c["result_table"]]
             sel = _select(t, c["result_row"]) if "note" in t.columns else t.iloc[0:0]
@@ -274,7 +279,8 @@ def reported_beside(results, claims=None) -> dict[str, pd.DataFrame]:
     claimed = pd.concat([claimed[claimed["result_row"] == ""], claimed[claimed["result_row"] != ""]])
     for _, c in claimed.iterrows():
         name = c["result_table"]
-        if name not in tables or c["result_column"] not in tables[name].columns:
+        col, sign = result_column_sign(c)
+        if name not in tables or col not in tables[name].columns:
             continue
         if name not in out:  # a fresh copy, without the columns of an earlier comparison
             old = [x for x in tables[name].columns if x == "in_paper" or str(x).endswith(_BESIDE)]
@@ -294,9 +300,10 @@ def reported_beside(results, claims=None) -> dict[str, pd.DataFrame]:
             listed = {canonical_model(x) if c["quantity"] == "members" else x for x in c["reported"].split(";")}
             if "in_paper" not in t.columns:
                 t["in_paper"] = pd.Series(pd.NA, index=t.index, dtype="object")
-            t.loc[idx, "in_paper"] = t.loc[idx, c["result_column"]].astype(str).isin(listed)
+            t.loc[idx, "in_paper"] = t.loc[idx, col].astype(str).isin(listed)
             continue
-        col = c["result_column"]
+        if sign < 0:  # the paper prints the opposite direction: its interval turned into ours
+            shown += " (paper's direction; ours is the opposite sign)"
         if f"{col}_reported" not in t.columns:
             t[f"{col}_reported"] = ""
             t[f"{col}_reported_low"] = math.nan
@@ -304,9 +311,10 @@ def reported_beside(results, claims=None) -> dict[str, pd.DataFrame]:
             t[f"{col}_agrees"] = pd.Series(pd.NA, index=t.index, dtype="boolean")
         iv = reported_interval(claim_number(c), c["decimals"], c["relation"])
         t.loc[idx, f"{col}_reported"] = shown
-        t.loc[idx, f"{col}_reported_low"] = iv.lo
-        t.loc[idx, f"{col}_reported_high"] = iv.hi
+        lo, hi = sorted((sign * iv.lo, sign * iv.hi))
+        t.loc[idx, f"{col}_reported_low"] = lo
+        t.loc[idx, f"{col}_reported_high"] = hi
         for i in idx:
             v = t.at[i, col]
-            t.at[i, f"{col}_agrees"] = pd.NA if pd.isna(v) else bool(iv.contains(float(v)))
+            t.at[i, f"{col}_agrees"] = pd.NA if pd.isna(v) else bool(iv.contains(sign * float(v)))
     return out

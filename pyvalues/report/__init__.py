@@ -45,11 +45,18 @@ TABLE_INFO: dict[str, tuple[str, str]] = {
     "dispersion_posthoc": ("Within-dimension dispersion: post hoc", "Paired t tests, Bonferroni."),
     "group_top_bottom": ("Top-5 and Bottom-5 terms by group", "Fig. 4."),
     "dimension_tests": ("Group tests per dimension", "Mann-Whitney U (R defaults), Welch t, Hedges' g, "
-                        "BH q over the 5 dimensions."),
+                        "BH q over the 5 dimensions; columns 1 = group1, 2 = group2; r_rb, t, hedges_g "
+                        "positive = group1 ranks the dimension as more important."),
     "mixed_anova": ("Mixed ANOVA: country x dimension", "afex aov_ez, Type III, sum contrasts."),
-    "term_tests": ("Group tests per term", "Brunner-Munzel, BH q over 25 terms, Cliff's delta (Fig. A-2)."),
+    "term_tests": ("Group tests per term", "Brunner-Munzel: asymptotic p (NA where undefined, see note) and "
+                   "studentized permutation p_perm (recommended with groups under 10 models), BH q of each over "
+                   "the 25 terms; Cliff's delta (Fig. A-2); positive = group1 ranks the term as more important."),
     "correlations": ("Pairwise similarity by group", "Spearman rho and Kendall tau-b between models: mean, SD, "
-                     "95% CI (percentile bootstrap over pairs; t interval)."),
+                     "95% CI by resampling models (ci_low, ci_high), naive CI by resampling pairs "
+                     "(ci_low_pairs, ci_high_pairs), t interval."),
+    "cohesion_test": ("Is one group more cohesive?", "Difference of the groups' mean within-group correlation "
+                      "(positive = group1 more cohesive), permutation p over country labels, model-bootstrap CI."),
+    "groups_compared": ("Groups compared", "The two countries of the group comparisons and the rule that chose them."),
     "correlation_pairs": ("Pairwise similarity: every pair", "Fig. 5."),
     "clusters": ("Clusters", "pvclust (1 - Pearson r, average linkage), cutree; order = dendrogram order."),
     "cluster_edges": ("Dendrogram merges with AU/BP", "hclust merge (negative = model), height, pvclust AU/BP "
@@ -67,7 +74,7 @@ TABLE_INFO.update(LANGUAGE_TABLE_INFO)
 # long tables start folded
 _FOLDED = {"model_term_means", "model_dimension_scores", "correlation_pairs", "cluster_edges", "archetypes",
            "primary_secondary"}
-_P_COLUMNS = {"p", "q", "p_adj", "p_gg", "p_mwu", "q_mwu", "p_welch", "q_welch"}
+_P_COLUMNS = {"p", "q", "p_adj", "p_gg", "p_mwu", "q_mwu", "p_welch", "q_welch", "p_perm", "q_perm"}
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK SC",sans-serif;
@@ -305,20 +312,24 @@ def _parity_html(parity) -> str:
     if not (isinstance(parity, pd.DataFrame) and len(parity)):
         return '<p class="meta">No parity table in these results (run without --no-parity to compute it).</p>'
     parts = ['<p class="desc">Each statistic computed by R (the reference) and recomputed independently in '
-             'Python (scipy / statsmodels / pingouin); <code>same_method</code> is FALSE where the two '
-             'libraries implement different variants, <code>agrees</code> whether they match.</p>']
+             'Python (scipy / statsmodels / pingouin); <code>comparable</code> is FALSE where the two '
+             'sides implement different variants or random generators (<code>agrees</code> is then empty and the '
+             'row is not counted), <code>agrees</code> whether a comparable row matches.</p>']
     if "agrees" in parity.columns:
         agrees = parity["agrees"].astype(str).str.upper().isin(["TRUE", "1"])
-        same = (parity["same_method"].astype(str).str.upper().isin(["TRUE", "1"])
-                if "same_method" in parity.columns else pd.Series(True, index=parity.index))
-        parts.append(f"<p><b>{len(parity)}</b> statistics; <b>{int(same.sum())}</b> by the same method; "
-                     f"<b>{int((agrees & same).sum())}</b> of those agree.</p>")
+        flag = "comparable" if "comparable" in parity.columns else "same_method"
+        same = (parity[flag].astype(str).str.upper().isin(["TRUE", "1"])
+                if flag in parity.columns else pd.Series(True, index=parity.index))
+        parts.append(f"<p><b>{len(parity)}</b> statistics; <b>{int(same.sum())}</b> comparable; "
+                     f"<b>{int((agrees & same).sum())}</b> of those agree, "
+                     f"<b>{int((same & ~agrees).sum())}</b> do not.</p>")
         bad = parity[same & ~agrees]
         if len(bad):
-            parts.append("<h3>Statistics by the same method that do not agree</h3>" + _table_html(bad))
+            parts.append("<h3>Comparable statistics that do not agree</h3>" + _table_html(bad))
         other = parity[~same]
         if len(other):
-            parts.append(f"<details><summary>{len(other)} statistics computed by different methods</summary>"
+            parts.append(f"<details><summary>{len(other)} statistics not comparable (other method or random "
+                         "generator; not counted)</summary>"
                          + _table_html(other) + "</details>")
     parts.append(f"<details><summary>all {len(parity)} rows</summary>{_table_html(parity)}</details>")
     return "\n".join(parts)
