@@ -12,6 +12,10 @@ Layout (every key is documented in ``configs/paper-2026.toml``)::
     backoff_initial_s = 2.0       # exponential backoff with jitter, then at least Retry-After
     backoff_max_s = 120.0
     reask_incomplete = 0          # re-ask policy, off (0) by default; N > 0: see below
+    mode = "sync"                 # or "batch": the providers' batch APIs (pyvalues.collect.batch);
+                                  # a [providers.NAME] table may set its own mode
+    batch_poll_s = 60             # batch mode: seconds between checks of a running batch
+    batch_wait_s = 90000          # batch mode: how long a run waits; a rerun picks up what still runs
 
     [generation]                  # sent with every request unless a model overrides it
     max_tokens = 4096
@@ -50,6 +54,7 @@ not a "best" answer picked afterwards. The policy is recorded in ``STORE_STEM_ma
 """
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,9 +72,10 @@ TERM_ORDERS = ("paper", "shuffled")
 GENERATION_KEYS = ("temperature", "top_p", "max_tokens", "seed", "system", "extra_body")
 
 _RUN_KEYS = {"languages", "replicates", "term_order", "shuffle_seed", "timeout_s", "max_attempts",
-             "backoff_initial_s", "backoff_max_s", "store", "reask_incomplete"}
+             "backoff_initial_s", "backoff_max_s", "store", "reask_incomplete", "mode", "batch_poll_s",
+             "batch_wait_s"}
 _PROVIDER_KEYS = {"kind", "base_url", "api_key_env", "concurrency", "requests_per_minute",
-                  "tokens_per_minute", "local_server", "anthropic_version", "note"}
+                  "tokens_per_minute", "local_server", "anthropic_version", "note", "mode"}
 _MODEL_KEYS = {"name", "country", "provider", "model_id", "base_url", "api_key_env", "generation",
                "enabled", "note"}
 
@@ -86,6 +92,7 @@ class ProviderConfig:
     # "bundled": start pyvalues.collect.localserver with the models that use this provider.
     local_server: str | None = None
     anthropic_version: str = "2023-06-01"
+    mode: str = "sync"  # "batch": through the provider's batch API (pyvalues.collect.batch)
 
 
 @dataclass(frozen=True)
@@ -117,6 +124,9 @@ class RunConfig:
     models: tuple[ModelConfig, ...]
     # follow-ups per request for incomplete/unparseable answers; 0 = off (see module docs)
     reask_incomplete: int = 0
+    mode: str = "sync"  # default of every provider's mode; see pyvalues.collect.batch
+    batch_poll_s: float = 60.0
+    batch_wait_s: float = 90000.0
 
     @property
     def enabled_models(self) -> tuple[ModelConfig, ...]:
@@ -186,6 +196,17 @@ def _generation(table, where) -> dict:
     return out
 
 
+def _mode(table, where, default, local_server=None) -> str:
+    mode = _typed(table, "mode", str, where, default=default)
+    if mode not in ("sync", "batch"):
+        raise CollectError(f"{where}: mode must be \"sync\" (one chat call per request) or \"batch\" (the "
+                           f"provider's batch API), got {mode!r}.")
+    if mode == "batch" and local_server is not None:
+        raise CollectError(f"{where}: the bundled local server has no batch API; set mode = \"sync\" for this "
+                           f"provider.")
+    return mode
+
+
 def parse_config(raw: dict, path=None) -> RunConfig:
     """Check a config already read into a dict (see :func:`load_config`)."""
     top_allowed = {"run", "generation", "providers", "models"}
@@ -217,6 +238,12 @@ def parse_config(raw: dict, path=None) -> RunConfig:
     if reask_incomplete < 0:
         raise CollectError(f"{w}: reask_incomplete must be a whole number >= 0 (0 = no follow-ups), "
                            f"got {reask_incomplete}.")
+    mode = _mode(run, w, "sync")
+    batch_poll_s = float(_typed(run, "batch_poll_s", (int, float), w, default=60.0, positive=True))
+    batch_wait_s = float(_typed(run, "batch_wait_s", (int, float), w, default=90000.0))
+    if not (math.isfinite(batch_poll_s) and math.isfinite(batch_wait_s) and batch_wait_s >= 0):
+        raise CollectError(f"{w}: batch_poll_s must be a finite number > 0 and batch_wait_s a finite number >= 0 "
+                           f"(seconds), got {batch_poll_s} and {batch_wait_s}.")
     store = _typed(run, "store", str, w)
     if store is not None and path is not None:
         store = (Path(path).parent / store)
@@ -251,6 +278,7 @@ def parse_config(raw: dict, path=None) -> RunConfig:
             tokens_per_minute=_typed(ptable, "tokens_per_minute", (int, float), pw, positive=True),
             local_server=local,
             anthropic_version=_typed(ptable, "anthropic_version", str, pw, default="2023-06-01"),
+            mode=_mode(ptable, pw, mode, local),
         )
 
     models_raw = raw.get("models")
@@ -291,4 +319,5 @@ def parse_config(raw: dict, path=None) -> RunConfig:
                      term_order=term_order, shuffle_seed=shuffle_seed, timeout_s=timeout_s,
                      max_attempts=max_attempts, backoff_initial_s=backoff_initial_s,
                      backoff_max_s=backoff_max_s, store=store, providers=providers, models=tuple(models),
-                     reask_incomplete=reask_incomplete)
+                     reask_incomplete=reask_incomplete, mode=mode, batch_poll_s=batch_poll_s,
+                     batch_wait_s=batch_wait_s)

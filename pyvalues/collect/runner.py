@@ -320,6 +320,13 @@ def collect(config: RunConfig, store_path=None, *, progress: bool = True, stream
                     for name, p in config.providers.items()}
         tally_lock = threading.Lock()
         prog.update(force=True)
+        # batch mode: requests of batch-mode providers, and any request still in a live batch,
+        # go through the providers' batch APIs (pyvalues.collect.batch), never also synchronously
+        from .batch import run_batches
+        batched = run_batches(config, store, pending, keys=keys, overrides=overrides, run_id=run_id, tallies=tallies,
+                              stop_events=stop_events, stop_model=stop_model, message=prog.message)
+        done |= batched.answered
+        pending = [j for j in pending if j.key not in batched.handled]
 
         def send(job: Job, req, key: str, followup: int = 0) -> str:
             """Send one request with retries, storing every attempt. -> "ok", "failed" or "skipped"."""
@@ -466,6 +473,8 @@ def collect(config: RunConfig, store_path=None, *, progress: bool = True, stream
         by_provider = defaultdict(list)
         # with the re-ask policy on, answers stored earlier may still be due a follow-up
         for job in (jobs if reask else pending):
+            if job.key in batched.handled and job.key not in done:
+                continue  # left in (or for) a batch: the next run takes it
             by_provider[job.model.provider].append(job)
         pools = [ThreadPoolExecutor(max_workers=config.providers[p].concurrency, thread_name_prefix=f"collect-{p}")
                  for p in by_provider]
