@@ -26,6 +26,9 @@ in a created batch), ``live_resubmissions`` (a custom id submitted while another
 holds it is still running, or after it was answered), ``answers[custom_id]`` (successful
 results served in an ended batch).
 
+``echo_headers = {"create"|"poll": {n, ...}}``: those calls answer 500 with the request's
+headers (the API key among them) in the error body, as a misconfigured proxy does.
+
 ``block = {"upload"|"create"|"poll": n}``: the n-th such call takes effect on the server
 (file stored, batch created, poll counted), then the reply is held until ``release`` is set
 -- so a test can SIGKILL the client in exactly that window (``blocked[kind]`` is set then).
@@ -97,7 +100,7 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.server.fake
         with fake.lock:
             fake.echo_calls[kind] += 1
-            hit = fake.echo_headers.get(kind) == fake.echo_calls[kind]
+            hit = fake.echo_calls[kind] in fake.echo_headers.get(kind, ())
         if hit:
             self._error(500, f"internal error; request headers were {dict(self.headers.items())}", "api_error")
         return hit

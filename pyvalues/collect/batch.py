@@ -200,6 +200,9 @@ class BatchLedger:
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r)) for r in cur]
 
+    def batch_ids(self) -> set[str]:
+        return {r[0] for r in self._conn.execute("SELECT batch_id FROM batches WHERE batch_id IS NOT NULL")}
+
     def live_keys(self) -> set[str]:
         return {r[0] for r in self._conn.execute("SELECT request_key FROM batch_items WHERE state = 'live'")}
 
@@ -520,8 +523,9 @@ def run_batches(config, store, pending, *, keys, overrides, run_id, tallies, sto
         out.handled = (batch_mode | live) & set(by_key)
         runner = _Runner(config, store, ledger, keys, overrides, run_id, stop_events, stop_model, message, sleep)
         fresh = [by_key[k] for k in sorted(batch_mode - live, key=list(by_key).index)]
+        runner.resume_unsubmitted()  # first: a lookup must not mistake a new batch for a lost one
         runner.submit_new(fresh)
-        runner.resume_and_wait()
+        runner.wait()
         for k in out.handled:
             if k in runner.answered:
                 out.answered.add(k)
@@ -569,6 +573,12 @@ class _Runner:
         return [client.line(cid, item["template"]["request"]["body"])
                 for cid, item in self.ledger.items(b["batch_ref"], "live").items()]
 
+    def _find(self, client, b) -> list[dict]:
+        """The provider's batches that may be `b`, less those the store already knows."""
+        known = self.ledger.batch_ids()
+        return [x for x in client.find(b["batch_ref"], b["file_id"], _parse_time(b["created_at"]), b["n_items"])
+                if x.get("id") not in known]
+
     def _where(self, b):
         return f"batch {b['batch_ref']} ({b['n_items']} requests of model {b['model']!r}" + \
                (f", {b['batch_id']}" if b.get("batch_id") else "") + ")"
@@ -610,7 +620,7 @@ class _Runner:
         ref = b["batch_ref"]
         try:
             if b["state"] == "creating":
-                found = client.find(ref, b["file_id"], _parse_time(b["created_at"]), b["n_items"])
+                found = self._find(client, b)
                 if found:
                     chosen = found[0]
                     self.ledger.set(ref, state="submitted", batch_id=chosen["id"], submitted_at=b["created_at"],
@@ -637,7 +647,7 @@ class _Runner:
                     if exc.fatal:
                         raise
                     # the create call may have reached the provider: look before trying again
-                    found = client.find(ref, b["file_id"], _parse_time(b["created_at"]), b["n_items"])
+                    found = self._find(client, b)
                     if not found:
                         created = client.create(ref, b["file_id"], lines)
                     else:
@@ -660,10 +670,12 @@ class _Runner:
                 self.message(f"{self._where(b)}: {exc}; left in state {b['state']!r}: rerun the same command "
                              f"to resume (a created batch is looked up, not resubmitted).")
 
-    def resume_and_wait(self):
+    def resume_unsubmitted(self):
         for b in self.ledger.unfinished():
             if b["state"] != "submitted":
                 self._advance(b)
+
+    def wait(self):
         deadline = time.monotonic() + self.config.batch_wait_s
         last_said: dict[str, tuple] = {}
         while True:
