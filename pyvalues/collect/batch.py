@@ -62,6 +62,7 @@ import json
 import sqlite3
 import time
 import uuid
+import zlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -107,7 +108,7 @@ CREATE TABLE IF NOT EXISTS batch_items (
     request_key TEXT NOT NULL,
     state TEXT NOT NULL,
     outcome TEXT,
-    template TEXT NOT NULL,
+    template BLOB NOT NULL,
     PRIMARY KEY (batch_ref, custom_id)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS one_live_batch_item ON batch_items (request_key) WHERE state = 'live';
@@ -132,6 +133,16 @@ def _parse_time(value) -> datetime | None:
 
 
 # --------------------------------------------------------------------------- the ledger
+
+
+def _pack(template: dict) -> bytes:
+    # the row template holds the request body (the prompt): zlib halves it, and smaller rows
+    # share SQLite pages instead of taking one each
+    return zlib.compress(json.dumps(template, ensure_ascii=False).encode("utf-8"), 6)
+
+
+def _unpack(blob: bytes) -> dict:
+    return json.loads(zlib.decompress(blob).decode("utf-8"))
 
 
 class BatchLedger:
@@ -171,7 +182,7 @@ class BatchLedger:
                 (ref, provider, kind, model, base_url, len(items), now, run_id))
             self._conn.executemany(
                 "INSERT INTO batch_items (batch_ref, custom_id, request_key, state, template) VALUES (?, ?, ?, 'live', ?)",
-                [(ref, cid, key, json.dumps(tpl, ensure_ascii=False)) for cid, key, tpl in items])
+                [(ref, cid, key, _pack(tpl)) for cid, key, tpl in items])
 
     def _tx(self):
         conn = self._conn
@@ -213,7 +224,7 @@ class BatchLedger:
         if state is not None:
             sql += " AND state = ?"
             params = (ref, state)
-        return {cid: {"request_key": key, "state": st, "template": json.loads(tpl)}
+        return {cid: {"request_key": key, "state": st, "template": _unpack(tpl)}
                 for cid, key, st, tpl in self._conn.execute(sql, params)}
 
     def close_item(self, ref, custom_id, state, outcome):
@@ -676,6 +687,15 @@ class _Runner:
                 self._advance(b)
 
     def wait(self):
+        try:
+            self._wait()
+        except KeyboardInterrupt:
+            left = [b for b in self.ledger.unfinished() if b["state"] == "submitted"]
+            self.message(f"interrupted while waiting for {len(left)} batch(es); they go on running at the "
+                         f"provider: rerun the same command to collect them (they are polled, not resubmitted).")
+            raise
+
+    def _wait(self):
         deadline = time.monotonic() + self.config.batch_wait_s
         last_said: dict[str, tuple] = {}
         while True:
