@@ -19,7 +19,8 @@ Shapes follow the providers' API references:
 A batch ends on its ``polls_to_end``-th GET. Each request's outcome comes from
 ``outcome(custom_id, n)`` -- n = how many times that custom id has been submitted, 1 for the
 first -- "ok" or "error"; the batches numbered in ``expire`` (1 = the first created) end
-``expired`` with only their first ``expire_done`` requests processed.
+``expired`` with only their first ``expire_done`` requests processed; the OpenAI batches
+numbered in ``invalid`` fail validation (status ``failed`` with ``errors``).
 
 Counting, from the server's side: ``submissions[custom_id]`` (how often a custom id was put
 in a created batch), ``live_resubmissions`` (a custom id submitted while another batch that
@@ -193,11 +194,12 @@ class _Server(ThreadingHTTPServer):
 
 class FakeBatchServer:
     def __init__(self, *, polls_to_end=2, outcome=None, expire=(), expire_done=0, expected_key=None,
-                 block=None, echo_headers=None):
+                 block=None, echo_headers=None, invalid=()):
         self.polls_to_end = polls_to_end
         self.outcome = outcome or (lambda custom_id, n: "ok")
         self.expire = set(expire)
         self.expire_done = expire_done
+        self.invalid = set(invalid)  # OpenAI batches (1 = the first created) that fail validation
         self.expected_key = expected_key
         self.block = dict(block or {})
         self.echo_headers = dict(echo_headers or {})
@@ -263,6 +265,8 @@ class FakeBatchServer:
         ids = [c for c, _ in items]
         if len(set(ids)) != len(ids) or not all(ids):
             errors.append({"code": "duplicate_custom_id", "line": None, "message": "custom_id must be unique"})
+        if len(self.order) + 1 in self.invalid:
+            errors.append({"code": "invalid_request", "line": 1, "message": "scripted validation failure"})
         if len({(b or {}).get("model") for _, b in items}) > 1:
             errors.append({"code": "mixed_models", "line": None, "message": "one model per batch"})
         b = self._register("openai", items if not errors else [], {

@@ -371,3 +371,64 @@ def test_results_read_twice_are_stored_once(tmp_path):
         assert sum(t.failed for t in again.tallies.values()) == sum(r["status"] != "ok" for r in before)
         third = collect(config, db, progress=False)  # the errored ones go into a new batch
         assert third.complete and len(fake.order) == 2
+
+
+def test_openai_batch_that_fails_validation(tmp_path):
+    db = tmp_path / "v.sqlite"
+    with FakeBatchServer(invalid={1}) as fake:
+        config = parse_config(_config(fake.base_url, models=("Model A",)))
+        first = collect(config, db, progress=False)
+        assert first.tallies["Model A"].failed == 10 and not _ok_keys(db)
+        with Store(db) as st:
+            errs = st.rows()
+        assert {r["status"] for r in errs} == {"batch_failed"} and len(errs) == 10
+        assert all("scripted validation failure" in r["error"] for r in errs)
+        second = collect(config, db, progress=False)
+        assert second.complete and len(fake.order) == 2 and set(fake.answers.values()) == {1}
+
+
+@pytest.mark.parametrize("kind", ["openai", "anthropic"])
+def test_batch_still_running_is_polled_by_the_next_run(tmp_path, kind):
+    db = tmp_path / "w.sqlite"
+    with FakeBatchServer(polls_to_end=10_000) as fake:
+        config = parse_config(_config(fake.base_url, kind, models=("Model A",), batch_wait_s=0.3))
+        first = collect(config, db, progress=False)
+        t = first.tallies["Model A"]
+        assert (t.ok, t.failed, t.skipped) == (0, 0, 10) and not first.complete
+        polls = fake.batches[fake.order[0]]["polls"]
+        assert polls >= 2
+        fake.polls_to_end = polls + 2  # ends during the second run's polling
+        second = collect(config, db, progress=False)
+        assert second.complete and len(fake.order) == 1 and set(fake.submissions.values()) == {1}
+
+
+def test_poll_rejected_for_good_is_not_retried_until_the_deadline(tmp_path, monkeypatch):
+    """A 401 while polling (a revoked key): one message, the run ends, the batch is kept."""
+    db = tmp_path / "x.sqlite"
+    with FakeBatchServer(polls_to_end=10_000) as fake:
+        config = parse_config(_config(fake.base_url, models=("Model A",), batch_wait_s=0.3))
+        collect(config, db, progress=False)
+        fake.expected_key = "sk-a-new-key-000000000000"
+        out = []
+        t0 = time.monotonic()
+        config = parse_config(_config(fake.base_url, models=("Model A",), batch_wait_s=60))
+        summary = collect(config, db, progress=True, stream=_Lines(out))
+        assert time.monotonic() - t0 < 20 and not summary.complete
+        assert sum("401" in line and "not polled again" in line for line in out) == 1
+        assert len(fake.order) == 1
+        fake.expected_key, fake.polls_to_end = KEY, 0
+        assert collect(config, db, progress=False).complete and len(fake.order) == 1
+
+
+class _Lines:
+    def __init__(self, out):
+        self.out = out
+
+    def write(self, text):
+        self.out.extend(text.splitlines())
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return False

@@ -227,9 +227,13 @@ class BatchLedger:
         return {cid: {"request_key": key, "state": st, "template": _unpack(tpl)}
                 for cid, key, st, tpl in self._conn.execute(sql, params)}
 
-    def close_item(self, ref, custom_id, state, outcome):
-        self._conn.execute("UPDATE batch_items SET state = ?, outcome = ? WHERE batch_ref = ? AND custom_id = ?",
-                           (state, outcome, ref, custom_id))
+    def finish(self, ref, closes, remote_status):
+        """One transaction: the items' outcomes [(custom_id, state, outcome)] and the batch ``ended``."""
+        with self._tx():
+            self._conn.executemany("UPDATE batch_items SET state = ?, outcome = ? WHERE batch_ref = ? AND custom_id = ?",
+                                   [(st, oc, ref, cid) for cid, st, oc in closes])
+            self._conn.execute("UPDATE batches SET state = 'ended', remote_status = ?, ended_at = ? WHERE batch_ref = ?",
+                               (remote_status, _utc_now(), ref))
 
     def close_items(self, ref, state, outcome):
         """Every item still live in batch `ref`."""
@@ -698,8 +702,10 @@ class _Runner:
     def _wait(self):
         deadline = time.monotonic() + self.config.batch_wait_s
         last_said: dict[str, tuple] = {}
+        given_up: set[str] = set()  # batches whose poll met an error that cannot succeed on retry
         while True:
-            waiting = [b for b in self.ledger.unfinished() if b["state"] == "submitted"]
+            waiting = [b for b in self.ledger.unfinished()
+                       if b["state"] == "submitted" and b["batch_ref"] not in given_up]
             if not waiting:
                 return
             for b in waiting:
@@ -709,7 +715,12 @@ class _Runner:
                 try:
                     remote = client.poll(b["batch_id"])
                 except BatchCallFailed as exc:
-                    self.message(f"{self._where(b)}: polling failed ({exc}); will try again.")
+                    if exc.fatal:
+                        given_up.add(b["batch_ref"])
+                        self.message(f"{self._where(b)}: polling failed ({exc}); not polled again in this run. "
+                                     f"The batch is kept: fix the key or base_url and rerun to collect it.")
+                    else:
+                        self.message(f"{self._where(b)}: polling failed ({exc}); will try again.")
                     continue
                 status = remote.get("status") or remote.get("processing_status")
                 if status != b["remote_status"]:
@@ -723,10 +734,12 @@ class _Runner:
                     try:
                         self._store_results(b, client, key, remote)
                     except BatchCallFailed as exc:
+                        given_up.add(b["batch_ref"])
                         self.message(f"{self._where(b)}: ended, but its results could not be read ({exc}); "
                                      f"rerun to read them.")
             if time.monotonic() >= deadline:
-                left = [b for b in self.ledger.unfinished() if b["state"] == "submitted"]
+                left = [b for b in self.ledger.unfinished()
+                        if b["state"] == "submitted" and b["batch_ref"] not in given_up]
                 for b in left:
                     self.message(f"{self._where(b)}: still running after batch_wait_s = "
                                  f"{self.config.batch_wait_s:g} s; rerun the same command later to collect it "
@@ -749,6 +762,10 @@ class _Runner:
         seen = set()
         adopted = (b.get("note") or "").startswith("adopted")
         dropped = 0
+        # item outcomes are committed with the batch's end, in one transaction: if the run stops
+        # before that, the next one reads the results again and stores nothing twice (each
+        # answer is one row under the store's unique index; a stored error is recognised)
+        closes = []
         for cid, (status, http_status, raw) in client.results(remote):
             item = items.get(cid)
             if item is None:  # not ours, or stored already by a run that stopped before closing the batch
@@ -765,7 +782,7 @@ class _Runner:
             else:
                 error = f"{status} in {b['batch_id']}: {error_message(redact(raw, api_key) or '')}"
             if status != "ok" and self._already_stored(key, ref):
-                self.ledger.close_item(ref, cid, "failed", status)
+                closes.append((cid, "failed", status))
                 self.failed.add(key)
                 continue
             row = _row(tpl, b, cid, self._next_attempt(key), status, http_status, raw, error, reply,
@@ -780,10 +797,10 @@ class _Runner:
                 if not inserted and self.store.ok_row(key) is None:
                     raise RuntimeError(f"the store refused the answer of {cid}")
                 dropped += not inserted and not self._stored_from(key, ref)
-                self.ledger.close_item(ref, cid, "answered", "ok")
+                closes.append((cid, "answered", "ok"))
                 self.answered.add(key)
             else:
-                self.ledger.close_item(ref, cid, "failed", status)
+                closes.append((cid, "failed", status))
                 self.failed.add(key)
         # requests without a result line: the batch failed, expired or was cancelled before them
         missing = [cid for cid in items if cid not in seen]
@@ -801,9 +818,9 @@ class _Runner:
                 self.attempts[item["template"]["model"]][status] += 1
                 self.store.insert(_row(item["template"], b, cid, self._next_attempt(key), status, None, None,
                                        f"{status} in {b['batch_id']}: {note}", None, self.run_id, api_key))
-            self.ledger.close_item(ref, cid, "failed", status)
+            closes.append((cid, "failed", status))
             self.failed.add(key)
-        self.ledger.set(ref, state="ended", remote_status=rstatus, ended_at=_utc_now())
+        self.ledger.finish(ref, closes, rstatus)
         n_ok = sum(1 for c in seen if c in items and items[c]["request_key"] in self.answered)
         self.message(f"{self._where(b)}: ended (status {rstatus}); {n_ok} answers stored, "
                      f"{len(items) - n_ok} requests pending again for the next run"
