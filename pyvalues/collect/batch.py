@@ -68,6 +68,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from urllib.parse import urlsplit
+
 import requests
 
 from .client import _redact as redact
@@ -459,7 +461,11 @@ class _AnthropicBatches:
                 ("processing", "succeeded", "errored", "canceled", "expired")))
 
     def results(self, b):
-        url = b.get("results_url") or f"{self.base}/{b['id']}/results"
+        url = b.get("results_url") or ""
+        origin = urlsplit(self.base)
+        if (urlsplit(url).scheme, urlsplit(url).netloc) != (origin.scheme, origin.netloc):
+            # the key goes only to the configured host
+            url = f"{self.base}/{b['id']}/results"
         text = self.api.call("GET", url).content.decode("utf-8", "replace")
         for rec in _jsonl(text):
             cid = rec.get("custom_id")
@@ -479,6 +485,15 @@ class _AnthropicBatches:
 
 
 _CLIENTS = {"openai": _OpenAIBatches, "anthropic": _AnthropicBatches}
+
+
+def _step(name, fn, *args):
+    """Call `fn`, marking a failure with the step it came from (upload, create)."""
+    try:
+        return fn(*args)
+    except BatchCallFailed as exc:
+        exc.step = name
+        raise
 
 
 # --------------------------------------------------------------------------- the run
@@ -537,7 +552,7 @@ def run_batches(config, store, pending, *, keys, overrides, run_id, tallies, sto
         # a request in a live batch is never sent again, whatever the provider's mode is now
         out.handled = (batch_mode | live) & set(by_key)
         runner = _Runner(config, store, ledger, keys, overrides, run_id, stop_events, stop_model, message, sleep)
-        fresh = [by_key[k] for k in sorted(batch_mode - live, key=list(by_key).index)]
+        fresh = [j for j in pending if j.key in batch_mode and j.key not in live]
         runner.resume_unsubmitted()  # first: a lookup must not mistake a new batch for a lost one
         runner.submit_new(fresh)
         runner.wait()
@@ -649,7 +664,7 @@ class _Runner:
             lines = None
             if b["state"] == "intent" and b["kind"] == "openai":
                 lines = self._lines(b, client)
-                file_id = client.upload(ref, lines)
+                file_id = _step("upload", client.upload, ref, lines)
                 self.ledger.set(ref, state="uploaded", file_id=file_id)
                 b = self.ledger.batch(ref)
             if b["state"] in ("intent", "uploaded"):
@@ -657,14 +672,14 @@ class _Runner:
                     lines = self._lines(b, client)
                 self.ledger.set(ref, state="creating")
                 try:
-                    created = client.create(ref, b["file_id"], lines)
+                    created = _step("create", client.create, ref, b["file_id"], lines)
                 except BatchCallFailed as exc:
                     if exc.fatal:
                         raise
                     # the create call may have reached the provider: look before trying again
                     found = self._find(client, b)
                     if not found:
-                        created = client.create(ref, b["file_id"], lines)
+                        created = _step("create", client.create, ref, b["file_id"], lines)
                     else:
                         created = found[0]
                 if not created.get("id"):
@@ -674,8 +689,9 @@ class _Runner:
                 self.message(f"{self._where(self.ledger.batch(ref))}: submitted.")
         except BatchCallFailed as exc:
             b = self.ledger.batch(ref)
-            if exc.fatal and b["state"] in ("intent", "uploaded", "creating"):
-                # a 4xx answer to upload or create: the provider did not take the batch
+            if exc.fatal and getattr(exc, "step", None) in ("upload", "create"):
+                # a 4xx answer to the upload or create call itself: the provider did not take
+                # the batch (a 4xx from a lookup proves nothing: the batch is kept as it is)
                 self.ledger.set(ref, state="abandoned", note=str(exc))
                 self.ledger.close_items(ref, "failed", f"http_{exc.http_status}")
                 self.failed.update(i["request_key"] for i in self.ledger.items(ref).values())
