@@ -30,8 +30,8 @@ results served in an ended batch).
 ``echo_headers = {"create"|"poll": {n, ...}}``: those calls answer 500 with the request's
 headers (the API key among them) in the error body, as a misconfigured proxy does.
 
-``block = {"upload"|"create"|"poll": n}``: the n-th such call takes effect on the server
-(file stored, batch created, poll counted), then the reply is held until ``release`` is set
+``block = {"upload"|"create"|"poll"|"results": n}``: the n-th such call takes effect on the
+server (file stored, batch created, poll counted, results file read), then the reply is held until ``release`` is set
 -- so a test can SIGKILL the client in exactly that window (``blocked[kind]`` is set then).
 """
 from __future__ import annotations
@@ -117,6 +117,8 @@ class _Handler(BaseHTTPRequestHandler):
         m = re.fullmatch(r"/v1/files/([\w-]+)/content", path)
         if m:
             f = fake.files.get(m.group(1))
+            if f and f["purpose"] == "batch_output" and self._hold("results"):
+                return
             return self._send(200, f["content"], "application/octet-stream") if f else self._error(404, "no such file")
         if path in ("/v1/batches", "/v1/messages/batches"):
             return self._send(200, fake._list(anthropic, query))
@@ -125,6 +127,8 @@ class _Handler(BaseHTTPRequestHandler):
             b = fake.batches.get(m.group(1))
             if not b or b["kind"] != "anthropic" or not b["ended"]:
                 return self._error(404, "results not available")
+            if self._hold("results"):
+                return
             return self._send(200, b["results"].encode("utf-8"), "application/binary")
         m = re.fullmatch(r"/v1/(?:messages/)?batches/([\w-]+)", path)
         if m:
@@ -191,6 +195,12 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 64
 
+    def handle_error(self, request, client_address):
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):  # a killed client is expected
+            super().handle_error(request, client_address)
+
 
 class FakeBatchServer:
     def __init__(self, *, polls_to_end=2, outcome=None, expire=(), expire_done=0, expected_key=None,
@@ -203,7 +213,7 @@ class FakeBatchServer:
         self.expected_key = expected_key
         self.block = dict(block or {})
         self.echo_headers = dict(echo_headers or {})
-        self.blocked = {k: threading.Event() for k in ("upload", "create", "poll")}
+        self.blocked = {k: threading.Event() for k in ("upload", "create", "poll", "results")}
         self.release = threading.Event()
         self.calls: Counter = Counter()
         self.echo_calls: Counter = Counter()

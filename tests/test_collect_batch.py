@@ -257,10 +257,13 @@ def _ledger_states(db) -> Counter:
     ("openai", "poll", "submitted"),
     ("anthropic", "create", "creating"),
     ("anthropic", "poll", "submitted"),
+    ("openai", "results", "submitted"),
+    ("anthropic", "results", "submitted"),
 ])
 def test_sigkill_then_resume(tmp_path, kind, where, state_at_kill):
     """SIGKILL while the server holds the reply to the upload, the create call (the batch
-    exists on the server, its id is not yet in the store) or a poll; then resume."""
+    exists on the server, its id is not yet in the store), a poll, or the download of an
+    ended batch's results; then resume."""
     db = tmp_path / "kill.sqlite"
     cfg = tmp_path / "kill.toml"
     with FakeBatchServer(block={where: 1}, polls_to_end=3) as fake:
@@ -432,3 +435,39 @@ class _Lines:
 
     def isatty(self):
         return False
+
+
+@pytest.mark.parametrize("kind", ["openai", "anthropic"])
+def test_repeated_sigkill_at_random_moments(tmp_path, kind):
+    """Six SIGKILLs at seeded random moments of the runs (start-up, upload, create, polling,
+    storing results), then a run to the end: every request answered once, none submitted
+    twice, the store intact after every kill."""
+    import random
+
+    rng = random.Random(14)
+    db = tmp_path / "rk.sqlite"
+    cfg = tmp_path / "rk.toml"
+    with FakeBatchServer(polls_to_end=4) as fake:
+        cfg.write_text(_toml(_config(fake.base_url, kind, replicates=25)))
+        n = 2 * 2 * 25
+        seen = []  # (answers stored, batch states) after each kill
+        for _ in range(6):
+            proc = _start(cfg, db)
+            time.sleep(rng.uniform(0.5, 2.5))
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+            with Store(db) as st:
+                assert st.integrity_check() == "ok"
+                seen.append((len(_ok_keys(db)), dict(_ledger_states(db)) if BatchLedger.exists(db) else {}))
+        proc = _start(cfg, db)
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err.decode()[-2000:]
+        answered = _ok_keys(db)
+        resubmitted = sum(v - 1 for v in fake.submissions.values())
+        print(f"\n6 random SIGKILLs ({kind}): answered {len(answered)}/{n}, "
+              f"duplicated {sum(v - 1 for v in answered.values())}, resubmitted {resubmitted}, "
+              f"live resubmissions {fake.live_resubmissions}, batches created {len(fake.order)}; "
+              f"after each kill (answers, batch states): {seen}")
+        assert len(answered) == n and set(answered.values()) == {1}
+        assert resubmitted == 0 and fake.live_resubmissions == 0 and set(fake.answers.values()) == {1}
+    assert _ledger_states(db) == Counter({"ended": len(fake.order)})

@@ -237,10 +237,12 @@ class BatchLedger:
             self._conn.execute("UPDATE batches SET state = 'ended', remote_status = ?, ended_at = ? WHERE batch_ref = ?",
                                (remote_status, _utc_now(), ref))
 
-    def close_items(self, ref, state, outcome):
-        """Every item still live in batch `ref`."""
-        self._conn.execute("UPDATE batch_items SET state = ?, outcome = ? WHERE batch_ref = ? AND state = 'live'",
-                           (state, outcome, ref))
+    def abandon(self, ref, note, outcome):
+        """One transaction: a batch the provider did not take, and its items ``failed``."""
+        with self._tx():
+            self._conn.execute("UPDATE batches SET state = 'abandoned', note = ? WHERE batch_ref = ?", (note, ref))
+            self._conn.execute("UPDATE batch_items SET state = 'failed', outcome = ? WHERE batch_ref = ? "
+                               "AND state = 'live'", (outcome, ref))
 
     def counts(self) -> dict:
         """{(batch state, item state): n} -- for tests and reports."""
@@ -692,8 +694,7 @@ class _Runner:
             if exc.fatal and getattr(exc, "step", None) in ("upload", "create"):
                 # a 4xx answer to the upload or create call itself: the provider did not take
                 # the batch (a 4xx from a lookup proves nothing: the batch is kept as it is)
-                self.ledger.set(ref, state="abandoned", note=str(exc))
-                self.ledger.close_items(ref, "failed", f"http_{exc.http_status}")
+                self.ledger.abandon(ref, str(exc), f"http_{exc.http_status}")
                 self.failed.update(i["request_key"] for i in self.ledger.items(ref).values())
                 self.stop_model(b["model"], f"model {b['model']!r}: {exc} -- the batch was not accepted; "
                                             f"check the key, model_id and base_url; the requests stay pending.")
