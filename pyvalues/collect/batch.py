@@ -34,7 +34,11 @@ Anthropic, whose batches carry no metadata, by ``GET /v1/messages/batches``: a b
 after the intent was written with exactly as many requests. It is adopted when found and
 created only when not; an adopted Anthropic batch is checked against its results (custom
 ids are store keys, so another client's batch cannot match). ``submitted`` batches are
-polled, never resubmitted.
+polled, never resubmitted. An upload interrupted before its file id was recorded is uploaded
+again (the first file holds no batch; it is left in the account's file storage). Results
+are read in full again by a run that stopped while storing them: each answer is one row
+under the store's unique index and a stored failure is recognised, so nothing is stored
+twice; the items' outcomes are committed with the batch's end, in one transaction.
 
 *Residual risk* (stated, not hidden): if the provider's list does not yet show a batch that
 was created in the instant before a crash (list endpoints are not promised to be
@@ -183,7 +187,8 @@ class BatchLedger:
                 " VALUES (?, ?, ?, ?, ?, 'intent', ?, ?, ?)",
                 (ref, provider, kind, model, base_url, len(items), now, run_id))
             self._conn.executemany(
-                "INSERT INTO batch_items (batch_ref, custom_id, request_key, state, template) VALUES (?, ?, ?, 'live', ?)",
+                "INSERT INTO batch_items (batch_ref, custom_id, request_key, state, template) "
+                "VALUES (?, ?, ?, 'live', ?)",
                 [(ref, cid, key, _pack(tpl)) for cid, key, tpl in items])
 
     def _tx(self):
@@ -232,10 +237,12 @@ class BatchLedger:
     def finish(self, ref, closes, remote_status):
         """One transaction: the items' outcomes [(custom_id, state, outcome)] and the batch ``ended``."""
         with self._tx():
-            self._conn.executemany("UPDATE batch_items SET state = ?, outcome = ? WHERE batch_ref = ? AND custom_id = ?",
-                                   [(st, oc, ref, cid) for cid, st, oc in closes])
-            self._conn.execute("UPDATE batches SET state = 'ended', remote_status = ?, ended_at = ? WHERE batch_ref = ?",
-                               (remote_status, _utc_now(), ref))
+            self._conn.executemany(
+                "UPDATE batch_items SET state = ?, outcome = ? WHERE batch_ref = ? AND custom_id = ?",
+                [(st, oc, ref, cid) for cid, st, oc in closes])
+            self._conn.execute(
+                "UPDATE batches SET state = 'ended', remote_status = ?, ended_at = ? WHERE batch_ref = ?",
+                (remote_status, _utc_now(), ref))
 
     def abandon(self, ref, note, outcome):
         """One transaction: a batch the provider did not take, and its items ``failed``."""
@@ -380,7 +387,8 @@ class _OpenAIBatches:
     @staticmethod
     def describe(b) -> str:
         c = b.get("request_counts") or {}
-        return f"{b.get('status')}, {c.get('completed', 0)} completed / {c.get('failed', 0)} failed of {c.get('total', '?')}"
+        return (f"{b.get('status')}, {c.get('completed', 0)} completed / {c.get('failed', 0)} failed "
+                f"of {c.get('total', '?')}")
 
     def results(self, b):
         """(custom_id, outcome) for every line of the output and error files."""
@@ -408,7 +416,8 @@ class _OpenAIBatches:
     @staticmethod
     def batch_errors(b) -> str:
         errs = ((b.get("errors") or {}).get("data")) or []
-        return "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errs if isinstance(e, dict)) or "no reason given"
+        return "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errs
+                         if isinstance(e, dict)) or "no reason given"
 
 
 class _AnthropicBatches:
