@@ -471,3 +471,18 @@ def test_repeated_sigkill_at_random_moments(tmp_path, kind):
         assert len(answered) == n and set(answered.values()) == {1}
         assert resubmitted == 0 and fake.live_resubmissions == 0 and set(fake.answers.values()) == {1}
     assert _ledger_states(db) == Counter({"ended": len(fake.order)})
+
+
+def test_a_request_cannot_be_in_two_live_batches(tmp_path):
+    """The ledger's partial unique index, independent of the runner's bookkeeping."""
+    led = BatchLedger(tmp_path / "u.sqlite")
+    try:
+        led.write_intent("r1", "p", "openai", "M", "http://x/v1", [("k1", "k1", {}), ("k2", "k2", {})], "run")
+        with pytest.raises(sqlite3.IntegrityError):
+            led.write_intent("r2", "p", "openai", "M", "http://x/v1", [("k3", "k3", {}), ("k2", "k2", {})], "run")
+        assert led.live_keys() == {"k1", "k2"}  # the second intent left nothing behind
+        led.abandon("r1", "test", "http_400")
+        led.write_intent("r3", "p", "openai", "M", "http://x/v1", [("k2", "k2", {})], "run")
+        assert led.live_keys() == {"k2"}
+    finally:
+        led.close()

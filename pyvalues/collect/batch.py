@@ -644,7 +644,13 @@ class _Runner:
                     req = prepare(prov.kind, base_url, m.model_id, job.prompt, job.params, prov.anthropic_version)
                     items.append((job.key, job.key, _template(job, prov.kind, base_url, req)))
                 ref = "pvb_" + uuid.uuid4().hex[:20]
-                self.ledger.write_intent(ref, m.provider, prov.kind, name, base_url, items, self.run_id)
+                try:
+                    self.ledger.write_intent(ref, m.provider, prov.kind, name, base_url, items, self.run_id)
+                except sqlite3.IntegrityError:
+                    # the partial unique index: another process put some of them in a live batch
+                    self.message(f"model {name!r}: {len(items)} requests not batched -- another run on this "
+                                 f"store has some of them in a live batch; rerun when it has finished.")
+                    continue
                 self.message(f"batch {ref}: {len(items)} requests of model {name!r} recorded; submitting "
                              f"to {prov.kind} at {base_url}")
                 self._advance(self.ledger.batch(ref))
