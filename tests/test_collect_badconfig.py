@@ -67,8 +67,12 @@ CASES = {
     "unknown model key": (('country = "US"', 'contry = "US"'), "unknown key 'contry' (did you mean 'country'?)"),
     "unknown provider name": (('provider = "p"', 'provider = "pp"'), "provider 'pp' is not defined (did you mean 'p'?)"),
     "missing [run]": (("[run]", "[xrun]"), None),  # replaced below: the whole table removed
-    "mode batch": (("max_attempts = 2", 'max_attempts = 2\nmode = "batch"'),
-                   "[run]: mode = 'batch' is not available in this build"),
+    "batch poll zero": (("max_attempts = 2", 'max_attempts = 2\nmode = "batch"\nbatch_poll_s = 0'),
+                        "[run]: batch_poll_s must be > 0, got 0"),
+    "batch wait nan": (("max_attempts = 2", 'max_attempts = 2\nmode = "batch"\nbatch_wait_s = nan'),
+                       "[run]: batch_wait_s must be a finite number"),
+    "batch on local server": (("concurrency = 1", 'concurrency = 1\nlocal_server = "bundled"\nmode = "batch"'),
+                              "[providers.p]: the bundled local server has no batch API"),
     "mode unknown": (("concurrency = 1", 'concurrency = 1\nmode = "async"'),
                      "[providers.p]: mode must be one of ['sync', 'batch']"),
 }

@@ -114,3 +114,29 @@ def test_help_states_store_default_and_exit_codes(capsys):
     assert "CONFIG_STEM.sqlite in the current directory" in out
     for code in ("0 ", "1 ", "2 ", "130"):
         assert f"\n  {code}" in out
+
+
+def test_dry_run_names_batch_models_and_prices_them_at_half(tmp_path, monkeypatch, capsys):
+    """A provider in batch mode: its models are listed as batch and priced at 50% of the
+    configured rate (OpenAI's Batch API and Anthropic's Message Batches both bill half the
+    standard price); the sync model keeps the full rate. Nothing is sent or written."""
+    monkeypatch.setenv("PYVALUES_DRY_KEY", "sk-dry-run-key-0000")
+    text = CONFIG.format(base_url="http://127.0.0.1:9/v1").replace(
+        "[providers.p]", '[providers.b]\nkind = "openai"\nbase_url = "http://127.0.0.1:9/v1"\n'
+                         'api_key_env = "PYVALUES_DRY_KEY"\nmode = "batch"\n\n[providers.p]', 1).replace(
+        'model_id = "gx"', 'model_id = "gx"\nprice_input_per_mtok = 2.0\nprice_output_per_mtok = 8.0', 1).replace(
+        'provider = "p"\nmodel_id = "gx"', 'provider = "b"\nmodel_id = "gx"', 1)
+    cfg = tmp_path / "b.toml"
+    cfg.write_text(text)
+    assert main([str(cfg), "--store", str(tmp_path / "b.sqlite"), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.toml"]
+    gx, ot = _row(out, "GPT-x"), _row(out, "Other")
+    assert gx[1] == "b" and gx[-1] == "batch" and ot[-1] == "sync"
+    jobs = plan_jobs(load_config(cfg))
+    for row, name, (pin, pout) in ((gx, "GPT-x", (1.0, 4.0)), (ot, "Other", (0.5, 1.0))):
+        want_in = sum(_tokens(j.prompt) for j in jobs if j.model.name == name)
+        assert int(row[7]) == want_in
+        assert float(row[10]) == round((want_in * pin + int(row[8]) * pout) / 1e6, 4)
+        assert float(row[11]) == round((want_in * pin + 400 * pout) / 1e6, 4)
+    assert "batch mode (1 of 2 models: GPT-x)" in out and "0.5 x the configured prices" in out

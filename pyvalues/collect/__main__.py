@@ -8,7 +8,7 @@ import threading
 
 from ..errors import PyvaluesError
 from . import manifest_path, plan, run
-from .runner import CollectInterrupted
+from .runner import BATCH_PRICE_FACTOR, CollectInterrupted
 
 EXIT_CODES = """exit status:
   0    every planned request has a final answer (answered or refused); for --dry-run: the plan was printed
@@ -41,7 +41,8 @@ def main(argv=None) -> int:
                          "'GPT*' or 'DeepSeek-*'); repeat for several; default: every enabled model")
     ap.add_argument("--dry-run", action="store_true",
                     help="print per model the requests a run would send (new vs already stored), estimated "
-                         "tokens and, where the config gives prices, the cost; send and write nothing")
+                         "tokens, the mode (sync or batch) and, where the config gives prices, the cost (batch "
+                         "mode at the batch rate); send and write nothing")
     ap.add_argument("--no-parse", action="store_true", help="collect and export only")
     ap.add_argument("--quiet", action="store_true", help="no progress display")
     args = ap.parse_args(argv)
@@ -99,6 +100,11 @@ def _dry_run(args) -> int:
     print(f"dry run of {args.config}: {len(config.languages)} language(s) x {config.replicates} replicate(s) per "
           f"model; store {store_path}" + ("" if store_path.exists() else " (does not exist yet)"))
     print(shown.to_string(index=False))
+    batch = table.loc[table["mode"] == "batch", "model"].tolist()
+    if batch:
+        print(f"batch mode ({len(batch)} of {len(table)} models: {', '.join(batch)}): sent through OpenAI's Batch "
+              f"API / Anthropic's Message Batches, answers within 24 h, priced at {BATCH_PRICE_FACTOR:g} x the "
+              f"configured prices")
     priced = table["cost_usd"].notna()
     line = (f"total: {int(table['requests'].sum())} requests, {int(table['stored'].sum())} stored, "
             f"{int(table['to_send'].sum())} to send; ~{int(table['input_tokens'].sum())} input and "

@@ -14,7 +14,10 @@ Layout (every key is documented in ``configs/paper-2026.toml``)::
     max_retry_after_s = 300       # longest server-requested wait (Retry-After) honoured; longer:
                                   # the request fails for this run with the reason, a rerun sends it
     reask_incomplete = 0          # re-ask policy, off (0) by default; N > 0: see below
-    mode = "sync"                 # "sync": one chat call per request ("batch": not in this build)
+    mode = "sync"                 # or "batch": the providers' batch APIs (pyvalues.collect.batch);
+                                  # a [providers.NAME] table may set its own mode
+    batch_poll_s = 60             # batch mode: seconds between checks of a running batch
+    batch_wait_s = 90000          # batch mode: how long a run waits; a rerun picks up what still runs
 
     [generation]                  # sent with every request unless a model overrides it
     max_tokens = 4096
@@ -83,15 +86,16 @@ __all__ = ["ProviderConfig", "ModelConfig", "RunConfig", "load_config", "parse_c
 
 PROVIDER_KINDS = tuple(PROVIDERS)  # "openai", "anthropic": the provider classes' kinds
 # collection modes a config may name, and those this build can run ("batch": OpenAI Batch API /
-# Anthropic Message Batches, pyvalues.collect.batch -- not in this build)
+# Anthropic Message Batches, pyvalues.collect.batch)
 MODES = ("sync", "batch")
-MODES_AVAILABLE = ("sync",)
+MODES_AVAILABLE = ("sync", "batch")
 TERM_ORDERS = ("paper", "shuffled")
 # Generation parameters a config may set; anything else goes in `extra_body` verbatim.
 GENERATION_KEYS = ("temperature", "top_p", "max_tokens", "seed", "system", "extra_body")
 
 _RUN_KEYS = {"languages", "replicates", "term_order", "shuffle_seed", "timeout_s", "max_attempts",
-             "backoff_initial_s", "backoff_max_s", "store", "reask_incomplete", "max_retry_after_s", "mode"}
+             "backoff_initial_s", "backoff_max_s", "store", "reask_incomplete", "max_retry_after_s", "mode",
+             "batch_poll_s", "batch_wait_s"}
 _PRICE_KEYS = {"price_input_per_mtok", "price_output_per_mtok"}
 _PROVIDER_KEYS = {"kind", "base_url", "api_key_env", "concurrency", "requests_per_minute",
                   "tokens_per_minute", "local_server", "anthropic_version", "note", "mode"} | _PRICE_KEYS
@@ -111,7 +115,7 @@ class ProviderConfig:
     # "bundled": start pyvalues.collect.localserver with the models that use this provider.
     local_server: str | None = None
     anthropic_version: str = "2023-06-01"
-    mode: str = "sync"
+    mode: str = "sync"  # "batch": through the provider's batch API (pyvalues.collect.batch)
     # USD per million input / output tokens, for --dry-run's cost estimate (None: not given)
     price_input_per_mtok: float | None = None
     price_output_per_mtok: float | None = None
@@ -150,7 +154,9 @@ class RunConfig:
     reask_incomplete: int = 0
     # longest Retry-After honoured; a longer one ends the request for this run (see client)
     max_retry_after_s: float = 300.0
-    mode: str = "sync"
+    mode: str = "sync"  # default of every provider's mode; see pyvalues.collect.batch
+    batch_poll_s: float = 60.0
+    batch_wait_s: float = 90000.0
 
     @property
     def enabled_models(self) -> tuple[ModelConfig, ...]:
@@ -313,13 +319,17 @@ def _price(table, where, default=None):
     return (float(v) if v is not None else d_in), (float(w) if w is not None else d_out)
 
 
-def _mode(table, where, default):
+def _mode(table, where, default, local_server=None) -> str:
     mode = _typed(table, "mode", str, where, default=default)
     if mode not in MODES:
-        raise CollectError(f"{where}: mode must be one of {list(MODES)}, got {_show(mode)}.")
+        raise CollectError(f"{where}: mode must be one of {list(MODES)} (\"sync\": one chat call per request, "
+                           f"\"batch\": the provider's batch API), got {_show(mode)}.")
     if mode not in MODES_AVAILABLE:
         raise CollectError(f"{where}: mode = {mode!r} is not available in this build (it has "
                            f"{list(MODES_AVAILABLE)}); use mode = \"sync\" or remove the key.")
+    if mode == "batch" and local_server is not None:
+        raise CollectError(f"{where}: the bundled local server has no batch API; set mode = \"sync\" for this "
+                           f"provider.")
     return mode
 
 
@@ -379,6 +389,11 @@ def parse_config(raw: dict, path=None) -> RunConfig:
         raise CollectError(f"{w}: reask_incomplete must be a whole number >= 0 (0 = no follow-ups), "
                            f"got {reask_incomplete}.")
     run_mode = _mode(run, w, "sync")
+    batch_poll_s = float(_typed(run, "batch_poll_s", (int, float), w, default=60.0, positive=True))
+    batch_wait_s = float(_typed(run, "batch_wait_s", (int, float), w, default=90000.0))
+    if not (math.isfinite(batch_poll_s) and math.isfinite(batch_wait_s) and batch_wait_s >= 0):
+        raise CollectError(f"{w}: batch_poll_s must be a finite number > 0 and batch_wait_s a finite number >= 0 "
+                           f"(seconds), got {batch_poll_s} and {batch_wait_s}.")
     store = _typed(run, "store", str, w)
     if store is not None and path is not None:
         store = (Path(path).parent / store)
@@ -411,7 +426,7 @@ def parse_config(raw: dict, path=None) -> RunConfig:
             tokens_per_minute=_typed(ptable, "tokens_per_minute", (int, float), pw, positive=True),
             local_server=local,
             anthropic_version=_typed(ptable, "anthropic_version", str, pw, default="2023-06-01"),
-            mode=_mode(ptable, pw, run_mode),
+            mode=_mode(ptable, pw, run_mode, local),
             price_input_per_mtok=p_in, price_output_per_mtok=p_out,
         )
 
@@ -460,7 +475,8 @@ def parse_config(raw: dict, path=None) -> RunConfig:
                      term_order=term_order, shuffle_seed=shuffle_seed, timeout_s=timeout_s,
                      max_attempts=max_attempts, backoff_initial_s=backoff_initial_s,
                      backoff_max_s=backoff_max_s, store=store, providers=providers, models=tuple(models),
-                     reask_incomplete=reask_incomplete, max_retry_after_s=max_retry_after_s, mode=run_mode)
+                     reask_incomplete=reask_incomplete, max_retry_after_s=max_retry_after_s, mode=run_mode,
+                     batch_poll_s=batch_poll_s, batch_wait_s=batch_wait_s)
 
 
 def select_models(config: RunConfig, patterns) -> RunConfig:

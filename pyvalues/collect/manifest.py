@@ -87,6 +87,7 @@ def build_manifest(config, store_path, jobs, *, incomplete_policy: str, run_entr
         },
         "models": [{"name": m.name, "country": m.country, "provider": m.provider, "model_id": m.model_id,
                     "provider_kind": config.providers[m.provider].kind,
+                    "mode": getattr(config.providers[m.provider], "mode", "sync"),  # "batch": pyvalues.collect.batch
                     "base_url": m.base_url or "(bundled local server)", "generation": dict(m.generation),
                     "enabled": m.enabled} for m in config.models],
         "versions": _versions(),

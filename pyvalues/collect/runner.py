@@ -18,6 +18,11 @@ each stored answer that parses as incomplete or unparseable gets up to N follow-
 each its own request in the store: key ``followup_key(original key, k)``, ``followup`` = k,
 ``followup_of`` = the original key. A rerun finds stored follow-ups by their keys and
 continues each conversation where it stopped.
+
+Batch mode (``mode = "batch"`` at ``[run]`` or per provider): before the synchronous workers
+start, :func:`pyvalues.collect.batch.run_batches` sends those providers' pending requests as
+batches, resumes and polls the store's unfinished batches, and stores their results; keys it
+handled are not sent synchronously in the same run (follow-ups of the re-ask policy are).
 """
 from __future__ import annotations
 
@@ -42,9 +47,12 @@ from .providers import provider_for
 from .store import Store, stored_final_keys
 
 __all__ = ["Job", "plan_jobs", "term_order_for", "request_key", "followup_key", "collect", "CollectSummary",
-           "CollectRun", "CollectInterrupted", "dry_run", "estimate_tokens"]
+           "CollectRun", "CollectInterrupted", "dry_run", "estimate_tokens", "BATCH_PRICE_FACTOR"]
 
 LOCAL_KEY_URL = "local:bundled-llama-cpp"  # the port changes per run; the key must not
+# batch mode's price relative to the configured (synchronous) per-token prices: OpenAI's Batch
+# API and Anthropic's Message Batches both bill 50% of the standard rate (their pricing pages)
+BATCH_PRICE_FACTOR = 0.5
 
 
 def term_order_for(term_order: str, shuffle_seed: int, replicate: int) -> list[str]:
@@ -586,6 +594,7 @@ class CollectRun:
                 self.progress.message(f"not collected: model {m.name!r} is disabled in the config"
                                       + (f" ({m.note})" if m.note else "") + ".")
         interrupted = False
+        batch_note = ""
         with Store(self.store_path) as store:
             self.store = store
             self.done = store.done_keys()
@@ -598,11 +607,33 @@ class CollectRun:
                     pending.append(job)
             self._read_keys(pending)
             self.progress.update(force=True)
-            by_provider = defaultdict(list)
-            # with the re-ask policy on, answers stored earlier may still be due a follow-up
-            for job in (self.jobs if self.reask else pending):
-                by_provider[job.model.provider].append(job)
-            interrupted = self._execute(by_provider)
+            # batch mode: requests of batch-mode providers, and any request still in a live batch,
+            # go through the providers' batch APIs (pyvalues.collect.batch), never also synchronously
+            from .batch import run_batches
+
+            handled: set[str] = set()
+            try:
+                batched = run_batches(self.config, store, pending, keys=self.keys, overrides=self.overrides,
+                                      run_id=self.run_id, tallies=self.tallies, stop_events=self.stop_events,
+                                      stop_model=self.stop_model, message=self.progress.message,
+                                      redactor=self.redactor)
+            except KeyboardInterrupt:  # while batches are submitted or waited for: they are resumed
+                interrupted = True
+                batch_note = ("; batches already submitted go on at the provider and the rerun polls them "
+                              "(it does not submit them again)")
+            else:
+                handled = batched.handled
+                self.done |= batched.answered  # ok and refused: final
+                pending = [j for j in pending if j.key not in handled]
+                self.progress.update(force=True)
+            if not interrupted:
+                by_provider = defaultdict(list)
+                # with the re-ask policy on, answers stored earlier may still be due a follow-up
+                for job in (self.jobs if self.reask else pending):
+                    if job.key in handled and job.key not in self.done:
+                        continue  # left in (or for) a batch: a later run takes it
+                    by_provider[job.model.provider].append(job)
+                interrupted = self._execute(by_provider)
             self.progress.update(force=True)
         self.store = None
         run_entry["finished_at"] = _utc_now()
@@ -613,7 +644,7 @@ class CollectRun:
         if interrupted:
             raise CollectInterrupted(summary, f"interrupted (Ctrl-C): {sum(t.done for t in self.tallies.values())} "
                                               f"of {len(self.jobs)} requests are done and stored; resume with: "
-                                              f"{_resume_hint(self.config, self.store_path)}")
+                                              f"{_resume_hint(self.config, self.store_path)}{batch_note}")
         return summary
 
     def _execute(self, by_provider) -> bool:
@@ -678,8 +709,10 @@ def dry_run(config: RunConfig, store_path=None):
     ``input_tokens`` (estimated, :func:`estimate_tokens` of the prompts to send),
     ``output_tokens`` (estimated: a 25-line ranking per request; reasoning models use more),
     ``max_output_tokens`` (``max_tokens`` x requests: the budget's bound), ``cost_usd`` (at
-    the estimates) and ``max_cost_usd`` (at the bound) where the config gives prices.
-    Follow-ups of the re-ask policy are not included.
+    the estimates) and ``max_cost_usd`` (at the bound) where the config gives prices, and
+    ``mode`` ("sync", or "batch": through the provider's batch API, priced at
+    :data:`BATCH_PRICE_FACTOR` of the configured per-token prices). Follow-ups of the re-ask
+    policy are not included.
     """
     import pandas as pd
 
@@ -693,7 +726,7 @@ def dry_run(config: RunConfig, store_path=None):
                         "key": "-" if env is None else (f"{env} set" if os.environ.get(env) else f"{env} NOT SET"),
                         "requests": 0, "stored": 0, "to_send": 0, "input_tokens": 0, "output_tokens": 0,
                         "max_output_tokens": 0 if "max_tokens" in m.generation else None,
-                        "cost_usd": None, "max_cost_usd": None}
+                        "cost_usd": None, "max_cost_usd": None, "mode": config.providers[m.provider].mode}
     answer_tokens = {}
     for job in jobs:
         r = rows[job.model.name]
@@ -715,6 +748,8 @@ def dry_run(config: RunConfig, store_path=None):
     for m in config.enabled_models:
         r = rows[m.name]
         pin, pout = m.price_input_per_mtok, m.price_output_per_mtok
+        if pin is not None and pout is not None and r["mode"] == "batch":
+            pin, pout = pin * BATCH_PRICE_FACTOR, pout * BATCH_PRICE_FACTOR
         if pin is not None and pout is not None:
             r["cost_usd"] = round((r["input_tokens"] * pin + r["output_tokens"] * pout) / 1e6, 4)
             if r["max_output_tokens"] is not None:
