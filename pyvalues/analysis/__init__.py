@@ -8,7 +8,7 @@ Each function takes a rank table (:mod:`pyvalues.ranktable`) and returns one Dat
 one row per effect, test, term or model; the statistics are the R functions of the same
 name in ``R/`` (afex, rstatix, stats, pvclust, brunnermunzel), so an R user gets the same
 numbers from ``pyvalues::dispersion_anova(tab)``. The output contract (table names and
-columns) is documented in the README.
+columns) is declared in :mod:`pyvalues.schema`; each function's help lists its columns.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import rbridge
+from .. import schema as _schema
 from ..ranktable import validate
 
 __all__ = [
@@ -42,32 +43,12 @@ __all__ = [
     "correlation_pairs",
     "correlations",
     "cluster_models",
+    "ClusterResult",
     "concordance",
 ]
 
-# the output contract, in the order a reader meets them
-TABLES = [
-    "term_means",
-    "dimension_means",
-    "primary_secondary",
-    "primary_secondary_counts",
-    "dispersion_anova",
-    "dispersion_posthoc",
-    "group_top_bottom",
-    "dimension_tests",
-    "mixed_anova",
-    "term_tests",
-    "correlations",
-    "correlation_pairs",
-    "clusters",
-    "cluster_edges",
-    "archetypes",
-    "concordance",
-    "model_term_means",
-    "model_dimension_scores",
-    "parity",
-    "skipped",
-]
+# the output contract, in the order a reader meets them (declared in pyvalues.schema)
+TABLES = _schema.names()
 
 
 def _table(table: pd.DataFrame) -> pd.DataFrame:
@@ -78,39 +59,14 @@ def _table(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _r_function(name: str, doc: str):
-    def fn(table: pd.DataFrame, **kwargs) -> pd.DataFrame:
-        return rbridge.call(name, _table(table), **kwargs)
-
-    fn.__name__ = name
-    fn.__doc__ = f"{doc}\n\nComputed by the R function ``pyvalues::{name}()``; see its help page."
-    return fn
-
-
-model_term_means = _r_function("model_term_means", "Per model: each term's mean rank over its rankings.")
-model_dimension_scores = _r_function(
-    "model_dimension_scores", "Per model and dimension: score (mean rank of its 5 terms) and within-dimension SD."
+# the analyses as Python functions with explicit arguments and the columns in their
+# docstrings (pyvalues/analysis/api.py)
+from .api import (  # noqa: E402
+    ClusterResult, cluster_models, concordance, correlation_pairs, correlations, dimension_means,
+    dimension_tests, dispersion_anova, dispersion_posthoc, group_top_bottom, mixed_anova,
+    model_dimension_scores, model_term_means, primary_secondary, primary_secondary_counts, term_means,
+    term_tests,
 )
-term_means = _r_function("term_means", "Term mean ranks over models (Fig. 1).")
-dimension_means = _r_function("dimension_means", "Dimension mean ranks and mean within-dimension SD (Fig. 2).")
-primary_secondary = _r_function("primary_secondary", "Each model's Primary and Secondary dimension (Fig. 3).")
-primary_secondary_counts = _r_function("primary_secondary_counts", "Counts of Primary and Secondary dimensions.")
-dispersion_anova = _r_function(
-    "dispersion_anova", "Repeated-measures ANOVA (afex) of within-dimension SD across the 5 dimensions."
-)
-dispersion_posthoc = _r_function("dispersion_posthoc", "Bonferroni-corrected pairwise paired t tests of dispersion.")
-group_top_bottom = _r_function("group_top_bottom", "Top-5 and Bottom-5 terms per group (Fig. 4).")
-dimension_tests = _r_function(
-    "dimension_tests", "Per dimension: Mann-Whitney U (primary) and Welch t (sensitivity), CN first, BH q."
-)
-mixed_anova = _r_function("mixed_anova", "Mixed ANOVA (afex, Type III): country (between) x dimension (within).")
-term_tests = _r_function("term_tests", "Per term: Brunner-Munzel test, BH q, Cliff's delta (CN first).")
-correlation_pairs = _r_function("correlation_pairs", "Pairwise Spearman rho and Kendall tau-b between models.")
-correlations = _r_function("correlations", "Per group: mean, SD, 95% CI of pairwise rank correlations (Fig. 5).")
-cluster_models = _r_function(
-    "cluster_models", "pvclust clustering into k archetypes: dict of clusters, cluster_edges, archetypes."
-)
-concordance = _r_function("concordance", "Per model: Kendall's W and Friedman chi-square across rankings (Table A-1).")
 
 
 class Results(Mapping):
