@@ -94,8 +94,8 @@ def C(name, dtype, meaning, **kw) -> Column:  # noqa: N802  (short constructor f
 
 
 # -- shared column groups --------------------------------------------------------------
-def _anova_columns(within_note: str) -> tuple[Column, ...]:
-    return (
+def _anova_columns(within_note: str, parity: bool = True) -> tuple[Column, ...]:
+    return tuple(Column(c.name, c.dtype, c.meaning, parity=parity and c.parity) for c in (
         C("effect", "str", "the model term (ANOVA effect)"),
         C("df1", "float", "numerator degrees of freedom (uncorrected)", parity=True),
         C("df2", "float", "denominator degrees of freedom (uncorrected)", parity=True),
@@ -105,7 +105,7 @@ def _anova_columns(within_note: str) -> tuple[Column, ...]:
         C("gg_eps", "float", f"Greenhouse-Geisser epsilon ({within_note})", parity=True),
         C("p_gg", "float", f"Greenhouse-Geisser corrected p ({within_note})", parity=True),
         C("note", "str", "why a value is NA, or afex's warnings; empty otherwise"),
-    )
+    ))
 
 
 _WITHIN = "within-model effects only"
@@ -423,7 +423,7 @@ TABLES: tuple[Table, ...] = (
         "language_anova", "effect", "Prompt language: mixed ANOVA country × language × dimension",
         "afex aov_ez, Type III, country between, language and dimension within models; effects without "
         "dimension are 0/0 with complete rankings (NA, note).",
-        _anova_columns(_WITHIN),
+        _anova_columns(_WITHIN, parity=False),
         note="effects `country, language, dimension, country:language, country:dimension, language:dimension, "
              "country:language:dimension`",
         condition="two_languages", since=ISSUE_LANGUAGE,

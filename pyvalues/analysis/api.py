@@ -144,7 +144,7 @@ groups : tuple of two str, optional
     two countries."""
 _EX = """\
 >>> from pyvalues import analysis, datasets
->>> tab = datasets.load()                       # the bundled reconstruction (20 models)
+>>> tab = datasets.load()              # the bundled reconstruction of the paper's 20 models
 """
 
 
@@ -194,59 +194,110 @@ def _call(r_name: str, table: pd.DataFrame, **kwargs) -> pd.DataFrame:
 
 
 # -- the analyses ----------------------------------------------------------------------------
-@_analysis("model_term_means", example=_EX + ">>> analysis.model_term_means(tab).head()  # doctest: +SKIP\n")
+@_analysis("model_term_means", example=_EX + """\
+>>> analysis.model_term_means(tab).shape                  # 20 models x 25 terms
+(500, 7)
+""")
 def model_term_means(table: pd.DataFrame) -> pd.DataFrame:
     return _call("model_term_means", _validated(table))
 
 
 @_analysis("model_dimension_scores",
-           example=_EX + ">>> analysis.model_dimension_scores(tab).head()  # doctest: +SKIP\n")
+           example=_EX + """\
+>>> analysis.model_dimension_scores(tab).shape            # 20 models x 5 dimensions
+(100, 5)
+""")
 def model_dimension_scores(table: pd.DataFrame) -> pd.DataFrame:
     return _call("model_dimension_scores", _validated(table))
 
 
-@_analysis("term_means", example=_EX + ">>> analysis.term_means(tab).sort_values('order').head(3)"
-                                       "  # doctest: +SKIP\n")
+@_analysis("term_means", example=_EX + """\
+>>> tm = analysis.term_means(tab).sort_values("order")
+>>> tm[["term", "dimension", "mean_rank", "order"]].head(3).round(3)
+                                  term   dimension  mean_rank  order
+0                  Professional ethics  Protective      7.117      1
+1  Protecting human rights and dignity  Protective      7.167      2
+2       Protecting vulnerable entities  Protective      7.233      3
+""")
 def term_means(table: pd.DataFrame) -> pd.DataFrame:
     return _call("term_means", _validated(table))
 
 
-@_analysis("dimension_means", example=_EX + ">>> analysis.dimension_means(tab)  # doctest: +SKIP\n")
+@_analysis("dimension_means", example=_EX + """\
+>>> analysis.dimension_means(tab)[["dimension", "mean_score", "mean_sd_within", "order"]].round(3)
+    dimension  mean_score  mean_sd_within  order
+0   Practical      13.460           3.960      3
+1   Epistemic       8.623           2.243      2
+2      Social      13.553           3.448      4
+3  Protective       8.023           2.895      1
+4    Personal      21.340           1.877      5
+""")
 def dimension_means(table: pd.DataFrame) -> pd.DataFrame:
     return _call("dimension_means", _validated(table))
 
 
-@_analysis("primary_secondary", example=_EX + ">>> analysis.primary_secondary(tab).head()  # doctest: +SKIP\n")
+@_analysis("primary_secondary", example=_EX + """\
+>>> ps = analysis.primary_secondary(tab)
+>>> int(ps["primary"].eq("Epistemic").sum()), int(ps["primary"].eq("Protective").sum())
+(9, 9)
+""")
 def primary_secondary(table: pd.DataFrame) -> pd.DataFrame:
     return _call("primary_secondary", _validated(table))
 
 
 @_analysis("primary_secondary_counts",
-           example=_EX + ">>> analysis.primary_secondary_counts(tab)  # doctest: +SKIP\n")
+           example=_EX + """\
+>>> analysis.primary_secondary_counts(tab)
+    dimension  primary  secondary
+0   Practical        1          2
+1   Epistemic        9          8
+2      Social        1          5
+3  Protective        9          5
+4    Personal        0          0
+""")
 def primary_secondary_counts(table: pd.DataFrame) -> pd.DataFrame:
     return _call("primary_secondary_counts", _validated(table))
 
 
-@_analysis("dispersion_anova", example=_EX + ">>> analysis.dispersion_anova(tab)  # doctest: +SKIP\n")
+@_analysis("dispersion_anova", example=_EX + """\
+>>> analysis.dispersion_anova(tab)[["effect", "df1", "df2", "F", "pes"]].round(4)
+      effect  df1   df2        F     pes
+0  dimension  4.0  76.0  12.3338  0.3936
+""")
 def dispersion_anova(table: pd.DataFrame) -> pd.DataFrame:
     return _call("dispersion_anova", _validated(table))
 
 
-@_analysis("dispersion_posthoc", example=_EX + ">>> analysis.dispersion_posthoc(tab)  # doctest: +SKIP\n")
+@_analysis("dispersion_posthoc", example=_EX + """\
+>>> analysis.dispersion_posthoc(tab).shape                # 10 pairs of dimensions
+(10, 9)
+""")
 def dispersion_posthoc(table: pd.DataFrame) -> pd.DataFrame:
     return _call("dispersion_posthoc", _validated(table))
 
 
-@_analysis("group_top_bottom", example=_EX + ">>> analysis.group_top_bottom(tab, n=3)  # doctest: +SKIP\n")
+@_analysis("group_top_bottom", example=_EX + """\
+>>> analysis.group_top_bottom(tab, n=3)[["group", "end", "position", "term"]].head(3)
+  group  end  position                                 term
+0    CN  top         1                                Logic
+1    CN  top         2                    Critical thinking
+2    CN  top         3  Protecting human rights and dignity
+""")
 def group_top_bottom(table: pd.DataFrame, *, n: int = 5) -> pd.DataFrame:
     n = _whole("n", n, 1, 25)
     return _call("group_top_bottom", _validated(table), n=n)
 
 
 @_analysis("dimension_tests", example=_EX + """\
->>> res = analysis.dimension_tests(tab, groups=("CN", "US"))  # doctest: +SKIP
->>> res[["dimension", "group1", "group2", "U", "p_mwu", "q_mwu", "r_rb"]]  # doctest: +SKIP
->>> analysis.dimension_tests(tab, group=("CN", "US"))  # doctest: +SKIP
+>>> res = analysis.dimension_tests(tab, groups=("CN", "US"))
+>>> res[["dimension", "group1", "group2", "U", "p_mwu"]].round(4)
+    dimension group1 group2     U   p_mwu
+0   Practical     CN     US  37.5  0.3821
+1   Epistemic     CN     US  42.5  0.6210
+2      Social     CN     US  45.0  0.7611
+3  Protective     CN     US  55.0  0.7103
+4    Personal     CN     US  61.0  0.4030
+>>> analysis.dimension_tests(tab, group=("CN", "US"))
 Traceback (most recent call last):
 pyvalues.errors.ArgumentError: dimension_tests() got an unexpected keyword argument 'group'; did you mean 'groups'?
 """)
@@ -255,24 +306,50 @@ def dimension_tests(table: pd.DataFrame, *, groups: tuple[str, str] | None = Non
     return _call("dimension_tests", table, groups=_groups(groups, table))
 
 
-@_analysis("mixed_anova", example=_EX + ">>> analysis.mixed_anova(tab)  # doctest: +SKIP\n")
+@_analysis("mixed_anova", example=_EX + """\
+>>> analysis.mixed_anova(tab)[["effect", "df1", "df2", "F"]].round(4)
+              effect  df1   df2        F
+0            country  1.0  18.0      NaN
+1          dimension  4.0  72.0  28.5788
+2  country:dimension  4.0  72.0   0.4433
+""")
 def mixed_anova(table: pd.DataFrame, *, groups: tuple[str, str] | None = None) -> pd.DataFrame:
     table = _validated(table)
     return _call("mixed_anova", table, groups=_groups(groups, table))
 
 
-@_analysis("term_tests", example=_EX + ">>> analysis.term_tests(tab).sort_values('p').head()  # doctest: +SKIP\n")
+@_analysis("term_tests", example=_EX + """\
+>>> tt = analysis.term_tests(tab).sort_values("p")
+>>> tt[["term", "p", "q"]].head(3).round(4)
+          term       p       q
+4   Simplicity  0.0001  0.0030
+14     Harmony  0.0209  0.1904
+10     Empathy  0.0335  0.1904
+""")
 def term_tests(table: pd.DataFrame, *, groups: tuple[str, str] | None = None) -> pd.DataFrame:
     table = _validated(table)
     return _call("term_tests", table, groups=_groups(groups, table))
 
 
-@_analysis("correlation_pairs", example=_EX + ">>> analysis.correlation_pairs(tab).head()  # doctest: +SKIP\n")
+@_analysis("correlation_pairs", example=_EX + """\
+>>> analysis.correlation_pairs(tab).shape                 # 20 * 19 / 2 pairs
+(190, 7)
+""")
 def correlation_pairs(table: pd.DataFrame) -> pd.DataFrame:
     return _call("correlation_pairs", _validated(table))
 
 
-@_analysis("correlations", example=_EX + ">>> analysis.correlations(tab, nboot=2000, seed=1)  # doctest: +SKIP\n")
+@_analysis("correlations", example=_EX + """\
+>>> cor = analysis.correlations(tab, nboot=2000, seed=1)
+>>> cor[["group", "method", "n_pairs", "mean"]].round(3)
+  group    method  n_pairs   mean
+0    CN  spearman       55  0.623
+1    CN   kendall       55  0.519
+2    US  spearman       36  0.529
+3    US   kendall       36  0.406
+4   all  spearman      190  0.549
+5   all   kendall      190  0.428
+""")
 def correlations(table: pd.DataFrame, *, nboot: int = 10000, seed: int = 2026) -> pd.DataFrame:
     nboot = _whole("nboot", nboot, 1)
     seed = _whole("seed", seed, -(2**31) + 1, 2**31 - 1)
@@ -318,9 +395,20 @@ ClusterResult.__doc__ += "\n" + textwrap.indent(schema.returns_doc(*_CLUSTER_TAB
 
 
 @_analysis(*_CLUSTER_TABLES, returns="ClusterResult", example=_EX + """\
->>> cl = analysis.cluster_models(tab, k=4, nboot=100)  # doctest: +SKIP
->>> cl.clusters  # doctest: +SKIP
->>> cl["archetypes"]  # doctest: +SKIP
+>>> cl = analysis.cluster_models(tab, k=4, nboot=100)
+>>> cl
+ClusterResult: 20 models in 4 clusters (tables: clusters, cluster_edges, archetypes)
+  cluster 1: Grok-4, Claude-4-opus, Huawei Xiaoyi, Kunlun Wanwei, Tongyi Qwen
+  cluster 2: Wenxin, MinMax, Falcon, Zhipu
+  cluster 3: Microsoft-Phi4, Mistral-large
+  cluster 4: Gemini 2.5 Pro, Llama-3.1, Tencent Hunyuan, kimi, Doubao, DeepSeek-R1-0528, DeepSeek-V3-0324, GPT-4.1, Gemma 3
+>>> cl["archetypes"].query("cluster == 1")[["position", "term", "mean_rank"]].round(3)
+   position               term  mean_rank
+1         1              Logic      4.667
+2         2  Critical thinking      5.333
+3         3           Accuracy      6.667
+4         4            Clarity      7.000
+5         5        Helpfulness      7.133
 """)
 def cluster_models(table: pd.DataFrame, *, k: int = 4, nboot: int = 1000, distance: str = "correlation",
                    linkage: str = "average", seed: int = 2026, parallel: bool | int = False,
@@ -337,6 +425,12 @@ def cluster_models(table: pd.DataFrame, *, k: int = 4, nboot: int = 1000, distan
     return ClusterResult(**{name: out[name] for name in _CLUSTER_TABLES})
 
 
-@_analysis("concordance", example=_EX + ">>> analysis.concordance(tab).sort_values('W').head()  # doctest: +SKIP\n")
+@_analysis("concordance", example=_EX + """\
+>>> analysis.concordance(tab)[["model", "country", "n_replicates", "W"]].head(3).round(3)
+            model country  n_replicates      W
+0          Falcon      US             3  1.000
+1         Gemma 3      US             3  0.990
+2  Gemini 2.5 Pro      US             3  0.986
+""")
 def concordance(table: pd.DataFrame) -> pd.DataFrame:
     return _call("concordance", _validated(table))
