@@ -205,6 +205,7 @@ calls = [
     lambda: analysis.cluster_models(tab, linkage="avrage"),
     lambda: analysis.correlations(tab, nboot=2.5),
     lambda: analysis.dimension_tests(tab.assign(rank=tab["rank"].where(tab.index != 3, 99))),
+    lambda: analysis.run(tab, ci_nbot=10),
 ]
 for f in calls:
     try:
@@ -231,6 +232,8 @@ def test_bad_arguments_fail_in_python_before_r_starts():
         lines[5].endswith("got 'avrage'; did you mean 'average'?")
     assert lines[6] == "OptionError | False True | nboot must be a whole number, got 2.5 (float)"
     assert lines[7].startswith("RankTableError | False True |") and "rank=99" in lines[7]
+    assert lines[8] == ("ArgumentError | True False | run() got an unexpected keyword argument 'ci_nbot'; "
+                        "did you mean 'ci_nboot'?")
     assert "np." not in out.stdout
     assert lines[-1] == "R started: False rpy2 imported: False"
 

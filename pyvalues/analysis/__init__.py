@@ -67,6 +67,7 @@ from .api import (  # noqa: E402
     model_dimension_scores, model_term_means, primary_secondary, primary_secondary_counts, term_means,
     term_tests,
 )
+from .api import checked as _checked  # noqa: E402
 
 
 class Results(Mapping):
@@ -171,6 +172,7 @@ def _data_summary(table: pd.DataFrame) -> dict:
     }
 
 
+@_checked
 def run(
     table: pd.DataFrame | None = None,
     *,

@@ -33,7 +33,7 @@ __all__ = [
     "model_term_means", "model_dimension_scores", "term_means", "dimension_means", "primary_secondary",
     "primary_secondary_counts", "dispersion_anova", "dispersion_posthoc", "group_top_bottom",
     "dimension_tests", "mixed_anova", "term_tests", "correlation_pairs", "correlations", "cluster_models",
-    "concordance", "ClusterResult", "plain",
+    "concordance", "ClusterResult", "checked",
 ]
 
 # pvclust's method.dist and hclust's method (what R accepts)
@@ -55,6 +55,20 @@ def _check_keywords(fname: str, sig: inspect.Signature, args: tuple, kwargs: dic
         sig.bind(*args, **kwargs)
     except TypeError as exc:
         raise ArgumentError(f"{fname}(): {exc}; call it as {fname}{sig}") from None
+
+
+def checked(fn):
+    """`fn` with its keyword arguments checked first: an unknown or misspelt one raises
+    :class:`~pyvalues.errors.ArgumentError` naming the closest (``help()`` still shows `fn`'s
+    signature and docstring)."""
+    sig = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        _check_keywords(fn.__name__, sig, args, kwargs)
+        return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def _whole(name: str, value, minimum: int, maximum: int | None = None) -> int:
@@ -117,14 +131,8 @@ def _returns(tables: tuple[str, ...], kind: str) -> str:
 def _analysis(*tables: str, example: str, returns: str = "pandas.DataFrame"):
     """Make `fn` an analysis: keyword checks before the call, Returns and Examples from the schema."""
     def deco(fn):
-        sig = inspect.signature(fn)
         name = fn.__name__
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            _check_keywords(name, sig, args, kwargs)
-            return fn(*args, **kwargs)
-
+        wrapper = checked(fn)
         params = _TABLE_PARAM + ("\n" + _PARAMS[name] if name in _PARAMS else "")
         wrapper.__doc__ = (_SUMMARY[name] + "\n\n" + _R_NOTE.format(name=name) + "\n\nParameters\n----------\n"
                            + params + "\n\n" + _returns(tables, returns) + "\nExamples\n--------\n"
