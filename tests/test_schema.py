@@ -285,3 +285,27 @@ def test_docstring_examples_print_what_they_show():
             runner.run(test)
     result = runner.summarize(verbose=False)
     assert result.attempted >= 3 * len(API) and result.failed == 0
+
+
+def test_run_returns_the_schema_tables_and_compares_with_the_paper_only_when_asked():
+    """run() gives the same tables and columns for the paper reconstruction as for any data;
+    reported=True adds only the declared beside-columns and paper_agreement."""
+    from pyvalues import datasets
+
+    recon = datasets.load()
+    plain_run = analysis.run(recon, nboot=20, ci_nboot=100, parity=False)
+    other = analysis.run(make_rank_table(n_cn=4, n_us=3, reps=2, seed=9), nboot=20, ci_nboot=100, parity=False)
+    assert list(plain_run) == list(other)
+    assert "paper_agreement" not in plain_run
+    for name in plain_run:
+        assert list(plain_run[name].columns) == list(other[name].columns), name
+    compared = analysis.run(recon, nboot=20, ci_nboot=100, parity=False, reported=True)
+    assert list(compared["paper_agreement"].columns) == schema.column_names("paper_agreement")
+    suffixes = tuple(c.name.replace("{col}", "") for c in schema.BESIDE if "{col}" in c.name)
+    changed = [n for n in plain_run if list(compared[n].columns) != list(plain_run[n].columns)]
+    assert {"dimension_tests", "dimension_means", "dispersion_anova"} <= set(changed)
+    for name in changed:
+        added = [c for c in compared[name].columns if c not in plain_run[name].columns]
+        for c in added:
+            base = next((c[: -len(s)] for s in suffixes if c.endswith(s)), None)
+            assert c == "in_paper" or base in plain_run[name].columns, f"{name}: undeclared column {c}"

@@ -185,14 +185,16 @@ def run(
     ci_nboot: int = 10000,
     parallel: bool | int = False,
     parity: bool = True,
-    reported: bool | None = None,
+    reported: bool = False,
 ) -> Results:
     """Run every analysis of the paper on `table` (default: the bundled reconstruction).
 
     R's ``pv_analyse()`` computes all tables in one call; with ``parity=True`` the Python
     twins (scipy / statsmodels / pingouin) recompute each inferential statistic and the
-    ``parity`` table compares the two. ``reported`` (default: when the data is the paper
-    reconstruction) adds the paper's reported value beside each statistic that has one.
+    ``parity`` table compares the two. The tables and columns are those of
+    :mod:`pyvalues.schema` for any data; comparing with a paper is an explicit step:
+    ``reported=True`` (the CLI does it on the bundled paper reconstruction) adds the paper's
+    reported value beside each statistic that has one and the ``paper_agreement`` table.
     """
     from .. import datasets
 
@@ -255,8 +257,6 @@ def run(
         dataset=dataset,
         timings=timings,
     )
-    if reported is None:
-        reported = results.is_reconstruction
     if reported:
         from ..crosscheck import reported_agreement, reported_beside
 
