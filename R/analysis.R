@@ -1,21 +1,41 @@
 #' Run every analysis of the paper on a rank table
 #'
-#' Computes each table of the output contract (see the README) in one call. Analyses
-#' that do not apply to the table's shape are skipped with the reason in `skipped`:
-#' group comparisons need exactly two countries (with at least two models each),
-#' concordance needs two or more rankings per model, clustering three or more models,
-#' the ANOVAs two or more models.
+#' Computes each table of the output contract (see the README) in one call. Each
+#' analysis family runs inside its own error boundary: a family that does not apply to
+#' the table's shape, or that cannot be computed on this data (R stops, e.g. "data are
+#' essentially constant"), becomes a row of `skipped` with a plain-words `reason` and R's
+#' own `message`; every other table is still computed. Shape rules: the ANOVAs and
+#' correlations need two or more models, the group comparisons (`dimension_tests`,
+#' `mixed_anova`, `term_tests`, `cohesion_test`) two groups with at least two models
+#' each, clustering three or more models. `concordance` has one row per model (NA with a
+#' note for a model with a single ranking).
+#'
+#' Which two countries are compared: `groups` when given (an unknown name is an error,
+#' raised before any computing, that lists the countries present); otherwise the two
+#' countries with the most models, ties broken alphabetically, and the two put in
+#' alphabetical order (so CN before US). The choice is recorded in `groups_compared`.
+#'
+#' Direction of every signed two-group effect (`dimension_tests`: `r_rb`, `t`,
+#' `hedges_g`; `term_tests`: `statistic`, `estimate` - 0.5, `cliffs_delta`;
+#' `cohesion_test`: `diff`): positive = the first group (`group1`) ranks it as more
+#' important, i.e. gives it lower ranks (for `cohesion_test`: group1 is more cohesive).
 #'
 #' @param rank_table a rank table (see [pv_validate()]).
 #' @param groups the two country labels to compare, first one first.
 #' @param k,nboot,distance,linkage,seed,parallel passed to [cluster_models()].
-#' @param ci_nboot bootstrap resamples for the correlation CIs.
+#' @param ci_nboot bootstrap resamples for the correlation CIs and `cohesion_test`.
+#' @param nperm Monte Carlo draws of the permutation tests when exact enumeration is too
+#'   large (more than `choose(20, 10)` = 184756 splits; see [term_tests()]).
 #' @return a `pv_results` object (see [pv_results]): a named list of data.frames that prints
 #'   as a compact summary: `model_term_means`, `model_dimension_scores`,
 #'   `term_means`, `dimension_means`, `primary_secondary`, `primary_secondary_counts`,
 #'   `dispersion_anova`, `dispersion_posthoc`, `group_top_bottom`, `dimension_tests`,
-#'   `mixed_anova`, `term_tests`, `correlation_pairs`, `correlations`, `clusters`,
-#'   `cluster_edges`, `archetypes`, `concordance`, `skipped`.
+#'   `mixed_anova`, `term_tests`, `correlation_pairs`, `correlations`, `cohesion_test`,
+#'   `clusters`, `cluster_edges`, `archetypes`, `concordance`, `groups_compared`
+#'   (`group1, group2, n1, n2, rule`), for a table with two prompt languages
+#'   `language_term_tests`, `language_dimension_tests`, `language_anova`,
+#'   `language_consistency`, `language_consistency_summary`; and `skipped`
+#'   (`analysis, reason, message`).
 #' @examples
 #' \donttest{
 #' res <- pv_analyse(paper2026_reconstruction, nboot = 100)
@@ -23,52 +43,165 @@
 #' }
 #' @export
 pv_analyse <- function(rank_table, groups = NULL, k = 4, nboot = 1000, distance = "correlation",
-                       linkage = "average", seed = 2026, parallel = FALSE, ci_nboot = 10000) {
+                       linkage = "average", seed = 2026, parallel = FALSE, ci_nboot = 10000,
+                       nperm = 10000) {
   d <- pv_validate(rank_table)
+  # checked before any computing: unknown names stop here with the countries present
+  chosen <- .pv_choose_groups(d, groups)
   models <- unique(d$model)
-  countries <- sort(unique(d$country))
-  per_country <- table(d$country[!duplicated(d$model)])
-  n_rank <- tapply(paste(d$language, d$replicate), d$model, function(x) length(unique(x)))
-  skipped <- data.frame(analysis = character(), reason = character(), stringsAsFactors = FALSE)
-  skip <- function(what, why) skipped[nrow(skipped) + 1, ] <<- list(what, why)
+  out <- list()
+  skipped <- data.frame(analysis = character(), reason = character(), message = character(),
+                        stringsAsFactors = FALSE)
+  # One analysis family inside its own error boundary: its table(s) go into `out`; a
+  # family that does not apply (.pv_not_applicable) or that R cannot compute on this
+  # data becomes a row of `skipped` with the reason in plain words and R's message.
+  family <- function(name, expr) {
+    res <- tryCatch(expr, error = function(e) {
+      not_applicable <- inherits(e, "pv_not_applicable")
+      skipped[nrow(skipped) + 1L, ] <<- list(name, if (not_applicable) conditionMessage(e) else .pv_plain_reason(e),
+                                             if (not_applicable) "" else conditionMessage(e))
+      NULL
+    })
+    if (is.data.frame(res)) out[[name]] <<- res else if (is.list(res)) out[names(res)] <<- res
+    invisible(NULL)
+  }
+  need_models <- function(n, what) {
+    if (length(models) < n) .pv_not_applicable(sprintf("%s: at least %d models are needed; the table has %d",
+                                                       what, n, length(models)))
+  }
+  need_groups <- function() {
+    if (is.null(chosen$groups)) .pv_not_applicable(chosen$reason)
+    chosen$groups
+  }
 
-  out <- list(model_term_means = model_term_means(d), model_dimension_scores = model_dimension_scores(d),
-              term_means = term_means(d), dimension_means = dimension_means(d),
-              primary_secondary = primary_secondary(d),
-              primary_secondary_counts = primary_secondary_counts(d),
-              group_top_bottom = group_top_bottom(d))
-  if (length(models) >= 2) {
-    out$dispersion_anova <- dispersion_anova(d)
-    out$dispersion_posthoc <- dispersion_posthoc(d)
-    out$correlation_pairs <- correlation_pairs(d)
-    out$correlations <- correlations(d, nboot = ci_nboot, seed = seed)
-  } else {
-    skip("dispersion_anova, dispersion_posthoc, correlation_pairs, correlations",
-         "one model only: these compare models")
-  }
-  two_groups <- if (is.null(groups)) length(countries) == 2 else all(groups %in% countries)
-  if (two_groups && min(per_country[.pv_groups(d$country, groups)]) >= 2) {
-    out$dimension_tests <- dimension_tests(d, groups)
-    out$mixed_anova <- mixed_anova(d, groups)
-    out$term_tests <- term_tests(d, groups)
-  } else {
-    skip("dimension_tests, mixed_anova, term_tests", sprintf(
-      "group comparisons need two countries with at least two models each; the table has %s",
-      paste(sprintf("%s (%d models)", names(per_country), as.integer(per_country)), collapse = ", ")))
-  }
-  if (length(models) >= 3) {
-    cl <- cluster_models(d, k = k, nboot = nboot, distance = distance, linkage = linkage,
-                         seed = seed, parallel = parallel)
-    out[names(cl)] <- cl
-  } else {
-    skip("clusters, cluster_edges, archetypes", "clustering needs at least 3 models")
-  }
-  if (all(n_rank >= 2)) {
-    out$concordance <- concordance(d)
-  } else {
-    skip("concordance", sprintf("Kendall's W needs at least two rankings per model; %s have one",
-                                paste(names(n_rank)[n_rank < 2], collapse = ", ")))
-  }
+  family("model_term_means", model_term_means(d))
+  family("model_dimension_scores", model_dimension_scores(d))
+  family("term_means", term_means(d))
+  family("dimension_means", dimension_means(d))
+  family("primary_secondary", primary_secondary(d))
+  family("primary_secondary_counts", primary_secondary_counts(d))
+  family("group_top_bottom", group_top_bottom(d))
+  family("dispersion_anova", {need_models(2, "the dispersion ANOVA"); dispersion_anova(d)})
+  family("dispersion_posthoc", {need_models(2, "the dispersion post hoc tests"); dispersion_posthoc(d)})
+  family("correlation_pairs", {need_models(2, "pairwise correlations"); correlation_pairs(d)})
+  family("correlations", {need_models(2, "pairwise correlations"); correlations(d, nboot = ci_nboot, seed = seed)})
+  family("dimension_tests", dimension_tests(d, need_groups()))
+  family("mixed_anova", mixed_anova(d, need_groups()))
+  family("term_tests", term_tests(d, need_groups(), nperm = nperm, seed = seed))
+  family("cohesion_test", cohesion_test(d, need_groups(), nboot = ci_nboot, nperm = nperm, seed = seed))
+  family("clusters, cluster_edges, archetypes", {
+    need_models(3, "clustering")
+    cluster_models(d, k = k, nboot = nboot, distance = distance, linkage = linkage, seed = seed,
+                   parallel = parallel)
+  })
+  family("concordance", concordance(d))
+  out$groups_compared <- chosen$table
+  family("language_term_tests, language_dimension_tests, language_anova, language_consistency", {
+    lang <- .pv_language_tables(d, seed = seed, nboot = ci_nboot)  # R/language.R
+    if (length(lang$skipped)) .pv_not_applicable(lang$skipped[2])
+    lang$tables
+  })
   out$skipped <- skipped
   structure(out, class = c("pv_results", "list"), provenance = attr(rank_table, "provenance"))
 }
+
+# Signal that an analysis does not apply to the table's shape (caught by pv_analyse's
+# family boundary; called directly it is an ordinary error with this message).
+.pv_not_applicable <- function(reason) {
+  stop(structure(class = c("pv_not_applicable", "error", "condition"),
+                 list(message = reason, call = NULL)))
+}
+
+# R's error message -> what it means for the user, in plain words.
+.pv_plain_reason <- function(e) {
+  msg <- conditionMessage(e)
+  known <- list(
+    c("essentially constant", "the values do not vary within a group (every model in it gives the same value), so the test's standard error is zero"),
+    c("GG eps|NAs are not allowed in subscripted", "the ANOVA's error term is zero (the models do not vary around the effects: identical values), so F and its Greenhouse-Geisser correction are undefined"),
+    c("residual sum of squares is 0|Residual SS is 0|perfect fit", "the ANOVA's error term is zero (no variation left after the model), so F is undefined"),
+    c("not enough observations", "a group has too few values for this test"),
+    c("NA/NaN/Inf", "the statistic is undefined on this data (a zero or missing variance)"))
+  for (k in known) if (grepl(k[1], msg)) return(k[2])
+  "could not be computed on this data (see message)"
+}
+
+# The two groups compared, first one first, with the rule that chose them.
+# Default: the two countries with the most models (ties: alphabetical), in alphabetical
+# order. Given `groups` must name two distinct countries present in the table.
+.pv_choose_groups <- function(d, groups = NULL) {
+  per_model <- d[!duplicated(d$model), ]
+  per_country <- table(per_model$country)
+  present <- names(per_country)
+  listing <- paste(sprintf("%s (%d model%s)", present, as.integer(per_country),
+                           ifelse(per_country == 1, "", "s")), collapse = ", ")
+  if (!is.null(groups)) {
+    groups <- as.character(groups)
+    if (length(groups) != 2L || anyDuplicated(groups) || anyNA(groups)) {
+      stop("groups must be two different country labels, first one first; got ",
+           paste(deparse(groups), collapse = " "), ". Countries present: ", listing, call. = FALSE)
+    }
+    unknown <- setdiff(groups, present)
+    if (length(unknown)) {
+      stop("groups: ", paste(sprintf("'%s'", unknown), collapse = ", "),
+           if (length(unknown) == 1L) " is not a country" else " are not countries",
+           " of the rank table; countries present: ", listing,
+           ". Fix: pass two of these as groups, or omit groups.", call. = FALSE)
+    }
+    rule <- "given"
+  } else {
+    if (length(present) < 2L) {
+      return(list(groups = NULL, table = data.frame(group1 = character(), group2 = character(),
+                                                    n1 = integer(), n2 = integer(), rule = character()),
+                  reason = paste0("group comparisons need two countries; the table has ", listing)))
+    }
+    o <- order(-as.integer(per_country), present)
+    groups <- sort(present[o[1:2]])
+    rule <- if (length(present) == 2L) "the two countries of the table, alphabetical order" else
+      sprintf(paste0("the two countries with the most models of %d (ties: alphabetical), in alphabetical ",
+                     "order; not compared: %s"), length(present),
+              paste(setdiff(present, groups), collapse = ", "))
+  }
+  n <- as.integer(per_country[groups])
+  tab <- data.frame(group1 = groups[1], group2 = groups[2], n1 = n[1], n2 = n[2], rule = rule,
+                    stringsAsFactors = FALSE)
+  if (min(n) < 2L) {
+    return(list(groups = NULL, table = tab, reason = sprintf(
+      "group comparisons need at least two models in each group; %s has %d, %s has %d",
+      groups[1], n[1], groups[2], n[2])))
+  }
+  list(groups = groups, table = tab, reason = "")
+}
+
+# Resampling in blocks of draws: `block_fun(block, size)` computes `size` draws from its
+# own L'Ecuyer-CMRG stream (the stream of block b is parallel::nextRNGStream applied b - 1
+# times to the stream that set.seed(seed) gives). The result therefore depends only on the
+# seed and the block, not on which process runs which block - what a cluster started with
+# parallel::clusterSetRNGStream would need - and memory is bounded by one block. The
+# caller's random-number generator (kind and state) is restored afterwards.
+.pv_resample <- function(n, seed, block_fun, block_size = 1000L) {
+  genv <- globalenv()
+  had_seed <- exists(".Random.seed", envir = genv, inherits = FALSE)
+  old_seed <- if (had_seed) get(".Random.seed", envir = genv)
+  old_kind <- RNGkind()
+  on.exit({
+    RNGkind(old_kind[1], old_kind[2], old_kind[3])
+    if (had_seed) assign(".Random.seed", old_seed, envir = genv) else
+      if (exists(".Random.seed", envir = genv, inherits = FALSE)) rm(".Random.seed", envir = genv)
+  })
+  RNGkind("L'Ecuyer-CMRG")
+  set.seed(seed)
+  stream <- get(".Random.seed", envir = genv)
+  starts <- seq(1L, n, by = block_size)
+  out <- vector("list", length(starts))
+  for (b in seq_along(starts)) {
+    assign(".Random.seed", stream, envir = genv)
+    out[[b]] <- block_fun(b, min(block_size, n - starts[b] + 1L))
+    stream <- parallel::nextRNGStream(stream)
+  }
+  out
+}
+
+# Largest number of splits of n1 + n2 units into groups of n1 and n2 that the permutation
+# tests (term_tests' p_perm, cohesion_test) enumerate exactly: choose(20, 10), so every
+# split of up to 20 models (the paper's 11 + 9 = 167960) is exact; beyond it, Monte Carlo.
+.pv_max_exact_splits <- choose(20, 10)

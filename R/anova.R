@@ -84,8 +84,8 @@ dispersion_posthoc <- function(rank_table) {
 #' then NA with a note saying so, and the within-model effects are unaffected.
 #'
 #' @param rank_table a rank table.
-#' @param groups the two country labels, first one first (default: `CN`, `US` when
-#'   present, else the two labels in sorted order).
+#' @param groups the two country labels, first one first (default: the two countries
+#'   with the most models, in alphabetical order; see [pv_analyse()]).
 #' @return one row per effect (`country`, `dimension`, `country:dimension`) with `df1,
 #'   df2, F, p, pes, gg_eps, p_gg, note`.
 #' @examples
@@ -93,7 +93,7 @@ dispersion_posthoc <- function(rank_table) {
 #' @export
 mixed_anova <- function(rank_table, groups = NULL) {
   ds <- model_dimension_scores(rank_table)
-  groups <- .pv_groups(ds$country, groups)
+  groups <- .pv_groups(ds, groups)
   ds <- ds[ds$country %in% groups, ]
   ds$country <- factor(ds$country, levels = groups)
   ds$dimension <- factor(ds$dimension, levels = pv_dimensions())
@@ -117,15 +117,10 @@ mixed_anova <- function(rank_table, groups = NULL) {
   out
 }
 
-# The two groups compared, first one first.
-.pv_groups <- function(country, groups = NULL) {
-  present <- sort(unique(country))
-  if (is.null(groups)) {
-    groups <- if (all(c("CN", "US") %in% present)) c("CN", "US") else present
-  }
-  if (length(groups) != 2 || !all(groups %in% present)) {
-    stop("group comparisons need exactly two countries in the table; it has ",
-         paste(present, collapse = ", "), call. = FALSE)
-  }
-  groups
+# The two groups compared, first one first (rule: see .pv_choose_groups in analysis.R);
+# `x` has columns model and country. Stops with the reason when no two groups qualify.
+.pv_groups <- function(x, groups = NULL) {
+  chosen <- .pv_choose_groups(x, groups)
+  if (is.null(chosen$groups)) stop(chosen$reason, call. = FALSE)
+  chosen$groups
 }

@@ -287,6 +287,36 @@ bm_test <- function(x, y, alternative = c("two.sided", "greater", "less"), alpha
   list(p = n_extreme / choose(nx + ny, nx), estimate = .bm_pst(x, y))
 }
 
+# Monte Carlo version of .bm_permutation_internal (two-sided) for samples whose splits are
+# too many to enumerate: `nperm` random splits of the pooled values into groups of the
+# observed sizes, the same statistic (.bm_perm_statistic) and the same "at least as
+# extreme" rule; p = (1 + extreme draws) / (1 + nperm), which is a valid p-value (the
+# observed split counts as one draw). Draws come in blocks from .pv_resample's streams.
+.bm_permutation_mc <- function(x, y, nperm, seed) {
+  nx <- length(x)
+  ny <- length(y)
+  pooled <- c(x, y)
+  values <- sort(unique(pooled))
+  group <- match(pooled, values)
+  n_groups <- length(values)
+  sizes <- tabulate(group, n_groups)
+  pooled_rank <- cumsum(sizes) - (sizes - 1) * 0.5
+  observed <- .bm_perm_statistic(matrix(tabulate(group[seq_len(nx)], n_groups), nrow = 1L),
+                                 sizes, pooled_rank, nx, ny)
+  reference <- abs(observed)
+  tolerance <- .bm_single(1e-14)
+  n <- nx + ny
+  counts <- .pv_resample(nperm, seed, function(block, size) {
+    # one row per draw: how many of each tie group the random x-sample takes
+    idx <- vapply(seq_len(size), function(i) sample.int(n, nx), integer(nx))
+    cell <- (rep(seq_len(size), each = nx) - 1L) * n_groups + group[idx]
+    x_counts <- matrix(tabulate(cell, size * n_groups), nrow = size, byrow = TRUE)
+    permuted <- abs(.bm_perm_statistic(x_counts, sizes, pooled_rank, nx, ny))
+    sum(abs(permuted - reference) < tolerance | permuted >= reference)
+  })
+  (1 + sum(unlist(counts))) / (1 + nperm)
+}
+
 #' Permuted Brunner-Munzel test
 #'
 #' Exact permutation version of the Brunner-Munzel test (Neubert & Brunner, 2007): the p-value is

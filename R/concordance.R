@@ -7,9 +7,16 @@
 #' `rstatix::friedman_effsize`). A model with a single ranking is reported with NA and a
 #' note, not dropped.
 #'
+#' When the table has rankings in two or more prompt languages, the pooled W (all of a
+#' model's rankings as raters) is followed by the W within each language, `W_<code>` (e.g.
+#' `W_zh`, `W_en`: zh and en first when present, other codes after them in alphabetical
+#' order; NA when the model has fewer than two
+#' rankings in that language), so a reader sees how much of a model's inconsistency is
+#' language. See also [language_consistency()].
+#'
 #' @param rank_table a rank table.
 #' @return `model, country, n_replicates, W, chisq, df, p, note` (`n_replicates` = m, the
-#'   number of rankings).
+#'   number of rankings), with `W_<code>` per language after `W` when there are several.
 #' @examples
 #' concordance(paper2026_reconstruction)
 #' @export
@@ -32,5 +39,13 @@ concordance <- function(rank_table) {
                W = unname(ft$statistic) / (k * (ncol(y) - 1)), chisq = unname(ft$statistic),
                df = unname(ft$parameter), p = ft$p.value, note = "", stringsAsFactors = FALSE)
   }))
+  langs <- .pv_language_order(d$language)
+  if (length(langs) >= 2) {
+    within <- vapply(langs, function(l) vapply(out$model, function(m)
+      .pv_kendall_w(d[d$model == m & d$language == l, ])$W, numeric(1)), numeric(nrow(out)))
+    within <- matrix(within, nrow = nrow(out), dimnames = list(NULL, paste0("W_", langs)))
+    at <- match("W", names(out))
+    out <- cbind(out[, seq_len(at)], as.data.frame(within), out[, -seq_len(at), drop = FALSE])
+  }
   out[order(-out$W, out$model), ]
 }

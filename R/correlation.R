@@ -3,57 +3,97 @@
 #' Spearman's rho and Kendall's tau-b (`stats::cor`, which gives tau-b when there are
 #' ties) between every pair of models' 25 term means.
 #'
+#' `correlations()` summarises, per group (each country, and `all`) and method, the
+#' pairwise coefficients among the group's models: number of pairs, mean, SD and three
+#' 95% intervals of the mean:
+#'
+#' * `ci_low, ci_high` (the default, `ci_method` says so): percentile bootstrap over
+#'   MODELS, the independent unit. Each of `nboot` draws resamples the group's models with
+#'   replacement and recomputes the mean over all pairs of drawn models; a pair of a model
+#'   with its own copy (a model drawn twice) is left out, since its coefficient is 1 by
+#'   construction, while pairs of two copies of one model with a third model count once
+#'   per copy. A draw with a single distinct model has no pair and is dropped (the number
+#'   dropped is in `ci_method`; with 3 or more models it is negligible).
+#' * `ci_low_pairs, ci_high_pairs`: the naive percentile bootstrap over PAIRS as if they
+#'   were independent (the previous default; pairs share models, so it is too narrow).
+#' * `ci_low_t, ci_high_t`: the t interval over pairs (equally naive).
+#'
+#' Draws come from seeded blocks of L'Ecuyer-CMRG streams (see [cohesion_test()]), so the
+#' interval depends only on `seed` and `nboot`.
+#'
 #' @param rank_table a rank table.
 #' @return `correlation_pairs()`: `model1, model2, country1, country2, pair_group,
 #'   spearman, kendall` (pair_group: the country when both models share it, else
-#'   `between`). `correlations()`: per group (each country, and `all`) and method, the
-#'   number of pairs, mean, SD and 95% CI of the pairwise coefficients: percentile
-#'   bootstrap over pairs (`ci_low`, `ci_high`; `nboot` resamples, seeded) and the
-#'   t interval (`ci_low_t`, `ci_high_t`).
-#' @param nboot bootstrap resamples for the CI.
-#' @param seed seed of the bootstrap.
+#'   `between`). `correlations()`: `group, method, n_models, n_pairs, mean, sd, ci_low,
+#'   ci_high, ci_method, ci_low_pairs, ci_high_pairs, ci_low_t, ci_high_t`.
+#' @param nboot bootstrap resamples for the CIs.
+#' @param seed seed of the bootstraps.
 #' @examples
-#' correlations(paper2026_reconstruction)
+#' correlations(paper2026_reconstruction, nboot = 2000)
 #' @export
 correlation_pairs <- function(rank_table) {
+  cm <- .pv_cor_matrices(rank_table)
+  models <- cm$models
+  country <- cm$country
+  ij <- which(upper.tri(cm$spearman), arr.ind = TRUE)
+  ij <- ij[order(ij[, 1], ij[, 2]), , drop = FALSE]
+  data.frame(model1 = models[ij[, 1]], model2 = models[ij[, 2]],
+             country1 = country[ij[, 1]], country2 = country[ij[, 2]],
+             pair_group = ifelse(country[ij[, 1]] == country[ij[, 2]], country[ij[, 1]], "between"),
+             spearman = cm$spearman[ij], kendall = cm$kendall[ij], stringsAsFactors = FALSE)
+}
+
+# Spearman and Kendall matrices between models (columns of the 25 x models term means).
+.pv_cor_matrices <- function(rank_table) {
   tm <- model_term_means(rank_table)
   models <- unique(tm$model)
   inst <- pv_instrument()
   M <- matrix(tm$mean_rank[order(match(tm$model, models), match(tm$term, inst$term))],
               nrow = length(inst$term), dimnames = list(inst$term, models))
-  rho <- stats::cor(M, method = "spearman")
-  tau <- stats::cor(M, method = "kendall")
-  country <- tm$country[match(models, tm$model)]
-  ij <- which(upper.tri(rho), arr.ind = TRUE)
-  ij <- ij[order(ij[, 1], ij[, 2]), , drop = FALSE]
-  data.frame(model1 = models[ij[, 1]], model2 = models[ij[, 2]],
-             country1 = country[ij[, 1]], country2 = country[ij[, 2]],
-             pair_group = ifelse(country[ij[, 1]] == country[ij[, 2]], country[ij[, 1]], "between"),
-             spearman = rho[ij], kendall = tau[ij], stringsAsFactors = FALSE)
+  list(models = models, country = tm$country[match(models, tm$model)],
+       spearman = stats::cor(M, method = "spearman"), kendall = stats::cor(M, method = "kendall"))
 }
 
 #' @rdname correlation_pairs
 #' @export
 correlations <- function(rank_table, nboot = 10000, seed = 2026) {
+  cm <- .pv_cor_matrices(rank_table)
   pairs <- correlation_pairs(rank_table)
-  groups <- c(sort(unique(c(pairs$country1, pairs$country2))), "all")
+  groups <- c(sort(unique(cm$country)), "all")
   rows <- list()
   for (g in groups) {
+    members <- if (g == "all") seq_along(cm$models) else which(cm$country == g)
     sel <- if (g == "all") rep(TRUE, nrow(pairs)) else pairs$pair_group == g
     X <- cbind(spearman = pairs$spearman[sel], kendall = pairs$kendall[sel])
     k <- nrow(X)
-    # both methods are resampled with the same pairs (one seed), so draw them once
-    boots <- if (k >= 2) .pv_boot_means(X, nboot, seed) else NULL
-    for (method in c("spearman", "kendall")) {
+    # the pair bootstrap as before: both methods resampled with the same pairs (one seed)
+    boots_pairs <- if (k >= 2) .pv_boot_means(X, nboot, seed) else NULL
+    boots_models <- if (length(members) >= 2) {
+      .pv_model_boot(list(cm$spearman[members, members, drop = FALSE],
+                          cm$kendall[members, members, drop = FALSE]), nboot, seed)
+    }
+    for (m in 1:2) {
+      method <- c("spearman", "kendall")[m]
       x <- X[, method]
-      ci <- c(NA_real_, NA_real_); ci_t <- c(NA_real_, NA_real_)
+      ci <- ci_pairs <- ci_t <- c(NA_real_, NA_real_)
+      ci_method <- "model bootstrap: needs at least 2 models"
       if (k >= 2) {
-        ci <- unname(stats::quantile(boots[, method], c(0.025, 0.975)))
+        ci_pairs <- unname(stats::quantile(boots_pairs[, method], c(0.025, 0.975)))
         ci_t <- mean(x) + c(-1, 1) * stats::qt(0.975, k - 1) * stats::sd(x) / sqrt(k)
       }
+      if (!is.null(boots_models)) {
+        b <- boots_models[, m]
+        ok <- !is.na(b)
+        ci <- unname(stats::quantile(b[ok], c(0.025, 0.975)))
+        ci_method <- sprintf(paste0("percentile bootstrap over models (%d draws, seed %s; pairs of a model ",
+                                    "with its own copy left out; %d draws with one distinct model dropped)"),
+                             nboot, format(seed), sum(!ok))
+      }
       rows[[length(rows) + 1]] <- data.frame(
-        group = g, method = method, n_pairs = k, mean = if (k) mean(x) else NA_real_,
-        sd = if (k >= 2) stats::sd(x) else NA_real_, ci_low = ci[1], ci_high = ci[2],
+        group = g, method = method, n_models = length(members), n_pairs = k,
+        mean = if (k) mean(x) else NA_real_, sd = if (k >= 2) stats::sd(x) else NA_real_,
+        ci_low = ci[1], ci_high = ci[2], ci_method = ci_method,
+        ci_low_pairs = ci_pairs[1], ci_high_pairs = ci_pairs[2],
         ci_low_t = ci_t[1], ci_high_t = ci_t[2], stringsAsFactors = FALSE)
     }
   }
@@ -76,4 +116,142 @@ correlations <- function(rank_table, nboot = 10000, seed = 2026) {
     for (j in seq_len(ncol(X))) out[, j] <- out[, j] + rowSums(matrix(X[idx, j], nrow = nboot))
   }
   out / k
+}
+
+# Mean pairwise coefficient among resampled models, for a block of draws given as counts:
+# C[b, u] = how often model u is drawn in draw b. The pairs of drawn models are all
+# (copy of u, copy of v) with u != v, so the mean is c'R0c / c'J0c with R0 the
+# correlation matrix and J0 the all-ones matrix, both with a zero diagonal (pairs of a
+# model with its own copy left out). NA when a draw has one distinct model (no pair).
+.pv_mean_pairs <- function(C, R) {
+  R0 <- R
+  diag(R0) <- 0
+  num <- rowSums((C %*% R0) * C)
+  den <- rowSums(C)^2 - rowSums(C^2)
+  ifelse(den > 0, num / den, NA_real_)
+}
+
+# Model-bootstrap draws of the mean pairwise coefficient: for each matrix in `Rs` (same
+# models), `nboot` resamples of the models with replacement (the same draws for every
+# matrix); one column per matrix. Memory: one block of 1000 x n_models counts.
+.pv_model_boot <- function(Rs, nboot, seed) {
+  n <- nrow(Rs[[1]])
+  blocks <- .pv_resample(nboot, seed, function(block, size) {
+    C <- .pv_draw_counts(size, n)
+    vapply(Rs, function(R) .pv_mean_pairs(C, R), numeric(size))
+  })
+  do.call(rbind, lapply(blocks, matrix, ncol = length(Rs)))
+}
+
+# `size` draws of n units with replacement, as a size x n matrix of counts.
+.pv_draw_counts <- function(size, n) {
+  idx <- sample.int(n, size * n, replace = TRUE)
+  cell <- (rep(seq_len(size), each = n) - 1L) * n + idx
+  matrix(tabulate(cell, size * n), nrow = size, byrow = TRUE)
+}
+
+#' Is one group more cohesive than the other? (the paper's Figure 5 claim)
+#'
+#' For each method (Spearman, Kendall), the difference `diff = mean1 - mean2` of the two
+#' groups' mean within-group pairwise correlation ([correlations()]), positive when the
+#' first group is more cohesive, with
+#'
+#' * `p_perm`: two-sided permutation p from reassigning the country labels across the
+#'   n1 + n2 models of the two groups (group sizes kept): the share of splits whose
+#'   |diff| is at least the observed |diff| (within 1e-12). Exact over all
+#'   `choose(n1 + n2, n1)` splits when that is at most `choose(20, 10)` (the paper's
+#'   11 + 9 models: 167960), `n_perm` = that number; otherwise `nperm` seeded Monte Carlo
+#'   splits with p = (1 + extreme) / (1 + nperm), and the note gives its Monte Carlo SE.
+#' * `ci_low, ci_high`: percentile interval of the difference from a model bootstrap
+#'   within each group (as in [correlations()]: pairs of a model with its own copy left
+#'   out), `nboot` draws.
+#'
+#' @param rank_table a rank table.
+#' @param groups the two country labels, first one first (see [pv_analyse()]).
+#' @param nboot bootstrap draws for the interval.
+#' @param nperm Monte Carlo splits when exact enumeration is too large.
+#' @param seed seed of the bootstrap and the Monte Carlo splits.
+#' @return `method, group1, group2, n1, n2, mean1, mean2, diff, ci_low, ci_high, p_perm,
+#'   n_perm, note`.
+#' @examples
+#' \donttest{
+#' cohesion_test(paper2026_reconstruction, nboot = 2000)
+#' }
+#' @export
+cohesion_test <- function(rank_table, groups = NULL, nboot = 10000, nperm = 10000, seed = 2026) {
+  cm <- .pv_cor_matrices(rank_table)
+  groups <- .pv_groups(data.frame(model = cm$models, country = cm$country), groups)
+  i1 <- which(cm$country == groups[1])
+  i2 <- which(cm$country == groups[2])
+  if (min(length(i1), length(i2)) < 2L) {
+    stop("cohesion_test needs at least two models in each group; ", groups[1], " has ", length(i1),
+         ", ", groups[2], " has ", length(i2), call. = FALSE)
+  }
+  both <- c(i1, i2)
+  n1 <- length(i1)
+  n <- length(both)
+  methods <- c("spearman", "kendall")
+  Rs <- lapply(methods, function(m) cm[[m]][both, both])
+  # within-group mean for the models flagged in each row of Z (0/1), vectorised over rows
+  within_mean <- function(Z, R) {
+    R0 <- R
+    diag(R0) <- 0
+    k <- rowSums(Z)
+    rowSums((Z %*% R0) * Z) / (k * (k - 1))
+  }
+  split_diff <- function(Z, R) within_mean(Z, R) - within_mean(1 - Z, R)
+  z_obs <- matrix(c(rep(1, n1), rep(0, n - n1)), nrow = 1L)
+  observed <- vapply(Rs, function(R) split_diff(z_obs, R), numeric(1))
+  n_splits <- choose(n, n1)
+  tol <- 1e-12
+  if (n_splits <= .pv_max_exact_splits) {
+    combos <- utils::combn(n, n1)
+    extreme <- numeric(length(Rs))
+    for (first in seq(1L, ncol(combos), by = 20000L)) {
+      cols <- first:min(ncol(combos), first + 19999L)
+      Z <- matrix(0, length(cols), n)
+      Z[cbind(rep(seq_along(cols), each = n1), as.vector(combos[, cols]))] <- 1
+      extreme <- extreme + vapply(seq_along(Rs), function(m) {
+        d <- abs(split_diff(Z, Rs[[m]]))
+        sum(d >= abs(observed[m]) - tol)
+      }, numeric(1))
+    }
+    p_perm <- extreme / n_splits
+    n_perm <- n_splits
+    perm_note <- sprintf("exact permutation p over all %s splits of the %d models", format(n_splits), n)
+  } else {
+    blocks <- .pv_resample(nperm, seed + 1L, function(block, size) {
+      Z <- t(vapply(seq_len(size), function(b) {
+        z <- numeric(n)
+        z[sample.int(n, n1)] <- 1
+        z
+      }, numeric(n)))
+      vapply(seq_along(Rs), function(m) sum(abs(split_diff(Z, Rs[[m]])) >= abs(observed[m]) - tol),
+             numeric(1))
+    })
+    extreme <- Reduce(`+`, blocks)
+    p_perm <- (1 + extreme) / (1 + nperm)
+    n_perm <- nperm
+    perm_note <- sprintf("Monte Carlo permutation p from %d random splits (seed %s), p = (1 + extreme) / (1 + draws)",
+                         nperm, format(seed + 1L))
+  }
+  # bootstrap of the difference: models resampled within each group, the same draws for
+  # both methods
+  b1 <- .pv_model_boot(lapply(Rs, function(R) R[seq_len(n1), seq_len(n1)]), nboot, seed)
+  b2 <- .pv_model_boot(lapply(Rs, function(R) R[n1 + seq_len(n - n1), n1 + seq_len(n - n1)]), nboot, seed + 2L)
+  out <- do.call(rbind, lapply(seq_along(methods), function(m) {
+    d <- b1[, m] - b2[, m]
+    ci <- unname(stats::quantile(d, c(0.025, 0.975), na.rm = TRUE))
+    note <- perm_note
+    if (n_perm == nperm && n_splits > .pv_max_exact_splits) {
+      note <- sprintf("%s, Monte Carlo SE %.2g", note, sqrt(p_perm[m] * (1 - p_perm[m]) / nperm))
+    }
+    note <- sprintf("%s; CI: percentile bootstrap over models within each group (%d draws, %d without a pair dropped)",
+                    note, nboot, sum(is.na(d)))
+    data.frame(method = methods[m], group1 = groups[1], group2 = groups[2], n1 = n1, n2 = n - n1,
+               mean1 = within_mean(z_obs, Rs[[m]]), mean2 = within_mean(1 - z_obs, Rs[[m]]),
+               diff = observed[m], ci_low = ci[1], ci_high = ci[2], p_perm = p_perm[m],
+               n_perm = n_perm, note = note, stringsAsFactors = FALSE)
+  }))
+  out
 }

@@ -1,24 +1,30 @@
 #' Group comparison per dimension: Mann-Whitney U and Welch's t
 #'
-#' For each dimension, the model dimension scores of the first group (CN) against the
-#' second (US): `stats::wilcox.test(x = CN, y = US)` with R's defaults (exact p when
-#' there are no ties and both samples are below 50, otherwise the normal approximation
-#' with continuity correction; `method` names which), U as R's W statistic,
-#' rank-biserial r = 1 - 2U / (n_cn n_us); Welch's `stats::t.test(x = CN, y = US)` with
-#' Hedges' g (pooled SD, exact small-sample correction, as `effectsize::hedges_g`);
-#' Benjamini-Hochberg q across the five dimensions for each test.
+#' For each dimension, the model dimension scores of the first group (`group1`, CN in the
+#' paper) against the second (`group2`): `stats::wilcox.test(x = group1, y = group2)` with
+#' R's defaults (exact p when there are no ties and both samples are below 50, otherwise
+#' the normal approximation with continuity correction; `method` names which), U as R's W
+#' statistic (the U of the first sample, as R reports it), rank-biserial
+#' r = 1 - 2U / (n1 n2); Welch's `stats::t.test` with Hedges' g (pooled SD, exact
+#' small-sample correction, as `effectsize::hedges_g`); Benjamini-Hochberg q across the
+#' five dimensions for each test.
+#'
+#' Direction: `r_rb`, `t` and `hedges_g` are positive when the first group ranks the
+#' dimension as more important (lower ranks). `t` and `hedges_g` are therefore
+#' `-t.test(x, y)$statistic` and `-effectsize::hedges_g(x, y)` (mean of group2 minus mean
+#' of group1); `df` and the p-values are unchanged; `U` is R's W unchanged.
 #'
 #' @param rank_table a rank table.
-#' @param groups the two country labels, first one first (see [mixed_anova()]).
-#' @return `dimension, group1, group2, n_cn, n_us, median_cn, median_us, mean_cn, sd_cn,
-#'   mean_us, sd_us, U, p_mwu, q_mwu, r_rb, t, df, p_welch, q_welch, hedges_g, method`
-#'   (`_cn` columns belong to `group1`, `_us` to `group2`).
+#' @param groups the two country labels, first one first (see [pv_analyse()]).
+#' @return `dimension, group1, group2, n1, n2, median1, median2, mean1, sd1, mean2, sd2, U,
+#'   p_mwu, q_mwu, r_rb, t, df, p_welch, q_welch, hedges_g, method` (`1` columns belong
+#'   to `group1`, `2` columns to `group2`).
 #' @examples
 #' dimension_tests(paper2026_reconstruction)
 #' @export
 dimension_tests <- function(rank_table, groups = NULL) {
   ds <- model_dimension_scores(rank_table)
-  groups <- .pv_groups(ds$country, groups)
+  groups <- .pv_groups(ds, groups)
   out <- do.call(rbind, lapply(pv_dimensions(), function(dm) {
     x <- ds$score[ds$dimension == dm & ds$country == groups[1]]
     y <- ds$score[ds$dimension == dm & ds$country == groups[2]]
@@ -29,18 +35,19 @@ dimension_tests <- function(rank_table, groups = NULL) {
     })
     tt <- stats::t.test(x, y, var.equal = FALSE)
     data.frame(dimension = dm, group1 = groups[1], group2 = groups[2],
-               n_cn = length(x), n_us = length(y),
-               median_cn = stats::median(x), median_us = stats::median(y),
-               mean_cn = mean(x), sd_cn = stats::sd(x), mean_us = mean(y), sd_us = stats::sd(y),
+               n1 = length(x), n2 = length(y),
+               median1 = stats::median(x), median2 = stats::median(y),
+               mean1 = mean(x), sd1 = stats::sd(x), mean2 = mean(y), sd2 = stats::sd(y),
                U = unname(w$statistic), p_mwu = w$p.value,
                r_rb = 1 - 2 * unname(w$statistic) / (length(x) * length(y)),
-               t = unname(tt$statistic), df = unname(tt$parameter), p_welch = tt$p.value,
-               hedges_g = .pv_hedges_g(x, y), method = w$method, stringsAsFactors = FALSE)
+               # sign flipped: positive = group1 has the lower (more important) ranks
+               t = -unname(tt$statistic), df = unname(tt$parameter), p_welch = tt$p.value,
+               hedges_g = -.pv_hedges_g(x, y), method = w$method, stringsAsFactors = FALSE)
   }))
   out$q_mwu <- stats::p.adjust(out$p_mwu, method = "BH")
   out$q_welch <- stats::p.adjust(out$p_welch, method = "BH")
-  out[, c("dimension", "group1", "group2", "n_cn", "n_us", "median_cn", "median_us", "mean_cn",
-          "sd_cn", "mean_us", "sd_us", "U", "p_mwu", "q_mwu", "r_rb", "t", "df", "p_welch",
+  out[, c("dimension", "group1", "group2", "n1", "n2", "median1", "median2", "mean1",
+          "sd1", "mean2", "sd2", "U", "p_mwu", "q_mwu", "r_rb", "t", "df", "p_welch",
           "q_welch", "hedges_g", "method")]
 }
 
@@ -55,33 +62,82 @@ dimension_tests <- function(rank_table, groups = NULL) {
   (mean(x) - mean(y)) / sp * exp(lgamma(df / 2) - log(sqrt(df / 2)) - lgamma((df - 1) / 2))
 }
 
-#' Group comparison per term: Brunner-Munzel and Cliff's delta
+#' Group comparison per term: Brunner-Munzel (asymptotic and permutation) and Cliff's delta
 #'
 #' The paper's Appendix A.3: for each of the 25 terms, the models' term means of the
-#' first group (CN) against the second (US) with the Brunner-Munzel test ([bm_test()]:
-#' `brunnermunzel::brunnermunzel.test` when installed, else pyvalues's implementation of
-#' it), Benjamini-Hochberg q across the terms, and Cliff's delta = P(CN > US) -
-#' P(CN < US); a negative delta means the first group ranks the term as more important.
+#' first group (`group1`) against the second (`group2`).
+#'
+#' * `statistic, df, p, q`: the asymptotic Brunner-Munzel test (t approximation; the
+#'   paper's specification) as `brunnermunzel::brunnermunzel.test` computes it ([bm_test()]),
+#'   with Benjamini-Hochberg q across the terms that have a p. Where that statistic is
+#'   undefined - the groups do not overlap (estimate 0 or 1: statistic +-Inf, df NaN) or
+#'   both variances are zero - `p` and `q` are NA and `note` says why (brunnermunzel 2.0
+#'   reports p = 0 there, which no data can justify).
+#' * `p_perm, q_perm`: the studentized permutation test of Neubert & Brunner (2007)
+#'   (`brunnermunzel::brunnermunzel.permutation.test`, [bm_permutation_test()]), BH q
+#'   across all terms. Exact enumeration of all `choose(n1 + n2, n1)` splits when that is
+#'   at most `choose(20, 10)` = 184756 (`n_perm` = the number of splits,
+#'   `p_perm_mcse` = 0); otherwise `nperm` Monte Carlo splits drawn with `seed`,
+#'   p = (1 + extreme draws) / (1 + nperm) and its Monte Carlo standard error
+#'   `p_perm_mcse` = sqrt(p (1 - p) / nperm). With groups below 10 models the permutation
+#'   p is the recommended one (the t approximation is poor there: 3 vs 3 models can give
+#'   no p below 0.1).
+#' * `cliffs_delta` = P(group1 < group2) - P(group1 > group2) over all model pairs.
+#'
+#' Direction: `statistic`, `estimate` - 0.5 (estimate = P(group1 < group2) +
+#' 0.5 P(=), as the package) and `cliffs_delta` are positive when the first group ranks
+#' the term as more important (lower ranks). `cliffs_delta` is therefore
+#' `-cliffs_delta(x, y)` of the exported function (whose `x` larger is positive).
 #'
 #' @param rank_table a rank table.
 #' @param groups the two country labels, first one first.
-#' @return `term, dimension, statistic, df, p, q, cliffs_delta, estimate, method`.
+#' @param nperm Monte Carlo draws when exact enumeration is too large.
+#' @param seed seed of the Monte Carlo draws.
+#' @return `term, dimension, group1, group2, n1, n2, statistic, df, p, q, p_perm, q_perm,
+#'   n_perm, p_perm_mcse, cliffs_delta, estimate, method, note`.
 #' @examples
 #' head(term_tests(paper2026_reconstruction))
 #' @export
-term_tests <- function(rank_table, groups = NULL) {
+term_tests <- function(rank_table, groups = NULL, nperm = 10000, seed = 2026) {
   tm <- model_term_means(rank_table)
-  groups <- .pv_groups(tm$country, groups)
+  groups <- .pv_groups(tm, groups)
   inst <- pv_instrument()
-  out <- do.call(rbind, lapply(inst$term, function(t) {
+  out <- do.call(rbind, lapply(seq_along(inst$term), function(i) {
+    t <- inst$term[i]
     x <- tm$mean_rank[tm$term == t & tm$country == groups[1]]
     y <- tm$mean_rank[tm$term == t & tm$country == groups[2]]
     b <- bm_test(x, y)
-    data.frame(term = t, dimension = inst$dimension[inst$term == t],
-               statistic = b$statistic, df = b$df, p = b$p,
-               cliffs_delta = cliffs_delta(x, y), estimate = b$estimate, method = b$method,
-               stringsAsFactors = FALSE)
+    note <- ""
+    p <- b$p
+    if (!is.finite(b$statistic) || !is.finite(b$df)) {
+      note <- if (b$estimate %in% c(0, 1)) {
+        "groups do not overlap: the asymptotic statistic is +-Inf with df undefined, so p is NA (brunnermunzel 2.0 prints 0); use p_perm"
+      } else {
+        "zero variance in both groups: the asymptotic statistic is undefined, so p is NA; use p_perm"
+      }
+      p <- NA_real_
+    }
+    perm <- .pv_bm_perm(x, y, nperm = nperm, seed = seed + i - 1L)
+    data.frame(term = t, dimension = inst$dimension[i], group1 = groups[1], group2 = groups[2],
+               n1 = length(x), n2 = length(y), statistic = b$statistic, df = b$df, p = p,
+               p_perm = perm$p, n_perm = perm$n, p_perm_mcse = perm$mcse,
+               # sign flipped: positive = group1 has the lower (more important) ranks
+               cliffs_delta = -cliffs_delta(x, y), estimate = b$estimate, method = b$method,
+               note = note, stringsAsFactors = FALSE)
   }))
-  out$q <- stats::p.adjust(out$p, method = "BH")
-  out[, c("term", "dimension", "statistic", "df", "p", "q", "cliffs_delta", "estimate", "method")]
+  out$q <- stats::p.adjust(out$p, method = "BH")      # NA p are left out of the family
+  out$q_perm <- stats::p.adjust(out$p_perm, method = "BH")
+  out[, c("term", "dimension", "group1", "group2", "n1", "n2", "statistic", "df", "p", "q",
+          "p_perm", "q_perm", "n_perm", "p_perm_mcse", "cliffs_delta", "estimate", "method", "note")]
+}
+
+# Two-sided studentized permutation p of the Brunner-Munzel test: exact (bm_permutation_test,
+# i.e. the package when installed) up to .pv_max_exact_splits splits, else Monte Carlo.
+.pv_bm_perm <- function(x, y, nperm, seed) {
+  n_splits <- choose(length(x) + length(y), length(x))
+  if (n_splits <= .pv_max_exact_splits) {
+    return(list(p = bm_permutation_test(x, y)$p, n = n_splits, mcse = 0))
+  }
+  p <- .bm_permutation_mc(x, y, nperm = nperm, seed = seed)
+  list(p = p, n = nperm, mcse = sqrt(p * (1 - p) / nperm))
 }

@@ -70,16 +70,22 @@ def main() -> None:
     show(res.group_top_bottom, ["group", "end", "position", "term", "mean_rank"])
 
     section("CN-US at the category level: Mann-Whitney U (primary) and Welch's t (sensitivity)",
-            "CN is the first sample; r_rb = 1 - 2U/(n_cn n_us); q = BH over the five dimensions.")
-    show(res.dimension_tests, ["dimension", "median_cn", "median_us", "U", "p_mwu", "q_mwu", "r_rb",
-                               "mean_cn", "sd_cn", "mean_us", "sd_us", "t", "df", "p_welch", "hedges_g"])
+            "CN is group1 (columns 1), US group2; r_rb = 1 - 2U/(n1 n2); q = BH over the five dimensions. "
+            "r_rb, t and g are positive when CN ranks the dimension as more important (the paper prints t and g "
+            "as CN - US, the opposite sign).")
+    show(res.dimension_tests, ["dimension", "median1", "median2", "U", "p_mwu", "q_mwu", "r_rb",
+                               "mean1", "sd1", "mean2", "sd2", "t", "df", "p_welch", "hedges_g"])
 
     section("Two-factor mixed ANOVA, country x category (afex, Type III)",
             "With complete rankings the country effect is 0/0: see its note and the cross-check.")
     show(res.mixed_anova, ["effect", "df1", "df2", "F", "p", "pes", "note"])
 
     section("Within-group consistency (Figure 5)", "Pairwise Spearman rho and Kendall tau-b between models.")
-    show(res.correlations, ["group", "method", "n_pairs", "mean", "sd", "ci_low", "ci_high"])
+    show(res.correlations, ["group", "method", "n_pairs", "mean", "sd", "ci_low", "ci_high", "ci_low_pairs",
+                            "ci_high_pairs"])
+    print("ci_low/ci_high resample models (the independent unit); ci_*_pairs resample pairs (naive, too narrow).")
+    show(res.cohesion_test, ["method", "group1", "group2", "mean1", "mean2", "diff", "ci_low", "ci_high", "p_perm",
+                             "n_perm"])
 
     section("Value archetypes (Figures 6, 7)", "pvclust, correlation distance, average linkage, cut at k = 4.")
     show(res.archetypes, ["cluster", "members", "position", "term", "mean_rank"])
@@ -87,13 +93,19 @@ def main() -> None:
     section("Appendix A.2: Kendall's W per model (Table A-1, Figure A-1)", "")
     show(res.concordance, ["model", "country", "W", "chisq", "df", "p"])
 
-    section("Appendix A.3: Brunner-Munzel per term, BH-FDR, Cliff's delta (Figure A-2)", "")
-    show(res.term_tests.sort_values("p"), ["term", "statistic", "df", "p", "q", "cliffs_delta"])
+    section("Appendix A.3: Brunner-Munzel per term, BH-FDR, Cliff's delta (Figure A-2)",
+            "p: asymptotic (the paper's specification; NA where undefined); p_perm: studentized permutation "
+            "(recommended with 9 US models). Cliff's delta > 0: CN ranks the term as more important.")
+    show(res.term_tests.sort_values("p_perm"), ["term", "statistic", "df", "p", "q", "p_perm", "q_perm",
+                                                "cliffs_delta"])
 
     section("Parity: every inferential statistic, R against its Python twin", "")
-    same = res.parity[res.parity["same_method"].astype(bool)]
-    print(f"{len(same)} statistics computed the same way on both sides; "
-          f"{int(same['agrees'].astype(bool).sum())} agree to 1e-8 relative; max rel. diff {same['rel_diff'].max():.1e}")
+    from pyvalues.analysis.parity import parity_counts
+
+    n = parity_counts(res.parity)
+    same = res.parity[res.parity["comparable"].astype(bool)]
+    print(f"{n['comparable']} of {n['rows']} statistics comparable on both sides; {n['agree']} agree to 1e-8 "
+          f"relative, {n['disagree']} do not; max rel. diff {same['rel_diff'].max():.1e}")
 
     section("What the paper's own numbers allow (python -m pyvalues.crosscheck)", "")
     checks = crosscheck.crosscheck(results=res if res.is_reconstruction else None)

@@ -6,12 +6,16 @@ name                       what it is
 paper2026_reconstruction   20 models x 3 replicates x 25 terms, **reconstructed from the seed
                            paper's published summary statistics** by data-raw/reconstruct_paper.py;
                            not the authors' raw data (which are unpublished)
+language_simulation        **SIMULATED** two-language (zh, en) table of 16 fictitious models with
+                           a built-in language effect, drawn by the seeded generator
+                           data-raw/make_language_example.py; shows the language analysis
 local_models               real responses of two small local models (Gemma 3 270M,
                            SmolLM2-135M) to the Appendix A.1 prompt, parsed (data-raw/)
 =========================  ==================================================================
 
 The R package ships the reconstruction as ``data(paper2026_reconstruction)``; Python reads
-the same file (``data/paper2026_reconstruction.rda``).
+the same file (``data/paper2026_reconstruction.rda``); likewise ``data(language_simulation)``,
+which Python reads from ``data-raw/language_simulation.csv``.
 """
 from __future__ import annotations
 
@@ -23,7 +27,8 @@ import pandas as pd
 from .errors import PyvaluesError
 from .ranktable import read_rank_table
 
-__all__ = ["DATASETS", "DEFAULT_DATASET", "RECONSTRUCTION_PROVENANCE", "load", "path", "reconstruction_share"]
+__all__ = ["DATASETS", "DEFAULT_DATASET", "RECONSTRUCTION_PROVENANCE", "SIMULATION_PROVENANCE", "load", "path",
+           "reconstruction_share"]
 
 _ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,8 +56,15 @@ def _reconstruction_provenance() -> str:
 
 RECONSTRUCTION_PROVENANCE = _reconstruction_provenance()
 
+SIMULATION_PROVENANCE = (
+    "SIMULATED data: a two-language (zh, en) rank table of 16 fictitious models drawn by "
+    "data-raw/make_language_example.py (seed 20261201) with a built-in language effect; "
+    "not observed responses of any real model"
+)
+
 DATASETS = {
     "paper2026_reconstruction": (_ROOT / "data" / "paper2026_reconstruction.rda", RECONSTRUCTION_PROVENANCE),
+    "language_simulation": (_ROOT / "data-raw" / "language_simulation.csv", SIMULATION_PROVENANCE),
     "local_models": (
         _ROOT / "data-raw" / "local_ranktable.csv",
         "real responses of local models Gemma 3 270M and SmolLM2-135M-Instruct (llama.cpp, CPU), "

@@ -19,10 +19,11 @@ Column names may hold placeholders for the prompt languages compared (``{lang1}`
 ``{lang2}``: ``zh``, ``en`` for the paper's two) or one column per language of the table
 (``{lang}``); :func:`column_names` expands them.
 
-``since`` marks a table or column that a change under review adds (its issue); the R side
-of it lives on that issue's branch. ``renamed_from`` gives a column's name before such a
-change. :func:`column_names` with ``pending=False`` gives the contract without them (what
-R returns before that branch is merged).
+``since`` marks a table or column that a change under review adds (its issue, e.g.
+``since="issue 10"``) while its R side lives on that issue's branch (none at present);
+``renamed_from`` gives a column's name before such a change. :func:`column_names` with
+``pending=False`` gives the contract without them (what R returns before that branch is
+merged), so the R-columns test can tell "not merged yet" from a wrong column.
 """
 from __future__ import annotations
 
@@ -34,9 +35,6 @@ from pathlib import Path
 __all__ = ["Column", "Table", "TABLES", "CONDITIONS", "BESIDE", "table", "names", "column_names",
            "parity_specs", "table_info", "returns_doc", "contract_markdown", "update_readme",
            "MARK_START", "MARK_END"]
-
-ISSUE_TRUST = "issue 10"      # trust at the edges (permutation p, model bootstrap, cohesion, direction)
-ISSUE_LANGUAGE = "issue 12"   # prompt language as a factor
 
 DTYPES = ("str", "int", "float", "bool")
 
@@ -234,24 +232,27 @@ TABLES: tuple[Table, ...] = (
         "BH q over the 5 dimensions. Signed effects are positive when group1 ranks the dimension as more "
         "important.",
         (C("dimension", "str", "the dimension"),) + _G12 + (
-            C("n1", "int", "models in group1", since=ISSUE_TRUST, renamed_from="n_cn"),
-            C("n2", "int", "models in group2", since=ISSUE_TRUST, renamed_from="n_us"),
-            C("median1", "float", "median score in group1", since=ISSUE_TRUST, renamed_from="median_cn"),
-            C("median2", "float", "median score in group2", since=ISSUE_TRUST, renamed_from="median_us"),
-            C("mean1", "float", "mean score in group1", since=ISSUE_TRUST, renamed_from="mean_cn"),
-            C("sd1", "float", "SD of the scores in group1", since=ISSUE_TRUST, renamed_from="sd_cn"),
-            C("mean2", "float", "mean score in group2", since=ISSUE_TRUST, renamed_from="mean_us"),
-            C("sd2", "float", "SD of the scores in group2", since=ISSUE_TRUST, renamed_from="sd_us"),
+            C("n1", "int", "models in group1"),
+            C("n2", "int", "models in group2"),
+            C("median1", "float", "median score in group1"),
+            C("median2", "float", "median score in group2"),
+            C("mean1", "float", "mean score in group1"),
+            C("sd1", "float", "SD of the scores in group1"),
+            C("mean2", "float", "mean score in group2"),
+            C("sd2", "float", "SD of the scores in group2"),
             C("U", "float", "wilcox.test(x = group1, y = group2) statistic W, as R reports it", parity=True),
             C("p_mwu", "float", "Mann-Whitney p (exact without ties and n < 50, else normal approximation)",
               parity=True),
             C("q_mwu", "float", "BH q of p_mwu over the 5 dimensions", parity=True),
-            C("r_rb", "float", "rank-biserial correlation", parity=True),
-            C("t", "float", "Welch's t", parity=True),
+            C("r_rb", "float", "rank-biserial correlation; > 0: group1 ranks the dimension as more important",
+              parity=True),
+            C("t", "float", "Welch's t, minus t.test(x = group1, y = group2); > 0: group1 ranks it as more "
+                            "important", parity=True),
             C("df", "float", "Welch's degrees of freedom", parity=True),
             C("p_welch", "float", "Welch p", parity=True),
             C("q_welch", "float", "BH q of p_welch over the 5 dimensions", parity=True),
-            C("hedges_g", "float", "Hedges' g (pooled SD, exact small-sample correction)", parity=True),
+            C("hedges_g", "float", "Hedges' g (pooled SD, exact small-sample correction), same direction as t",
+              parity=True),
             C("method", "str", "the wilcox.test variant used"),
         ),
         note="`1` = `group1`, `2` = `group2`", condition="two_groups", parity_keys=("dimension",),
@@ -266,27 +267,31 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "term_tests", "term", "Group tests per term",
-        "Model term means of group1 against group2: Brunner-Munzel (asymptotic, and the studentized "
-        "permutation test), BH q over the 25 terms, Cliff's delta.",
+        "Model term means of group1 against group2: Brunner-Munzel, asymptotic p (NA where undefined, see "
+        "note) and studentized permutation p_perm (recommended with groups under 10 models), BH q of each over "
+        "the 25 terms; Cliff's delta; positive = group1 ranks the term as more important.",
         (
             C("term", "str", "the term"),
             C("dimension", "str", "its dimension"),
-            C("group1", "str", "the first group compared", since=ISSUE_TRUST),
-            C("group2", "str", "the second group compared", since=ISSUE_TRUST),
-            C("n1", "int", "models in group1", since=ISSUE_TRUST),
-            C("n2", "int", "models in group2", since=ISSUE_TRUST),
-            C("statistic", "float", "Brunner-Munzel statistic", parity=True),
+            C("group1", "str", "the first group compared"),
+            C("group2", "str", "the second group compared"),
+            C("n1", "int", "models in group1"),
+            C("n2", "int", "models in group2"),
+            C("statistic", "float", "Brunner-Munzel statistic; > 0: group1 ranks the term as more important",
+              parity=True),
             C("df", "float", "its degrees of freedom", parity=True),
             C("p", "float", "asymptotic Brunner-Munzel p; NA where undefined (note says why)", parity=True),
             C("q", "float", "BH q of p over the terms that have a p", parity=True),
-            C("p_perm", "float", "studentized permutation p (Neubert & Brunner 2007)", since=ISSUE_TRUST),
-            C("q_perm", "float", "BH q of p_perm over the 25 terms", since=ISSUE_TRUST),
-            C("n_perm", "int", "splits used: all (exact) or the Monte Carlo draws", since=ISSUE_TRUST),
-            C("p_perm_mcse", "float", "Monte Carlo standard error of p_perm (0 when exact)", since=ISSUE_TRUST),
-            C("cliffs_delta", "float", "Cliff's delta", parity=True),
-            C("estimate", "float", "Brunner-Munzel estimate of P(X < Y) + 0.5 P(X = Y)", parity=True),
+            C("p_perm", "float", "studentized permutation p (Neubert & Brunner 2007)"),
+            C("q_perm", "float", "BH q of p_perm over the 25 terms"),
+            C("n_perm", "int", "splits used: all (exact) or the Monte Carlo draws"),
+            C("p_perm_mcse", "float", "Monte Carlo standard error of p_perm (0 when exact)"),
+            C("cliffs_delta", "float", "Cliff's delta = P(group1 < group2) - P(group1 > group2) on ranks; > 0: "
+                                       "group1 ranks the term as more important", parity=True),
+            C("estimate", "float", "Brunner-Munzel estimate P(group1 < group2) + 0.5 P(group1 = group2); > 0.5: group1 "
+                                   "ranks the term as more important", parity=True),
             C("method", "str", "the implementation used"),
-            C("note", "str", "why p is NA, empty otherwise", since=ISSUE_TRUST),
+            C("note", "str", "why p is NA, empty otherwise"),
         ),
         paper="Fig. A-2", condition="two_groups", parity_keys=("term",),
     ),
@@ -297,23 +302,22 @@ TABLES: tuple[Table, ...] = (
         (
             C("group", "str", "a country, or 'all'"),
             C("method", "str", "'spearman' or 'kendall'"),
-            C("n_models", "int", "models in the group", since=ISSUE_TRUST),
+            C("n_models", "int", "models in the group"),
             C("n_pairs", "int", "pairs of models"),
             C("mean", "float", "mean pairwise coefficient", parity=True),
             C("sd", "float", "SD of the pairwise coefficients", parity=True),
             C("ci_low", "float", "95% CI lower bound (percentile bootstrap over models)", parity=True),
             C("ci_high", "float", "95% CI upper bound", parity=True),
-            C("ci_method", "str", "how the CI was computed", since=ISSUE_TRUST),
-            C("ci_low_pairs", "float", "naive 95% CI over pairs as if independent: lower", parity=True,
-              since=ISSUE_TRUST),
-            C("ci_high_pairs", "float", "naive 95% CI over pairs: upper", parity=True, since=ISSUE_TRUST),
+            C("ci_method", "str", "how the CI was computed"),
+            C("ci_low_pairs", "float", "naive 95% CI over pairs as if independent: lower", parity=True),
+            C("ci_high_pairs", "float", "naive 95% CI over pairs: upper", parity=True),
             C("ci_low_t", "float", "t interval over pairs: lower", parity=True),
             C("ci_high_t", "float", "t interval over pairs: upper", parity=True),
         ),
         paper="Fig. 5", condition="two_models", parity_keys=("group", "method"),
     ),
     Table(
-        "cohesion_test", "method", "Cohesion: group1 against group2",
+        "cohesion_test", "method", "Is one group more cohesive?",
         "Difference of the two groups' mean within-group correlation, permutation p (country labels "
         "reassigned across models) and model-bootstrap CI.",
         (C("method", "str", "'spearman' or 'kendall'"),) + _G12 + (
@@ -329,7 +333,7 @@ TABLES: tuple[Table, ...] = (
             C("n_perm", "int", "splits used: all (exact) or the Monte Carlo draws"),
             C("note", "str", "exact or Monte Carlo"),
         ),
-        paper="Fig. 5's claim", condition="two_groups", parity_keys=("method",), since=ISSUE_TRUST,
+        paper="Fig. 5's claim", condition="two_groups", parity_keys=("method",),
     ),
     Table(
         "correlation_pairs", "pair of models", "Pairwise similarity: every pair",
@@ -396,7 +400,7 @@ TABLES: tuple[Table, ...] = (
             C("n_replicates", "int", "m, the number of the model's rankings"),
             C("W", "float", "Kendall's W = chisq / (m (n - 1)); NA with one ranking", parity=True),
             C("W_{lang}", "float", "Kendall's W among the model's rankings in that language",
-              condition="two_languages", since=ISSUE_LANGUAGE),
+              condition="two_languages"),
             C("chisq", "float", "Friedman chi-square", parity=True),
             C("df", "float", "its degrees of freedom (n - 1)", parity=True),
             C("p", "float", "Friedman p", parity=True),
@@ -406,31 +410,32 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "language_term_tests", "term", "Prompt language: paired tests per term",
-        "Per term, over the models with rankings in both languages: mean rank in each language, paired "
-        "Wilcoxon signed-rank test, BH q over 25 terms, median difference and rank-biserial r "
-        "(first - second language, zh - en for the paper's two).",
+        "Per term, over the models with rankings in both languages: mean rank in each language, "
+        "wilcox.test(first, second, paired = TRUE) (R's default variant), BH q over 25 terms, median "
+        "difference first − second and matched-pairs rank-biserial r (> 0: less important in the first "
+        "language, zh − en for the paper's two).",
         _lang_paired(C("term", "str", "the term"), C("dimension", "str", "its dimension")),
-        paper="Fig. L-1", condition="two_languages", since=ISSUE_LANGUAGE,
+        paper="Fig. L-1", condition="two_languages",
     ),
     Table(
         "language_dimension_tests", "dimension", "Prompt language: paired tests per dimension",
         "As per term, for the dimension scores (rank sum over the 5 terms divided once by 5 × rankings in "
         "the language); BH q over 5 dimensions.",
         _lang_paired(C("dimension", "str", "the dimension")),
-        condition="two_languages", since=ISSUE_LANGUAGE,
+        condition="two_languages",
     ),
     Table(
         "language_anova", "effect", "Prompt language: mixed ANOVA country × language × dimension",
-        "afex aov_ez, Type III, country between, language and dimension within models; effects without "
-        "dimension are 0/0 with complete rankings (NA, note).",
+        "afex aov_ez, Type III, country between, language and dimension within models; Greenhouse–Geisser "
+        "beside the uncorrected F. Effects without dimension are 0/0 with complete rankings (NA, note).",
         _anova_columns(_WITHIN, parity=False),
         note="effects `country, language, dimension, country:language, country:dimension, language:dimension, "
              "country:language:dimension`",
-        condition="two_languages", since=ISSUE_LANGUAGE,
+        condition="two_languages",
     ),
     Table(
         "language_consistency", "model", "Prompt language: each model's consistency",
-        "Spearman rho and Kendall tau-b between the model's term means in the two languages; Kendall's W "
+        "Spearman ρ and Kendall τ-b between the model's term means in the two languages; Kendall's W "
         "within each language.",
         (
             C("model", "str", "the model"),
@@ -443,7 +448,7 @@ TABLES: tuple[Table, ...] = (
             C("n_{lang2}", "int", "its rankings in the second language"),
             C("note", "str", "why a value is NA (e.g. one language only)"),
         ),
-        paper="Fig. L-2", condition="two_languages", since=ISSUE_LANGUAGE,
+        paper="Fig. L-2", condition="two_languages",
     ),
     Table(
         "language_consistency_summary", "group × method", "Prompt language: cross-language correlation by "
@@ -458,7 +463,7 @@ TABLES: tuple[Table, ...] = (
             C("ci_low", "float", "95% CI lower bound (bootstrap over models)"),
             C("ci_high", "float", "95% CI upper bound"),
         ),
-        condition="two_languages", since=ISSUE_LANGUAGE,
+        condition="two_languages",
     ),
     Table(
         "model_term_means", "model × term", "Term means per model",
@@ -494,7 +499,7 @@ TABLES: tuple[Table, ...] = (
             C("n2", "int", "models in group2"),
             C("rule", "str", "how the two were chosen (given, or the two with most models)"),
         ),
-        condition="two_groups", since=ISSUE_TRUST,
+        condition="two_groups",
     ),
     Table(
         "parity", "statistic", "Parity: R against the Python twins",
@@ -508,8 +513,7 @@ TABLES: tuple[Table, ...] = (
             C("abs_diff", "float", "|r - python|"),
             C("rel_diff", "float", "|r - python| / max(|r|, |python|)"),
             C("same_method", "bool", "both sides implement the same method"),
-            C("comparable", "bool", "held to the tolerance (false: different conventions or RNGs, note says)",
-              since=ISSUE_TRUST),
+            C("comparable", "bool", "held to the tolerance (false: different conventions or RNGs, note says)"),
             C("agrees", "bool", "rel_diff <= 1e-8 (or abs_diff <= 1e-12 for non-p statistics)"),
             C("note", "str", "why a row is not comparable"),
         ),
@@ -539,8 +543,9 @@ TABLES: tuple[Table, ...] = (
         (
             C("analysis", "str", "the tables not computed"),
             C("reason", "str", "why, in plain words"),
-            C("message", "str", "R's own error message (empty for a shape rule)", since=ISSUE_TRUST),
+            C("message", "str", "R's own error message (empty for a shape rule)"),
         ),
+        note="`message`: R's own error, empty for a shape rule",
     ),
 )
 

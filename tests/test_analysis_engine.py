@@ -80,7 +80,8 @@ def test_results_equal_r_called_directly(table_and_results):
     dt = res.dimension_tests.set_index("dimension")
     assert dt.loc["Practical", "U"] == ref["practical_U"]
     assert dt.loc["Practical", "p_mwu"] == pytest.approx(ref["practical_p"], rel=1e-10)
-    assert dt.loc["Personal", "t"] == pytest.approx(ref["personal_t"], rel=1e-10)
+    # one direction: our t is positive when CN (group1) ranks lower, i.e. minus t.test(CN, US)
+    assert dt.loc["Personal", "t"] == pytest.approx(-ref["personal_t"], rel=1e-10)
     assert dt.loc["Personal", "df"] == pytest.approx(ref["personal_df"], rel=1e-10)
     co = res.concordance.set_index("model")
     assert co.loc["us03", "chisq"] == pytest.approx(ref["us03_chisq"], rel=1e-10)
@@ -95,10 +96,15 @@ def test_output_contract_columns(table_and_results):
     contract = {
         "dispersion_anova": ["effect", "df1", "df2", "F", "p", "pes", "gg_eps", "p_gg"],
         "mixed_anova": ["effect", "df1", "df2", "F", "p", "pes", "gg_eps", "p_gg"],
-        "dimension_tests": ["dimension", "n_cn", "n_us", "median_cn", "median_us", "mean_cn", "sd_cn",
-                            "mean_us", "sd_us", "U", "p_mwu", "q_mwu", "r_rb", "t", "df", "p_welch",
+        "dimension_tests": ["dimension", "group1", "group2", "n1", "n2", "median1", "median2", "mean1", "sd1",
+                            "mean2", "sd2", "U", "p_mwu", "q_mwu", "r_rb", "t", "df", "p_welch",
                             "hedges_g", "method"],
-        "term_tests": ["term", "dimension", "statistic", "df", "p", "q", "cliffs_delta"],
+        "term_tests": ["term", "dimension", "group1", "group2", "n1", "n2", "statistic", "df", "p", "q", "p_perm",
+                       "q_perm", "n_perm", "p_perm_mcse", "cliffs_delta", "estimate", "method", "note"],
+        "correlations": ["group", "method", "n_models", "n_pairs", "mean", "sd", "ci_low", "ci_high", "ci_method",
+                         "ci_low_pairs", "ci_high_pairs", "ci_low_t", "ci_high_t"],
+        "cohesion_test": ["method", "group1", "group2", "mean1", "mean2", "diff", "ci_low", "ci_high", "p_perm",
+                          "n_perm"],
         "concordance": ["model", "country", "n_replicates", "W", "chisq", "df", "p"],
     }
     for name, cols in contract.items():
@@ -158,9 +164,12 @@ def test_shapes_one_country_one_replicate_say_what_was_skipped():
     tab = make_rank_table(n_cn=7, n_us=0, reps=1, seed=5)
     res = analysis.run(tab, nboot=50, ci_nboot=200, parity=False)
     skipped = " ".join(res.skipped["reason"])
-    assert "two countries" in skipped and "two rankings" in skipped
-    assert "dimension_tests" not in res and "concordance" not in res
+    assert "two countries" in skipped and "CN (7 models)" in skipped
+    assert "dimension_tests" not in res and "term_tests" not in res
     assert "dispersion_anova" in res and "clusters" in res
+    # concordance is not dropped: one row per model, NA with a note (one ranking each)
+    co = res.concordance
+    assert len(co) == 7 and co["W"].isna().all() and co["note"].str.contains("one ranking").all()
     with pytest.raises(AttributeError, match="skipped"):
         res.dimension_tests
 

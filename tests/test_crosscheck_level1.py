@@ -44,11 +44,14 @@ def verdicts(rows: list[dict]) -> dict[str, str]:
 
 # --- rounding intervals ------------------------------------------------------------------------
 
-def test_rounding_interval_is_statcheck_style():
-    # 0.59 printed with 2 decimals stands for [0.585, 0.595]
+def test_rounding_interval_is_half_open():
+    # 0.59 printed with 2 decimals stands for [0.585, 0.595): 0.595 rounds half up to 0.60
     iv = reported_interval(0.59, 2)
     assert iv.lo == pytest.approx(0.585) and iv.hi == pytest.approx(0.595)
+    assert iv.contains(0.585) and iv.contains(0.5949999) and not iv.contains(0.595)
+    assert reported_interval(37, 0).contains(36.5) and not reported_interval(37, 0).contains(37.5)
     assert reported_interval(0.001, 3, "<").hi == 0.001 and math.isinf(reported_interval(0.001, 3, "<").lo)
+    assert not reported_interval(0.001, 3, "<").contains(0.001) and reported_interval(0.001, 3, "<=").contains(0.001)
     # '~' doubles the half-width: t(~11.5) covers [11.4, 11.6]
     iv = reported_interval(11.5, 1, "~")
     assert (iv.lo, iv.hi) == pytest.approx((11.4, 11.6))
@@ -154,9 +157,14 @@ def test_mwu_companions_imply_half_integer_U():
         dict(test="mann_whitney", quantity="p", reported="0.382", decimals=3, n1=11, n2=9, companion="a"),
         dict(test="mann_whitney", quantity="r_rb", reported="0.242", decimals=3, n1=11, n2=9, companion="a")])
     rows = {r["claim_id"]: r for r in level1_rows(claims)}
-    assert rows["c0"]["recomputed"] == "37.5"
-    assert "37.5" in rows["c0"]["note"] and "edge" in rows["c0"]["note"]
-    assert "continuity correction" in rows["c2"]["note"] or "continuity correction" in rows["c1"]["note"]
+    # one rounding convention (half-open): 37 stands for [36.5, 37.5), so 37.5 does not print as 37
+    assert rows["c0"]["verdict"] == "inconsistent" and rows["c0"]["recomputed"] == "37.5"
+    assert "37.5 does not print as 37" in rows["c0"]["note"]
+    assert rows["c2"]["verdict"] == "inconsistent"
+    # p = .382 is not reached inside [36.5, 37.5) either: by hand, sigma = sqrt(99 * 21 / 12) = 13.16;
+    # U = 37: z = (37 - 49.5 + 0.5) / 13.16 = -0.912, p = .362 (exact .370); ties only lower p.
+    # U = 37.5 gives (37.5 - 49.5 + 0.5) / 13.16 = -0.874, p = .382.
+    assert rows["c1"]["verdict"] == "inconsistent"
 
 
 def test_mwu_p_that_no_variant_gives_is_flagged():

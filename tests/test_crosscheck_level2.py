@@ -112,7 +112,8 @@ def test_bad_claims_file_reports_row(tmp_path):
 
 def test_crosscheck_table_contract():
     t = crosscheck(statcheck=False)
-    assert list(t.columns) == ["claim_id", "level", "location", "statistic", "reported", "recomputed", "verdict", "note"]
+    assert list(t.columns) == ["claim_id", "level", "location", "statistic", "test_type", "df1", "df2", "value", "p_comparison",
+                               "p_reported", "p_recomputed", "one_tailed", "verdict", "note", "reported", "recomputed"]
     assert set(t["verdict"]) <= {"consistent", "inconsistent", "decision_error", "infeasible", "not_checkable"}
     assert set(t["level"]) == {1, 2}
     assert (t["note"].str.len() > 20).all()

@@ -14,7 +14,9 @@ def fake_results():
     dims = ["Practical", "Epistemic", "Social", "Protective", "Personal"]
     dimension_tests = pd.DataFrame({
         "dimension": dims, "U": [37.5, 50, 50, 50, 61], "p_mwu": [0.3823, 0.9, 0.9, 0.9, 0.3981],
-        "r_rb": [24 / 99, 0, 0, 0, 1 - 122 / 99], "median_cn": [12.8, 9, 13, 8, 22.0], "median_us": [14.2, 9, 13, 8, 21.8],
+        "r_rb": [24 / 99, 0, 0, 0, 1 - 122 / 99], "median1": [12.8, 9, 13, 8, 22.0], "median2": [14.2, 9, 13, 8, 21.8],
+        # our direction (positive = CN ranks it as more important); the paper prints CN - US
+        "t": [0.7683, 0.3, 0.5, -0.7, -1.4454],
     })
     mixed = pd.DataFrame({"effect": ["country", "dimension", "country:dimension"], "df1": [1, 4, 4], "df2": [18, 72, 72],
                           "F": [float("nan"), 28.58, 0.45], "p": [float("nan"), 1e-10, 0.77], "pes": [float("nan"), 0.6136, 0.024]})
@@ -32,8 +34,15 @@ def fake_results():
 def test_level3_verdicts():
     t = crosscheck(results=fake_results(), statcheck=False)
     l3 = t[t["level"] == 3].set_index("claim_id")
-    assert l3.loc["practical_mwu_U", "verdict"] == "consistent"  # 37.5 within [36.5, 37.5]
+    # one half-open convention: 37.5 is not in [36.5, 37.5); r_rb = .242 and p = .382 both put U at
+    # 37.5, so level 1 proves the printed U = 37 impossible beside them (as the fit table says)
+    assert l3.loc["practical_mwu_U", "verdict"] == "infeasible"
     assert l3.loc["practical_mwu_r_rb", "verdict"] == "consistent"  # .2424 rounds to .242
+    assert l3.loc["practical_mwu_median_cn", "verdict"] == "consistent"  # group-neutral median1
+    # the paper's t = -0.77 is CN - US; ours is +0.7683: compared as minus ours, within rounding
+    assert l3.loc["practical_welch_t", "verdict"] == "consistent"
+    assert "minus dimension_tests" in l3.loc["practical_welch_t", "note"]
+    assert l3.loc["personal_welch_t", "verdict"] == "consistent"  # paper 1.45, ours -1.4454
     assert l3.loc["mixed_interaction_F", "verdict"] == "inconsistent"  # 0.45 outside [0.435, 0.445]
     assert l3.loc["mixed_country_F", "verdict"] == "infeasible"  # level 2 proved it impossible
     assert l3.loc["archetype_social_ethical_members", "verdict"] == "consistent"  # matched to reconstruction cluster 3

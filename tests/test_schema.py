@@ -170,7 +170,8 @@ def test_r_returns_the_schema_columns(r_tables, name):
 # -- the Python API -------------------------------------------------------------------------------
 API = ["model_term_means", "model_dimension_scores", "term_means", "dimension_means", "primary_secondary",
        "primary_secondary_counts", "dispersion_anova", "dispersion_posthoc", "group_top_bottom",
-       "dimension_tests", "mixed_anova", "term_tests", "correlation_pairs", "correlations", "concordance"]
+       "dimension_tests", "mixed_anova", "term_tests", "correlation_pairs", "correlations", "cohesion_test",
+       "concordance"]
 
 
 @pytest.mark.parametrize("name", API + ["cluster_models"])

@@ -42,6 +42,7 @@ __all__ = [
     "term_tests",
     "correlation_pairs",
     "correlations",
+    "cohesion_test",
     "cluster_models",
     "ClusterResult",
     "concordance",
@@ -65,9 +66,16 @@ from .api import (  # noqa: E402
     ClusterResult, cluster_models, concordance, correlation_pairs, correlations, dimension_means,
     dimension_tests, dispersion_anova, dispersion_posthoc, group_top_bottom, mixed_anova,
     model_dimension_scores, model_term_means, primary_secondary, primary_secondary_counts, term_means,
-    term_tests,
+    term_tests, cohesion_test,
 )
 from .api import checked as _checked  # noqa: E402
+
+from .language import (  # noqa: E402  (prompt language as a factor: R/language.R)
+    LANGUAGE_TABLES, language_anova, language_consistency, language_consistency_summary,
+    language_dimension_tests, language_term_tests, select_language,
+)
+
+__all__ += LANGUAGE_TABLES
 
 
 class Results(Mapping):
@@ -107,7 +115,7 @@ class Results(Mapping):
 
     @property
     def skipped(self) -> pd.DataFrame:
-        return self.tables.get("skipped", pd.DataFrame(columns=["analysis", "reason"]))
+        return self.tables.get("skipped", pd.DataFrame(columns=["analysis", "reason", "message"]))
 
     @property
     def is_reconstruction(self) -> bool:
@@ -186,15 +194,27 @@ def run(
     parallel: bool | int = False,
     parity: bool = True,
     reported: bool = False,
+    language: str | None = None,
+    nperm: int = 10000,
 ) -> Results:
     """Run every analysis of the paper on `table` (default: the bundled reconstruction).
 
-    R's ``pv_analyse()`` computes all tables in one call; with ``parity=True`` the Python
+    R's ``pv_analyse()`` computes all tables in one call, each analysis family inside its
+    own error boundary (a family that cannot be computed is a row of ``skipped`` with the
+    reason and R's message; the others are still computed). With ``parity=True`` the Python
     twins (scipy / statsmodels / pingouin) recompute each inferential statistic and the
     ``parity`` table compares the two. The tables and columns are those of
     :mod:`pyvalues.schema` for any data; comparing with a paper is an explicit step:
     ``reported=True`` (the CLI does it on the bundled paper reconstruction) adds the paper's
     reported value beside each statistic that has one and the ``paper_agreement`` table.
+    Those two Python steps have their own boundaries too. ``language`` (e.g. ``"zh"``)
+    analyses the rankings in that prompt language only.
+
+    ``groups``: the two countries compared, first one first; by default the two with the
+    most models (ties: alphabetical), in alphabetical order (``groups_compared`` records
+    the choice). An unknown name is a ``ValueError`` listing the countries present, raised
+    before any computing. ``nperm``: Monte Carlo draws of the permutation tests when exact
+    enumeration is too large.
     """
     from .. import datasets
 
@@ -202,9 +222,15 @@ def run(
     t0 = time.perf_counter()
     if table is None:
         table = datasets.load(datasets.DEFAULT_DATASET)
+    if language is not None:
+        table = select_language(table, language)
     provenance = table.attrs.get("provenance", "user data")
     dataset = table.attrs.get("dataset")
     table = _table(table)
+    if groups is not None:
+        from .twins import choose_groups
+
+        choose_groups(table, groups)  # a wrong name fails here, before any computing
     settings = {
         "groups": list(groups) if groups else None,
         "k": k,
@@ -213,12 +239,15 @@ def run(
         "linkage": linkage,
         "seed": seed,
         "ci_nboot": ci_nboot,
+        "nperm": nperm,
         "parallel": parallel,
+        "language": language,
     }
     timings["validate"] = time.perf_counter() - t0
 
     t = time.perf_counter()
-    kwargs = dict(k=k, nboot=nboot, distance=distance, linkage=linkage, seed=seed, ci_nboot=ci_nboot)
+    kwargs = dict(k=k, nboot=nboot, distance=distance, linkage=linkage, seed=seed, ci_nboot=ci_nboot,
+                  nperm=nperm)
     if parallel:
         # pvclust(parallel = <integer>) starts that many R worker processes; TRUE would
         # start detectCores() - 1 (one worker on a 2-core machine: no speed-up)
@@ -229,14 +258,27 @@ def run(
     timings["r"] = time.perf_counter() - t
 
     tables = {name: r_tables[name] for name in TABLES if name in r_tables}
-    if parity:
-        from .parity import parity_table
-        from .twins import python_twins
+    skipped = r_tables["skipped"].copy()
 
-        t = time.perf_counter()
-        tables["parity"] = parity_table(r_tables, python_twins(table, groups=groups, k=k))
-        timings["python_twins_and_parity"] = time.perf_counter() - t
-    tables["skipped"] = r_tables["skipped"]
+    def family(name: str, compute) -> None:
+        """The Python steps' error boundary, as pv_analyse's: a failure is a skipped row."""
+        try:
+            compute()
+        except Exception as e:  # noqa: BLE001 - recorded in `skipped`, the other tables stand
+            skipped.loc[len(skipped)] = [name, "could not be computed on this data (see message)",
+                                         f"{type(e).__name__}: {e}"]
+
+    if parity:
+        def _parity():
+            from .parity import parity_table
+            from .twins import python_twins
+
+            t = time.perf_counter()
+            tables["parity"] = parity_table(r_tables, python_twins(table, groups=groups, k=k))
+            timings["python_twins_and_parity"] = time.perf_counter() - t
+
+        family("parity", _parity)
+    tables["skipped"] = skipped
     if "parse_status" in table.columns:
         # how each ranking that reached the table was parsed (the parser's own summary,
         # which also counts the responses it dropped, travels in attrs when present)
@@ -258,9 +300,12 @@ def run(
         timings=timings,
     )
     if reported:
-        from ..crosscheck import reported_agreement, reported_beside
+        def _reported():
+            from ..crosscheck import reported_agreement, reported_beside
 
-        results.tables.update(reported_beside(results))
-        results.tables["paper_agreement"] = reported_agreement(results)
+            results.tables.update(reported_beside(results))
+            results.tables["paper_agreement"] = reported_agreement(results)
+
+        family("reported values beside ours", _reported)
     results.timings["total"] = time.perf_counter() - t0
     return results

@@ -68,8 +68,14 @@ def main(argv: list[str] | None = None) -> int:
                     "default: paper2026_reconstruction (reconstructed, not raw data)")
     ap.add_argument("--out", default="out/analysis", help="output folder (default: out/analysis)")
     ap.add_argument("--no-figures", action="store_true", help="write tables only (no figures, no HTML report)")
-    ap.add_argument("--language", choices=["en", "zh"], default="en",
+    ap.add_argument("--labels", choices=["en", "zh"], default=None,
                     help="labels of the figures: English (default) or Chinese (needs fonts-noto-cjk)")
+    ap.add_argument("--language", choices=["en", "zh"], default=None, help="deprecated spelling of --labels")
+    ap.add_argument("--prompt-language", metavar="CODE",
+                    help="analyse only the rankings with this prompt language (e.g. zh)")
+    ap.add_argument("--by-language", action="store_true",
+                    help="also write the full set of results for each prompt language into OUT/language_<code>/ "
+                    "(the pooled set stays in OUT)")
     ap.add_argument("--groups", nargs=2, metavar=("FIRST", "SECOND"), help="the two countries to compare (default CN US)")
     ap.add_argument("--k", type=int, default=None, help="number of clusters (default 4)")
     ap.add_argument("--nboot", type=int, default=1000, help="pvclust bootstrap replications (default 1000)")
@@ -82,6 +88,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="what to do with a ranking that is not a permutation of 1..25 (default: error)")
     ap.add_argument("--show-r-console", action="store_true", help="print what R printed")
     args = ap.parse_args(argv)
+    if args.language is not None:
+        print("warning: --language is deprecated: it only ever chose the figures' labels; use --labels "
+              f"{args.language} (--prompt-language selects the rankings' language)", file=sys.stderr)
+    labels = args.labels or args.language or "en"
+    if args.by_language and args.prompt_language:
+        ap.error("--by-language and --prompt-language exclude each other: the first writes every language")
 
     from .. import datasets, rbridge
     from ..ranktable import read_rank_table
@@ -109,12 +121,16 @@ def main(argv: list[str] | None = None) -> int:
         bad_groups = check_groups(args.groups, table)
         if bad_groups:
             return fail(bad_groups)
+        languages = sorted(table["language"].astype(str).unique())
+        if args.prompt_language and args.prompt_language not in languages:
+            return fail(f"--prompt-language {args.prompt_language}: the table has no rankings in that language; "
+                        f"its languages are {', '.join(languages)}")
         n_models = table["model"].nunique()
         if args.k is not None and args.k >= n_models:
             return fail(f"--k {args.k}: the table has {n_models} models, so at most {n_models - 1} clusters")
         results = run(table, groups=tuple(args.groups) if args.groups else None, k=args.k or 4,
                       nboot=args.nboot, seed=args.seed, parity=not args.no_parity,
-                      parallel=args.cores if args.cores > 1 else False,
+                      parallel=args.cores if args.cores > 1 else False, language=args.prompt_language,
                       # the paper's values beside ours: an explicit step, taken on its reconstruction
                       reported=table.attrs.get("dataset") == "paper2026_reconstruction")
         written = results.to_dir(out)
@@ -125,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_figures:
             from ..figures import draw_all
 
-            figures = draw_all(results, out / "figures", language=args.language)
+            figures = draw_all(results, out / "figures", language=labels)
             report = write_report(results, out, figures=figures)
             print(f"Figures: {len(figures)} files in {out / 'figures'}; report: {report}")
         else:
@@ -133,6 +149,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Report (tables only): {report}")
         print(f"Tables: {len([p for p in written if p.suffix == '.csv'])} CSV files and results.rds in {out}")
         print(f"Provenance: {results.provenance}")
+        if args.by_language:
+            from .language import write_language_sets
+
+            run_kwargs = dict(groups=tuple(args.groups) if args.groups else None, k=args.k or 4, nboot=args.nboot,
+                              seed=args.seed, parity=not args.no_parity,
+                              parallel=args.cores if args.cores > 1 else False)
+            for code, folder, n in write_language_sets(table, out, run_kwargs=run_kwargs, labels=labels,
+                                                       figures=not args.no_figures):
+                print(f"Prompt language {code}: {n} CSV files, results.rds and report.html in {folder}")
         if args.show_r_console:
             print("\n--- R console ---\n" + rbridge.console())
     except PyvaluesError as exc:

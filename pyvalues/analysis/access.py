@@ -33,3 +33,30 @@ def provenance_of(results) -> str:
         if isinstance(t, pd.DataFrame) and t.attrs.get("provenance"):
             return str(t.attrs["provenance"])
     return "provenance not recorded"
+
+
+# Below this many models in a group the t approximation of the Brunner-Munzel test is
+# poor (3 vs 3 models cannot give a permutation p below 0.1, the asymptotic p can be 0).
+SMALL_GROUP = 10
+
+
+def term_test_p(term_tests: pd.DataFrame) -> tuple[str, str, str]:
+    """Which p and q of ``term_tests`` to read significance from: ``(p_column, q_column, why)``.
+
+    The studentized permutation p (``p_perm``, ``q_perm``) when a group has fewer than
+    ``SMALL_GROUP`` models or when the asymptotic p is undefined for some term (groups that
+    do not overlap); otherwise the asymptotic Brunner-Munzel p (the paper's specification).
+    The summary, the BH family it counts and Fig. A-2's stars all use this choice.
+    """
+    tt = term_tests
+    if "p_perm" not in tt.columns:
+        return "p", "q", "asymptotic Brunner-Munzel p (no permutation p in this table)"
+    if {"n1", "n2"} <= set(tt.columns) and len(tt):
+        n_min = int(min(tt["n1"].min(), tt["n2"].min()))
+        if n_min < SMALL_GROUP:
+            return "p_perm", "q_perm", (f"studentized permutation p (recommended: a group has {n_min} "
+                                        f"models, fewer than {SMALL_GROUP})")
+    if tt["p"].isna().any():
+        return "p_perm", "q_perm", ("studentized permutation p (recommended: the asymptotic p is "
+                                    f"undefined for {int(tt['p'].isna().sum())} terms)")
+    return "p", "q", f"asymptotic Brunner-Munzel p (both groups have {SMALL_GROUP} or more models)"

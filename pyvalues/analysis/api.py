@@ -32,7 +32,8 @@ from ..errors import ArgumentError, OptionError, plain
 __all__ = [
     "model_term_means", "model_dimension_scores", "term_means", "dimension_means", "primary_secondary",
     "primary_secondary_counts", "dispersion_anova", "dispersion_posthoc", "group_top_bottom",
-    "dimension_tests", "mixed_anova", "term_tests", "correlation_pairs", "correlations", "cluster_models",
+    "dimension_tests", "mixed_anova", "term_tests", "correlation_pairs", "correlations", "cohesion_test",
+    "cluster_models",
     "concordance", "ClusterResult", "checked",
 ]
 
@@ -172,6 +173,7 @@ _SUMMARY = {
     "term_tests": "Group comparison per term: Brunner-Munzel test, BH q, Cliff's delta (Appendix A.3).",
     "correlation_pairs": "Spearman's rho and Kendall's tau-b between every pair of models.",
     "correlations": "Per country and overall: mean, SD and 95% CIs of the pairwise correlations (Fig. 5).",
+    "cohesion_test": "Is one group more cohesive? Difference of the groups' mean within-group correlation.",
     "cluster_models": "pvclust clustering of models into k value archetypes (Figs. 6, 7).",
     "concordance": "Kendall's W and Friedman chi-square over each model's rankings (Table A-1).",
 }
@@ -179,7 +181,13 @@ _PARAMS = {
     "group_top_bottom": "n : int, default 5\n    Terms at each end (1-25).",
     "dimension_tests": _GROUPS_PARAM,
     "mixed_anova": _GROUPS_PARAM,
-    "term_tests": _GROUPS_PARAM,
+    "term_tests": _GROUPS_PARAM + (
+        "\nnperm : int, default 10000\n    Monte Carlo draws of the permutation test when exact enumeration "
+        "(all\n    splits, up to choose(20, 10)) is too large.\nseed : int, default 2026\n    Seed of those draws."),
+    "cohesion_test": _GROUPS_PARAM + (
+        "\nnboot : int, default 10000\n    Bootstrap resamples (models within each group) of the CI.\n"
+        "nperm : int, default 10000\n    Monte Carlo draws of the permutation p when exact enumeration is too "
+        "large.\nseed : int, default 2026\n    Seed of the resampling."),
     "correlations": ("nboot : int, default 10000\n    Bootstrap resamples of the CIs.\n"
                      "seed : int, default 2026\n    Seed of the bootstrap (R's set.seed)."),
     "cluster_models": (
@@ -334,9 +342,12 @@ def mixed_anova(table: pd.DataFrame, *, groups: tuple[str, str] | None = None) -
 14     Harmony  0.0209  0.1904
 10     Empathy  0.0335  0.1904
 """)
-def term_tests(table: pd.DataFrame, *, groups: tuple[str, str] | None = None) -> pd.DataFrame:
+def term_tests(table: pd.DataFrame, *, groups: tuple[str, str] | None = None, nperm: int = 10000,
+               seed: int = 2026) -> pd.DataFrame:
+    nperm = _whole("nperm", nperm, 1)
+    seed = _whole("seed", seed, -(2**31) + 1, 2**31 - 1)
     table = _validated(table)
-    return _call("term_tests", table, groups=_groups(groups, table))
+    return _call("term_tests", table, groups=_groups(groups, table), nperm=nperm, seed=seed)
 
 
 @_analysis("correlation_pairs", example=_EX + """\
@@ -362,6 +373,22 @@ def correlations(table: pd.DataFrame, *, nboot: int = 10000, seed: int = 2026) -
     nboot = _whole("nboot", nboot, 1)
     seed = _whole("seed", seed, -(2**31) + 1, 2**31 - 1)
     return _call("correlations", _validated(table), nboot=nboot, seed=seed)
+
+
+@_analysis("cohesion_test", example=_EX + """\
+>>> ct = analysis.cohesion_test(tab, nboot=2000)
+>>> ct[["method", "group1", "group2", "n1", "n2", "n_perm"]]
+     method group1 group2  n1  n2    n_perm
+0  spearman     CN     US  11   9  167960.0
+1   kendall     CN     US  11   9  167960.0
+""")
+def cohesion_test(table: pd.DataFrame, *, groups: tuple[str, str] | None = None, nboot: int = 10000,
+                  nperm: int = 10000, seed: int = 2026) -> pd.DataFrame:
+    nboot = _whole("nboot", nboot, 1)
+    nperm = _whole("nperm", nperm, 1)
+    seed = _whole("seed", seed, -(2**31) + 1, 2**31 - 1)
+    table = _validated(table)
+    return _call("cohesion_test", table, groups=_groups(groups, table), nboot=nboot, nperm=nperm, seed=seed)
 
 
 _CLUSTER_TABLES = ("clusters", "cluster_edges", "archetypes")

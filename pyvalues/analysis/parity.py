@@ -2,10 +2,14 @@
 
 One row per (table, row, statistic) with the R value, the Python value
 (:func:`pyvalues.analysis.twins.python_twins`), their absolute and relative difference,
-whether both sides implement the same method, and whether they agree: ``agrees`` is
-``rel_diff <= 1e-8`` (two missing values, or two equal infinities, also agree). Where
-the two sides implement different conventions ``same_method`` is False and ``note``
-says why; such rows are reported, not held to the tolerance.
+whether both sides implement the same method, whether the row is ``comparable`` and, for
+comparable rows only, whether they agree: ``agrees`` is ``rel_diff <= 1e-8`` (two missing
+values, or two equal infinities, also agree). A row is not comparable when the two sides
+implement different conventions or random-number generators (``same_method`` False:
+pingouin's mixed ANOVA, bootstrap intervals, a Monte Carlo permutation p, rstatix's
+rounding); ``note`` says why, ``agrees`` is NA and the row is left out of every agreement
+count. A comparable row is held to the tolerance and can fail; a row present on one side
+only is comparable and fails.
 
 ``rel_diff = |r - py| / max(|r|, |py|)`` (0 when both are 0). A statistic that is 0 in
 exact arithmetic (a t of two equal group means, a delta of 0) comes out as exactly 0 on
@@ -21,21 +25,19 @@ import pandas as pd
 from .. import schema as _schema
 from .twins import PINGOUIN_MIXED_NOTE
 
-__all__ = ["parity_table", "is_p_value", "REL_TOL", "ABS_TOL", "PARITY_COLUMNS"]
+__all__ = ["parity_table", "parity_counts", "is_p_value", "REL_TOL", "ABS_TOL", "PARITY_COLUMNS"]
 
 REL_TOL = 1e-8
 ABS_TOL = 1e-12
 PARITY_COLUMNS = ["table", "row", "statistic", "r_value", "python_value", "abs_diff", "rel_diff",
-                  "same_method", "agrees", "note"]
+                  "same_method", "comparable", "agrees", "note"]
 
 RSTATIX_ROUNDING = ("rstatix::pairwise_t_test rounds p and p.adj to 3 significant digits; "
                     "Python's p is unrounded")
-BOOTSTRAP_RNG = ("percentile bootstrap: R's seeded Mersenne-Twister sample.int cannot be reproduced with "
-                 "numpy's generator; compare ci_low_t/ci_high_t (t interval) instead")
-SCIPY_BM_DEGENERATE = ("samples do not overlap: scipy.stats.brunnermunzel gives p = NaN (df 0/0), "
-                       "brunnermunzel 2.0 (R) gives statistic +-Inf, df NaN, p = 0")
-BH_WITH_DEGENERATE = ("BH q over terms including non-overlapping ones, whose p is 0 in R and NaN in scipy "
-                      "(dropped from the Python BH set), so q differs")
+BOOTSTRAP_RNG = ("percentile bootstrap: R's seeded random streams cannot be reproduced with "
+                 "numpy's generator; not compared (ci_low_t/ci_high_t and the point estimates are)")
+MONTE_CARLO_PERM = ("Monte Carlo permutation p: R's seeded draws cannot be reproduced with numpy's generator; "
+                    "not compared (an exact p is)")
 CLUSTER_LABELS = ("cluster labels compared as partitions: both sides relabelled 1, 2, ... by first "
                   "appearance in model-name order")
 
@@ -94,16 +96,11 @@ def _note(name: str, stat: str, row: str, r_row, py_row, r_tab, py_tab) -> tuple
         py = _num(py_row[stat])
         if not np.isnan(py) and r != py and _signif(py, 3) == r:
             return False, RSTATIX_ROUNDING
-    if name == "correlations" and stat in ("ci_low", "ci_high"):
+    if name in ("correlations", "cohesion_test") and stat.startswith(("ci_low", "ci_high")) \
+            and not stat.endswith("_t"):
         return False, BOOTSTRAP_RNG
-    if name == "term_tests":
-        est = _num(py_row.get("estimate", np.nan))
-        if stat in ("statistic", "df", "p") and est in (0.0, 1.0):
-            if stat == "p":
-                return False, SCIPY_BM_DEGENERATE
-            return True, SCIPY_BM_DEGENERATE
-        if stat == "q" and "estimate" in py_tab and py_tab["estimate"].isin([0.0, 1.0]).any():
-            return False, BH_WITH_DEGENERATE
+    if name == "cohesion_test" and stat == "p_perm" and np.isnan(_num(py_row.get("p_perm", np.nan))):
+        return False, MONTE_CARLO_PERM
     if name == "dimension_tests" and stat in ("U", "p_mwu", "q_mwu", "r_rb"):
         rm, pm = str(r_row.get("method", "")), str(py_row.get("method", ""))
         if rm and pm and rm != pm:
@@ -139,8 +136,8 @@ def _rows(name, keys, statistics, r_tab, py_tab, py_name=None, forced_note=None)
             pv = _num(py.at[row, stat]) if in_py else np.nan
             if not (in_r and in_py):
                 out.append(dict(table=py_name or name, row=row, statistic=stat, r_value=rv, python_value=pv,
-                                abs_diff=np.nan, rel_diff=np.nan, same_method=True, agrees=False,
-                                note=f"row missing on the {'Python' if in_r else 'R'} side"))
+                                abs_diff=np.nan, rel_diff=np.nan, same_method=True, comparable=True,
+                                agrees=False, note=f"row missing on the {'Python' if in_r else 'R'} side"))
                 continue
             abs_diff, rel_diff, agrees = _compare(rv, pv, stat)
             if forced_note is not None:
@@ -148,8 +145,32 @@ def _rows(name, keys, statistics, r_tab, py_tab, py_name=None, forced_note=None)
             else:
                 same, note = _note(name, stat, row, r.loc[row], py.loc[row], r, py)
             out.append(dict(table=py_name or name, row=row, statistic=stat, r_value=rv, python_value=pv,
-                            abs_diff=abs_diff, rel_diff=rel_diff, same_method=same, agrees=agrees, note=note))
+                            abs_diff=abs_diff, rel_diff=rel_diff, same_method=same, comparable=same,
+                            agrees=agrees if same else pd.NA, note=note))
     return out
+
+
+def _skip_reason(tables: dict, name: str) -> str | None:
+    sk = tables.get("skipped")
+    if sk is None or not len(sk):
+        return None
+    hit = sk[sk["analysis"].astype(str).str.split(", ").apply(lambda names: name in names)]
+    return None if hit.empty else str(hit["reason"].iloc[0])
+
+
+def _tied_cut(edges, clusters) -> str | None:
+    """A note when the k-cluster cut falls between merges of equal height: the partition is
+    then not unique (identical models merge at 0), and R and scipy may pick different ones."""
+    if edges is None or clusters is None or not len(edges) or not len(clusters):
+        return None
+    k = int(pd.Series(clusters["cluster"]).nunique())
+    h = np.sort(pd.to_numeric(edges["height"], errors="coerce").to_numpy(float))
+    n_merges = len(h)
+    i = n_merges - k  # merges done below the cut: h[:i]; the first merge not done: h[i]
+    if 0 < i < n_merges and abs(h[i] - h[i - 1]) <= 1e-12 * max(1.0, abs(h[i])):
+        return (f"merge heights tied at the cut into {k} clusters ({h[i]:.3g}): the partition is not unique, "
+                "R and scipy may break the tie differently; not compared (merge heights are)")
+    return None
 
 
 def parity_table(r_tables: dict[str, pd.DataFrame], py_tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -165,16 +186,34 @@ def parity_table(r_tables: dict[str, pd.DataFrame], py_tables: dict[str, pd.Data
             continue
         if r_tab is None or py_tab is None:
             side = "R" if r_tab is None else "Python"
+            why = _skip_reason(r_tables if r_tab is None else py_tables, name)
+            # skipped on one side with a stated reason: nothing to compare; missing without
+            # one: a failure
             rows.append(dict(table=name, row="", statistic="", r_value=np.nan, python_value=np.nan,
-                             abs_diff=np.nan, rel_diff=np.nan, same_method=True, agrees=False,
-                             note=f"table missing on the {side} side"))
+                             abs_diff=np.nan, rel_diff=np.nan, same_method=why is None,
+                             comparable=why is None, agrees=False if why is None else pd.NA,
+                             note=f"table missing on the {side} side" + (f" (skipped there: {why})" if why else "")))
             continue
         rows += _rows(name, keys, statistics, r_tab, py_tab)
+    tied = _tied_cut(r_tables.get("cluster_edges"), r_tables.get("clusters"))
+    if tied:
+        for row in rows:
+            if row["table"] == "clusters":
+                row.update(same_method=False, comparable=False, agrees=pd.NA, note=tied)
     if r_tables.get("mixed_anova") is not None and py_tables.get("mixed_anova_pingouin") is not None:
         rows += _rows("mixed_anova", ["effect"], ["F", "p", "pes", "gg_eps", "p_gg"], r_tables["mixed_anova"],
                       py_tables["mixed_anova_pingouin"], py_name="mixed_anova (pingouin)",
                       forced_note=PINGOUIN_MIXED_NOTE)
     out = pd.DataFrame(rows, columns=PARITY_COLUMNS)
     out["same_method"] = out["same_method"].astype(bool)
-    out["agrees"] = out["agrees"].astype(bool)
+    out["comparable"] = out["comparable"].astype(bool)
+    out["agrees"] = out["agrees"].astype("boolean")  # NA where not comparable
     return out
+
+
+def parity_counts(parity: pd.DataFrame) -> dict[str, int]:
+    """How many rows, how many comparable, and how many of those agree / disagree."""
+    comparable = parity["comparable"].astype(bool) if "comparable" in parity else parity["same_method"].astype(bool)
+    agrees = parity["agrees"].astype("boolean").fillna(False).astype(bool)
+    return {"rows": len(parity), "comparable": int(comparable.sum()),
+            "agree": int((comparable & agrees).sum()), "disagree": int((comparable & ~agrees).sum())}

@@ -5,6 +5,9 @@ import math
 
 import pandas as pd
 
+from .access import term_test_p
+from .parity import parity_counts
+
 
 def _p(p: float) -> str:
     if p is None or (isinstance(p, float) and math.isnan(p)):
@@ -91,6 +94,13 @@ def format_summary(results) -> str:
             f"  Bonferroni post hoc: {len(sig)} of {len(ph)} pairs p_adj < .05"
             + (": " + "; ".join(f"{r.group1}-{r.group2}" for r in sig.itertuples()) if len(sig) else "")
         )
+    if "groups_compared" in t and len(t["groups_compared"]):
+        gc = t["groups_compared"].iloc[0]
+        lines.append("")
+        lines.append(f"Groups compared: {gc.group1} ({gc.n1} models) first, {gc.group2} ({gc.n2} models); "
+                     f"chosen as {gc.rule}.")
+        lines.append(f"Signed effects (r_rb, t, g, Brunner-Munzel statistic, Cliff's delta): positive = "
+                     f"{gc.group1} ranks it as more important (lower ranks).")
     if "dimension_tests" in t:
         dt = t["dimension_tests"]
         g1, g2 = dt["group1"].iloc[0], dt["group2"].iloc[0]
@@ -98,7 +108,7 @@ def format_summary(results) -> str:
         lines.append(f"{g1} vs {g2} per dimension (Mann-Whitney U primary, Welch t sensitivity):")
         for r in dt.itertuples():
             lines.append(
-                f"  {r.dimension:<10} medians {r.median_cn:.2f} / {r.median_us:.2f}; U = {r.U:g}, {_p(r.p_mwu)}, "
+                f"  {r.dimension:<10} medians {r.median1:.2f} / {r.median2:.2f}; U = {r.U:g}, {_p(r.p_mwu)}, "
                 f"q = {_n(r.q_mwu, 3)}, r_rb = {_n(r.r_rb, 3)}; t({_n(r.df, 1)}) = {_n(r.t)}, {_p(r.p_welch)}, "
                 f"g = {_n(r.hedges_g, 3)}"
             )
@@ -111,18 +121,42 @@ def format_summary(results) -> str:
                 lines.append(f"  {r.effect:<18} F({r.df1:g}, {r.df2:g}) = {_n(r.F)}, {_p(r.p)}, pes = {_n(r.pes, 3)}")
     if "term_tests" in t:
         tt = t["term_tests"]
+        p_col, q_col, why = term_test_p(tt)
         big = tt.reindex(tt["cliffs_delta"].abs().sort_values(ascending=False).index).head(3)
         lines.append(
-            f"Brunner-Munzel per term: {int((tt['q'] < 0.05).sum())} of {len(tt)} terms q < .05, "
-            f"{int((tt['p'] < 0.05).sum())} p < .05 uncorrected; largest |Cliff's delta|: "
-            + "; ".join(f"{r.term} {r.cliffs_delta:+.2f} ({_p(r.p)})" for r in big.itertuples())
+            f"Brunner-Munzel per term, by the {why}: {int((tt[q_col] < 0.05).sum())} of {len(tt)} terms "
+            f"{q_col} < .05 (BH over the terms), {int((tt[p_col] < 0.05).sum())} {p_col} < .05 uncorrected; "
+            "largest |Cliff's delta|: "
+            + "; ".join(f"{r.term} {r.cliffs_delta:+.2f} ({_p(getattr(r, p_col)).replace('p', p_col, 1)})"
+                        for r in big.itertuples())
         )
+        undefined = int(tt["p"].isna().sum())
+        other = "q" if q_col == "q_perm" else "q_perm"
+        lines.append(
+            f"  (the other p: {int((tt[other] < 0.05).sum())} terms {other} < .05"
+            + (f"; asymptotic p undefined for {undefined} terms: the groups do not overlap or do not vary"
+               if undefined else "") + ")"
+        )
+        if q_col == "q_perm":
+            lines.append("  With fewer than 10 models in a group the permutation p (p_perm, q_perm) is the "
+                         "recommended one; the asymptotic p is the paper's specification.")
     if "correlations" in t:
         c = t["correlations"]
-        lines.append("Pairwise rank correlations (mean [95% bootstrap CI], SD):")
+        has_pairs = "ci_low_pairs" in c.columns
+        lines.append("Pairwise rank correlations (mean [95% CI by resampling models]"
+                     + (" / [naive CI by resampling pairs]" if has_pairs else "") + ", SD):")
         for r in c.itertuples():
+            naive = f" / [{_n(r.ci_low_pairs, 4)}, {_n(r.ci_high_pairs, 4)}]" if has_pairs else ""
             lines.append(
-                f"  {r.group:<4} {r.method:<9} {r.n_pairs:>4} pairs  {_n(r.mean, 4)} [{_n(r.ci_low, 4)}, {_n(r.ci_high, 4)}], SD {_n(r.sd, 4)}"
+                f"  {r.group:<4} {r.method:<9} {r.n_pairs:>4} pairs  {_n(r.mean, 4)} [{_n(r.ci_low, 4)}, "
+                f"{_n(r.ci_high, 4)}]{naive}, SD {_n(r.sd, 4)}"
+            )
+    if "cohesion_test" in t:
+        for r in t["cohesion_test"].itertuples():
+            lines.append(
+                f"  Cohesion {r.group1} - {r.group2} ({r.method}): mean {_n(r.mean1, 4)} - {_n(r.mean2, 4)} = "
+                f"{_n(r.diff, 4)} [{_n(r.ci_low, 4)}, {_n(r.ci_high, 4)}], permutation {_p(r.p_perm)} "
+                f"({'exact over all' if str(r.note).startswith('exact') else 'Monte Carlo,'} {int(r.n_perm)} splits)"
             )
     if "clusters" in t and "archetypes" in t:
         cl = t["clusters"]
@@ -139,15 +173,25 @@ def format_summary(results) -> str:
         )
     if "parity" in t and len(t["parity"]):
         pt = t["parity"]
-        same = pt[pt["same_method"].astype(bool)]
-        worst = same["rel_diff"].max() if len(same) else float("nan")
+        n = parity_counts(pt)
+        comparable = pt[pt["comparable"].astype(bool)] if "comparable" in pt else pt
+        # statistics that are 0 in exact arithmetic agree by the absolute floor (parity.ABS_TOL),
+        # their relative difference says nothing
+        relevant = comparable[comparable["abs_diff"] > 1e-12]
+        worst = relevant["rel_diff"].max() if len(relevant) else 0.0
         lines.append(
-            f"Parity R vs Python: {len(pt)} statistics, {len(same)} by the same method, "
-            f"{int(same['agrees'].astype(bool).sum())} agree to 1e-8 (max rel. diff {worst:.1e})"
+            f"Parity R vs Python: {n['rows']} statistics, {n['comparable']} comparable "
+            f"({n['rows'] - n['comparable']} not: other method or random generator, see note); "
+            f"{n['agree']} agree to 1e-8, {n['disagree']} disagree (max rel. diff {worst:.1e})"
         )
+    from .language import language_summary_lines
+
+    lines += language_summary_lines(t)
     lines += _agreement_lines(t.get("paper_agreement"))
     if len(results.skipped):
         lines.append("Skipped:")
         for r in results.skipped.itertuples():
-            lines.append(f"  {r.analysis}: {r.reason}")
+            msg = getattr(r, "message", "")
+            msg = "" if msg is None or (isinstance(msg, float) and math.isnan(msg)) else str(msg)
+            lines.append(f"  {r.analysis}: {r.reason}" + (f" [R: {msg}]" if msg else ""))
     return "\n".join(lines)

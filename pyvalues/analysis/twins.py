@@ -10,7 +10,7 @@ Conventions mirrored from the R side (each R function is named where it is mirro
 * term means and dimension scores are integer rank sums divided once
   (``model_term_means``, ``model_dimension_scores``), so that mathematically equal
   scores are equal doubles — ties decide U, Brunner–Munzel and the rank correlations;
-* ``wilcox.test(x = CN, y = US)`` defaults: exact p when there are no ties and both
+* ``wilcox.test(x = group1, y = group2)`` defaults: exact p when there are no ties and both
   samples have fewer than 50 values, otherwise the normal approximation with continuity
   correction; U is R's W, the U of the first sample;
 * Hedges' g with the pooled SD and the exact correction
@@ -19,8 +19,16 @@ Conventions mirrored from the R side (each R function is named where it is mirro
   from orthonormal within-subject contrasts; pingouin's ``mixed_anova`` is reported
   beside it (``mixed_anova_pingouin``) because it does not give Type III sums of squares
   for the within-subject main effect when the groups are unequal;
-* Brunner–Munzel with the t distribution (``scipy.stats.brunnermunzel``), CN first;
-  Cliff's delta = P(CN > US) - P(CN < US);
+* Brunner–Munzel with the t distribution (``scipy.stats.brunnermunzel``), group1 first;
+  p is NaN where the statistic is undefined (no overlap, zero variance), as R's term_tests;
+  Cliff's delta = P(group1 < group2) - P(group1 > group2);
+* one direction for signed two-group effects (R's convention): ``r_rb``, ``t``,
+  ``hedges_g``, the Brunner–Munzel statistic and ``cliffs_delta`` are positive when the
+  first group ranks it as more important (lower ranks), so ``t`` and ``hedges_g`` are
+  the negated scipy / textbook values of (group1 - group2);
+* correlation intervals: model bootstrap (pairs of a model with its own copy left out),
+  the naive pair bootstrap and the t interval; ``cohesion_test`` with an exact
+  permutation p over all splits up to ``MAX_EXACT_SPLITS``;
 * Kendall's W = chisq / (m (n - 1)) from the Friedman test, blocks = rankings;
 * clustering: average linkage on 1 - Pearson r (pvclust's defaults), cut into k
   clusters; pvclust's AU/BP have no Python twin (NaN here).
@@ -28,6 +36,7 @@ Conventions mirrored from the R side (each R function is named where it is mirro
 from __future__ import annotations
 
 import warnings
+from itertools import islice as itertools_islice
 
 import numpy as np
 import pandas as pd
@@ -39,7 +48,10 @@ from scipy.special import gammaln
 from ..instrument import DIMENSIONS, TERM_DIMENSION, TERM_NAMES
 from ..ranktable import RANKING_KEY, term_rank_sums, validate
 
-__all__ = ["python_twins", "MWU_EXACT", "MWU_ASYMPTOTIC"]
+__all__ = ["python_twins", "choose_groups", "MWU_EXACT", "MWU_ASYMPTOTIC", "MAX_EXACT_SPLITS"]
+
+# R's .pv_max_exact_splits: choose(20, 10)
+MAX_EXACT_SPLITS = 184756
 
 # R's wilcox.test method labels, so the `method` column reads the same on both sides.
 MWU_EXACT = "Wilcoxon rank sum exact test"
@@ -56,15 +68,36 @@ PINGOUIN_MIXED_NOTE = (
 # --------------------------------------------------------------------------- aggregation
 
 
-def _groups(countries, groups=None) -> list[str]:
-    """The two groups compared, first one first (R's ``.pv_groups``)."""
-    present = sorted(set(countries))
-    if groups is None:
-        groups = ["CN", "US"] if {"CN", "US"} <= set(present) else present
-    groups = list(groups)
-    if len(groups) != 2 or not set(groups) <= set(present):
-        raise ValueError(f"group comparisons need exactly two countries in the table; it has {present}")
-    return groups
+def choose_groups(table: pd.DataFrame, groups=None) -> tuple[list[str] | None, str]:
+    """The two groups compared, first one first, or ``(None, reason)`` (R's ``.pv_choose_groups``).
+
+    Default: the two countries with the most models (ties: alphabetical), put in
+    alphabetical order (CN before US). Given ``groups`` must be two different countries of
+    the table; otherwise a ``ValueError`` that lists the countries present.
+    """
+    per_country = table.drop_duplicates("model")["country"].value_counts()
+    present = sorted(per_country.index)
+    listing = ", ".join(f"{c} ({per_country[c]} model{'' if per_country[c] == 1 else 's'})" for c in present)
+    if groups is not None:
+        groups = [str(g) for g in groups]
+        if len(groups) != 2 or groups[0] == groups[1]:
+            raise ValueError(f"groups must be two different country labels, first one first; got {groups}. "
+                             f"Countries present: {listing}")
+        unknown = [g for g in groups if g not in per_country.index]
+        if unknown:
+            raise ValueError(f"groups: {', '.join(repr(g) for g in unknown)} "
+                             f"{'is not a country' if len(unknown) == 1 else 'are not countries'} of the rank "
+                             f"table; countries present: {listing}. Fix: pass two of these as groups, or omit groups.")
+    else:
+        if len(present) < 2:
+            return None, f"group comparisons need two countries; the table has {listing}"
+        top = sorted(present, key=lambda c: (-per_country[c], c))[:2]
+        groups = sorted(top)
+    n = [int(per_country[g]) for g in groups]
+    if min(n) < 2:
+        return None, (f"group comparisons need at least two models in each group; {groups[0]} has {n[0]}, "
+                      f"{groups[1]} has {n[1]}")
+    return groups, ""
 
 
 def _model_term_means(d: pd.DataFrame) -> pd.DataFrame:
@@ -321,20 +354,24 @@ def _dimension_tests(ds: pd.DataFrame, groups: list[str]) -> pd.DataFrame:
         x = ds.loc[(ds["dimension"] == dm) & (ds["country"] == groups[0]), "score"].to_numpy(float)
         y = ds.loc[(ds["dimension"] == dm) & (ds["country"] == groups[1]), "score"].to_numpy(float)
         u, p_mwu, method = _mwu(x, y)
-        tt = stats.ttest_ind(x, y, equal_var=False)
+        with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+            warnings.simplefilter("ignore")  # constant groups: NaN / inf, as t.test stops (R skips)
+            tt = stats.ttest_ind(x, y, equal_var=False)
+            g = -_hedges_g(x, y)
         rows.append(dict(
-            dimension=dm, group1=groups[0], group2=groups[1], n_cn=len(x), n_us=len(y),
-            median_cn=float(np.median(x)), median_us=float(np.median(y)),
-            mean_cn=float(np.mean(x)), sd_cn=float(np.std(x, ddof=1)),
-            mean_us=float(np.mean(y)), sd_us=float(np.std(y, ddof=1)),
+            dimension=dm, group1=groups[0], group2=groups[1], n1=len(x), n2=len(y),
+            median1=float(np.median(x)), median2=float(np.median(y)),
+            mean1=float(np.mean(x)), sd1=float(np.std(x, ddof=1)),
+            mean2=float(np.mean(y)), sd2=float(np.std(y, ddof=1)),
             U=u, p_mwu=p_mwu, r_rb=1 - 2 * u / (len(x) * len(y)),
-            t=float(tt.statistic), df=float(tt.df), p_welch=float(tt.pvalue),
-            hedges_g=_hedges_g(x, y), method=method))
+            # negated: positive = group1 has the lower (more important) ranks
+            t=-float(tt.statistic), df=float(tt.df), p_welch=float(tt.pvalue),
+            hedges_g=g, method=method))
     out = pd.DataFrame(rows)
     out["q_mwu"] = _bh(out["p_mwu"])
     out["q_welch"] = _bh(out["p_welch"])
-    return out[["dimension", "group1", "group2", "n_cn", "n_us", "median_cn", "median_us", "mean_cn",
-                "sd_cn", "mean_us", "sd_us", "U", "p_mwu", "q_mwu", "r_rb", "t", "df", "p_welch",
+    return out[["dimension", "group1", "group2", "n1", "n2", "median1", "median2", "mean1",
+                "sd1", "mean2", "sd2", "U", "p_mwu", "q_mwu", "r_rb", "t", "df", "p_welch",
                 "q_welch", "hedges_g", "method"]]
 
 
@@ -366,17 +403,22 @@ def _term_tests(tm: pd.DataFrame, groups: list[str]) -> pd.DataFrame:
             warnings.simplefilter("ignore")  # 0/0 df for non-overlapping samples, noted below
             res = stats.brunnermunzel(x, y, alternative="two-sided", distribution="t")
         df, estimate = _bm_df_estimate(x, y)
+        p = float(res.pvalue)
         note = ""
-        if estimate in (0.0, 1.0):
-            note = ("samples do not overlap: scipy returns p = NaN (df 0/0); brunnermunzel 2.0 "
-                    "reports statistic +-Inf, df NaN, p = 0")
-        rows.append(dict(term=t, dimension=TERM_DIMENSION[t], statistic=float(res.statistic), df=df,
-                         p=float(res.pvalue), cliffs_delta=float(np.mean(np.sign(x[:, None] - y[None, :]))),
+        if not (np.isfinite(res.statistic) and np.isfinite(df)):
+            p = np.nan  # as R's term_tests: no p where the asymptotic statistic is undefined
+            note = ("groups do not overlap or have zero variance: the asymptotic statistic is undefined, "
+                    "so p is NaN")
+        rows.append(dict(term=t, dimension=TERM_DIMENSION[t], group1=groups[0], group2=groups[1],
+                         n1=len(x), n2=len(y), statistic=float(res.statistic), df=df, p=p,
+                         # P(group1 < group2) - P(group1 > group2): positive = group1 ranks it higher
+                         cliffs_delta=float(np.mean(np.sign(y[None, :] - x[:, None]))),
                          estimate=estimate, method="Brunner-Munzel (scipy.stats.brunnermunzel, t)",
                          note=note))
     out = pd.DataFrame(rows)
     out["q"] = _bh(out["p"])
-    return out[["term", "dimension", "statistic", "df", "p", "q", "cliffs_delta", "estimate", "method", "note"]]
+    return out[["term", "dimension", "group1", "group2", "n1", "n2", "statistic", "df", "p", "q",
+                "cliffs_delta", "estimate", "method", "note"]]
 
 
 # --------------------------------------------------------------------------- correlations
@@ -418,32 +460,138 @@ def _correlation_pairs(tm: pd.DataFrame) -> pd.DataFrame:
                          "spearman": rho_all[i, j].astype(float), "kendall": tau_all[i, j].astype(float)})
 
 
-def _correlations(pairs: pd.DataFrame, nboot: int = 10000, seed: int = 2026) -> pd.DataFrame:
+def _cor_matrices(tm: pd.DataFrame) -> tuple[list, np.ndarray, dict[str, np.ndarray]]:
+    """Models, their countries, and the Spearman / Kendall matrices between them."""
+    M = _term_matrix(tm)
+    X = M.to_numpy(float)
+    ranks = np.apply_along_axis(stats.rankdata, 0, X)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rho = np.corrcoef(ranks, rowvar=False)
+    country = tm.drop_duplicates("model").set_index("model")["country"]
+    models = list(M.columns)
+    return models, country.reindex(models).to_numpy(dtype=object), {
+        "spearman": np.atleast_2d(rho), "kendall": _kendall_tau_b_matrix(X)}
+
+
+def _mean_pairs(C: np.ndarray, R: np.ndarray) -> np.ndarray:
+    """R's ``.pv_mean_pairs``: mean coefficient over pairs of distinct drawn models, per row
+    of counts C (pairs of a model with its own copy left out); NaN without a pair."""
+    R0 = R.copy()
+    np.fill_diagonal(R0, 0.0)
+    num = np.einsum("bi,ij,bj->b", C, R0, C)
+    den = C.sum(axis=1) ** 2 - (C ** 2).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+
+
+def _model_boot(Rs: list[np.ndarray], nboot: int, rng: np.random.Generator, block: int = 1000) -> np.ndarray:
+    """Model-bootstrap draws of the mean pairwise coefficient, one column per matrix (numpy's
+    generator: the same method as R's, not R's digits). Blocks of draws bound the memory."""
+    n = Rs[0].shape[0]
+    out = np.empty((nboot, len(Rs)))
+    for b0 in range(0, nboot, block):
+        size = min(block, nboot - b0)
+        idx = rng.integers(0, n, size=(size, n))
+        C = np.zeros((size, n))
+        np.add.at(C, (np.repeat(np.arange(size), n), idx.ravel()), 1.0)
+        for j, R in enumerate(Rs):
+            out[b0:b0 + size, j] = _mean_pairs(C, R)
+    return out
+
+
+def _correlations(tm: pd.DataFrame, pairs: pd.DataFrame, nboot: int = 10000, seed: int = 2026) -> pd.DataFrame:
+    models, country, mats = _cor_matrices(tm)
     groups = sorted(set(pairs["country1"]) | set(pairs["country2"])) + ["all"]
     rows = []
     for g in groups:
         sel = np.ones(len(pairs), bool) if g == "all" else (pairs["pair_group"] == g).to_numpy()
-        for method in ("spearman", "kendall"):
+        members = np.arange(len(models)) if g == "all" else np.flatnonzero(country == g)
+        boots = None
+        if len(members) >= 2:
+            boots = _model_boot([mats[m][np.ix_(members, members)] for m in ("spearman", "kendall")],
+                                nboot, np.random.default_rng(seed))
+        for j, method in enumerate(("spearman", "kendall")):
             x = pairs.loc[sel, method].to_numpy(float)
             k = len(x)
-            ci = ci_t = (np.nan, np.nan)
+            ci = ci_pairs = ci_t = (np.nan, np.nan)
+            ci_method = "model bootstrap: needs at least 2 models"
             if k >= 2:
-                # numpy's generator, not R's: this interval is not meant to match R's digits
                 rng = np.random.default_rng(seed)
-                # resamples drawn a block of rows at a time (the same draws as one
-                # (nboot, k) call) so that memory stays bounded with many pairs
+                # naive pair bootstrap, drawn a block of rows at a time (the same draws as
+                # one (nboot, k) call) so that memory stays bounded with many pairs
                 boot = np.empty(nboot)
                 step = max(1, 2_000_000 // k)
                 for b0 in range(0, nboot, step):
                     b1 = min(nboot, b0 + step)
                     boot[b0:b1] = x[rng.integers(0, k, size=(b1 - b0, k))].mean(axis=1)
-                ci = tuple(np.quantile(boot, [0.025, 0.975]))
+                ci_pairs = tuple(np.quantile(boot, [0.025, 0.975]))
                 half = stats.t.ppf(0.975, k - 1) * np.std(x, ddof=1) / np.sqrt(k)
                 ci_t = (x.mean() - half, x.mean() + half)
-            rows.append(dict(group=g, method=method, n_pairs=k, mean=float(x.mean()) if k else np.nan,
+            if boots is not None:
+                b = boots[:, j]
+                ok = ~np.isnan(b)
+                ci = tuple(np.quantile(b[ok], [0.025, 0.975]))
+                ci_method = (f"percentile bootstrap over models ({nboot} draws, numpy seed {seed}; pairs of a "
+                             f"model with its own copy left out; {int((~ok).sum())} draws with one distinct "
+                             "model dropped)")
+            rows.append(dict(group=g, method=method, n_models=len(members), n_pairs=k,
+                             mean=float(x.mean()) if k else np.nan,
                              sd=float(np.std(x, ddof=1)) if k >= 2 else np.nan,
-                             ci_low=float(ci[0]), ci_high=float(ci[1]),
+                             ci_low=float(ci[0]), ci_high=float(ci[1]), ci_method=ci_method,
+                             ci_low_pairs=float(ci_pairs[0]), ci_high_pairs=float(ci_pairs[1]),
                              ci_low_t=float(ci_t[0]), ci_high_t=float(ci_t[1])))
+    return pd.DataFrame(rows)
+
+
+def _cohesion_test(tm: pd.DataFrame, groups: list[str], nboot: int = 10000, seed: int = 2026) -> pd.DataFrame:
+    """R's ``cohesion_test``: difference of the groups' mean within-group correlation, exact
+    permutation p over all splits (up to MAX_EXACT_SPLITS; beyond, NaN here: R's Monte Carlo
+    draws are not reproduced) and a model-bootstrap interval (numpy's generator)."""
+    from itertools import combinations
+    from math import comb
+
+    models, country, mats = _cor_matrices(tm)
+    i1, i2 = np.flatnonzero(country == groups[0]), np.flatnonzero(country == groups[1])
+    if min(len(i1), len(i2)) < 2:
+        raise ValueError("cohesion_test needs at least two models in each group")
+    both = np.concatenate([i1, i2])
+    n, n1 = len(both), len(i1)
+    Rs = [mats[m][np.ix_(both, both)] for m in ("spearman", "kendall")]
+
+    def within(Z, R):
+        R0 = R.copy()
+        np.fill_diagonal(R0, 0.0)
+        k = Z.sum(axis=1)
+        return np.einsum("bi,ij,bj->b", Z, R0, Z) / (k * (k - 1))
+
+    z_obs = np.r_[np.ones(n1), np.zeros(n - n1)][None, :]
+    obs = [float((within(z_obs, R) - within(1 - z_obs, R))[0]) for R in Rs]
+    n_splits = comb(n, n1)
+    p_perm = [np.nan, np.nan]
+    if n_splits <= MAX_EXACT_SPLITS:
+        extreme = np.zeros(2)
+        combos = combinations(range(n), n1)
+        while True:
+            chunk = list(itertools_islice(combos, 20000))
+            if not chunk:
+                break
+            Z = np.zeros((len(chunk), n))
+            Z[np.repeat(np.arange(len(chunk)), n1), np.asarray(chunk).ravel()] = 1.0
+            for j, R in enumerate(Rs):
+                extreme[j] += np.sum(np.abs(within(Z, R) - within(1 - Z, R)) >= abs(obs[j]) - 1e-12)
+        p_perm = list(extreme / n_splits)
+    rng1, rng2 = np.random.default_rng(seed), np.random.default_rng(seed + 2)
+    b1 = _model_boot([R[:n1, :n1] for R in Rs], nboot, rng1)
+    b2 = _model_boot([R[n1:, n1:] for R in Rs], nboot, rng2)
+    rows = []
+    for j, method in enumerate(("spearman", "kendall")):
+        d = b1[:, j] - b2[:, j]
+        ci = np.nanquantile(d, [0.025, 0.975])
+        rows.append(dict(method=method, group1=groups[0], group2=groups[1], n1=n1, n2=n - n1,
+                         mean1=float(within(z_obs, Rs[j])[0]), mean2=float(within(1 - z_obs, Rs[j])[0]),
+                         diff=obs[j], ci_low=float(ci[0]), ci_high=float(ci[1]), p_perm=float(p_perm[j]),
+                         n_perm=float(n_splits) if n_splits <= MAX_EXACT_SPLITS else np.nan,
+                         note="Python twin: exact permutation p; bootstrap with numpy's generator"))
     return pd.DataFrame(rows)
 
 
@@ -518,54 +666,79 @@ def python_twins(rank_table: pd.DataFrame, groups=None, k: int = 4, seed: int = 
                  ci_nboot: int = 10000) -> dict[str, pd.DataFrame]:
     """Every statistic of ``pv_analyse()`` recomputed in Python, in R's table and column names.
 
-    Parameters mirror ``pv_analyse``: ``groups`` (the two countries, first one first),
-    ``k`` (clusters), ``seed`` and ``ci_nboot`` (the correlation bootstrap, which uses
-    numpy's generator and so does not reproduce R's interval). The same analyses are
-    skipped for the same reasons (listed in ``skipped``). The extra table
+    Parameters mirror ``pv_analyse``: ``groups`` (the two countries, first one first; by
+    default the two with the most models, in alphabetical order), ``k`` (clusters),
+    ``seed`` and ``ci_nboot`` (the correlation bootstraps, which use numpy's generator and
+    so do not reproduce R's intervals). As in R each analysis family runs in its own error
+    boundary: one that does not apply, or fails on this data, is a row of ``skipped``
+    (``analysis, reason, message``) and the others still run. The extra table
     ``mixed_anova_pingouin`` holds pingouin's mixed ANOVA beside the Type III twin.
     """
     d = validate(rank_table)
-    tm = _model_term_means(d)
-    ds = _model_dimension_scores(tm)
     models = list(dict.fromkeys(d["model"]))
-    per_country = d.drop_duplicates("model")["country"].value_counts()
-    n_rank = d.drop_duplicates(RANKING_KEY).groupby("model").size()
-    ps = _primary_secondary(ds)
-    out: dict[str, pd.DataFrame] = {
-        "model_term_means": tm, "model_dimension_scores": ds, "term_means": _term_means(tm),
-        "dimension_means": _dimension_means(tm, ds), "primary_secondary": ps,
-        "primary_secondary_counts": _primary_secondary_counts(ps),
-    }
-    skipped = []
-    if len(models) >= 2:
-        out["dispersion_anova"], out["dispersion_posthoc"] = _dispersion_anova(ds)
-        out["correlation_pairs"] = _correlation_pairs(tm)
-        out["correlations"] = _correlations(out["correlation_pairs"], nboot=ci_nboot, seed=seed)
-    else:
-        skipped.append(("dispersion_anova, dispersion_posthoc, correlation_pairs, correlations",
-                        "one model only: these compare models"))
-    countries = sorted(per_country.index)
-    two = len(countries) == 2 if groups is None else set(groups) <= set(countries)
-    if two:
-        g = _groups(d["country"], groups)
-        two = min(per_country[g]) >= 2
-    if two:
-        out["dimension_tests"] = _dimension_tests(ds, g)
-        out["mixed_anova"] = _type3_mixed_anova(ds, g)
-        out["mixed_anova_pingouin"] = _pingouin_mixed_anova(ds, g)
-        out["term_tests"] = _term_tests(tm, g)
-    else:
-        skipped.append(("dimension_tests, mixed_anova, term_tests",
-                        "group comparisons need two countries with at least two models each; the table has "
-                        + ", ".join(f"{c} ({per_country[c]} models)" for c in countries)))
-    if len(models) >= 3:
-        out.update(_clusters(tm, k=k))
-    else:
-        skipped.append(("clusters, cluster_edges, archetypes", "clustering needs at least 3 models"))
-    if (n_rank >= 2).all():
-        out["concordance"] = _concordance(d)
-    else:
-        skipped.append(("concordance", "Kendall's W needs at least two rankings per model; "
-                        + ", ".join(n_rank.index[n_rank < 2]) + " have one"))
-    out["skipped"] = pd.DataFrame(skipped, columns=["analysis", "reason"])
+    g, group_reason = choose_groups(d, groups)
+    out: dict[str, pd.DataFrame] = {}
+    skipped: list[tuple[str, str, str]] = []
+
+    class _NotApplicable(Exception):
+        pass
+
+    def need_models(n, what):
+        if len(models) < n:
+            raise _NotApplicable(f"{what}: at least {n} models are needed; the table has {len(models)}")
+
+    def need_groups():
+        if g is None:
+            raise _NotApplicable(group_reason)
+        return g
+
+    def family(name, compute):
+        try:
+            res = compute()
+        except _NotApplicable as e:
+            skipped.append((name, str(e), ""))
+            return
+        except Exception as e:  # noqa: BLE001 - the boundary: record and go on, as R's pv_analyse
+            skipped.append((name, "could not be computed on this data (see message)", f"{type(e).__name__}: {e}"))
+            return
+        if isinstance(res, dict):
+            out.update(res)
+        else:
+            out[name] = res
+
+    family("model_term_means", lambda: _model_term_means(d))
+    tm = out["model_term_means"]
+    family("model_dimension_scores", lambda: _model_dimension_scores(tm))
+    ds = out["model_dimension_scores"]
+    family("term_means", lambda: _term_means(tm))
+    family("dimension_means", lambda: _dimension_means(tm, ds))
+    family("primary_secondary", lambda: _primary_secondary(ds))
+    family("primary_secondary_counts", lambda: _primary_secondary_counts(out["primary_secondary"]))
+
+    def dispersion():
+        need_models(2, "the dispersion ANOVA")
+        anova, post = _dispersion_anova(ds)
+        return {"dispersion_anova": anova, "dispersion_posthoc": post}
+
+    family("dispersion_anova, dispersion_posthoc", dispersion)
+
+    def correlations():
+        need_models(2, "pairwise correlations")
+        pairs = _correlation_pairs(tm)
+        return {"correlation_pairs": pairs, "correlations": _correlations(tm, pairs, nboot=ci_nboot, seed=seed)}
+
+    family("correlation_pairs, correlations", correlations)
+    family("dimension_tests", lambda: _dimension_tests(ds, need_groups()))
+    family("mixed_anova", lambda: _type3_mixed_anova(ds, need_groups()))
+    family("mixed_anova_pingouin", lambda: _pingouin_mixed_anova(ds, need_groups()))
+    family("term_tests", lambda: _term_tests(tm, need_groups()))
+    family("cohesion_test", lambda: _cohesion_test(tm, need_groups(), nboot=ci_nboot, seed=seed))
+
+    def clusters():
+        need_models(3, "clustering")
+        return _clusters(tm, k=k)
+
+    family("clusters, cluster_edges, archetypes", clusters)
+    family("concordance", lambda: _concordance(d))
+    out["skipped"] = pd.DataFrame(skipped, columns=["analysis", "reason", "message"])
     return out

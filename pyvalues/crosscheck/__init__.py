@@ -12,8 +12,15 @@ the text against the tables). Level 3 compares an analysis of a data set — the
 reconstruction — with each printed value. Where R's statcheck applies (t, F, chi-square),
 its verdict is shown beside ours (`statcheck_rows`).
 
-Output: one row per check, columns `claim_id, level, location, statistic, reported,
-recomputed, verdict, note`; verdict in `consistent, inconsistent, decision_error,
+`check_text(text)` finds the reported tests in a paper's text (plain, Markdown, LaTeX) and
+checks them with the same level-1 code (pyvalues.crosscheck.text); `compare_routes` sets the
+two routes side by side.
+
+Output: one row per check, columns `claim_id, level, location, statistic, test_type, df1,
+df2, value, p_comparison, p_reported, p_recomputed, one_tailed, verdict, note, reported,
+recomputed` (the result columns are filled on level-1 rows of a printed result: the test type,
+its dfs and printed value, the p as printed and as recomputed at the printed statistic, and
+whether it was judged one-tailed); verdict in `consistent, inconsistent, decision_error,
 infeasible, not_checkable`. Claims format: data-raw/claims/README.md.
 """
 from __future__ import annotations
@@ -26,10 +33,17 @@ from pyvalues.crosscheck.claims import read_claims
 from pyvalues.crosscheck.level1 import level1_rows
 from pyvalues.crosscheck.level2 import level2_rows
 from pyvalues.crosscheck.level3 import level3_rows, reported_agreement, reported_beside
+from pyvalues.crosscheck.text import check_text, compare_routes
 
-__all__ = ["crosscheck", "read_claims", "reported_beside", "reported_agreement", "default_claims_path", "COLUMNS", "VERDICTS"]
+__all__ = ["crosscheck", "check_text", "reconstruction_untargeted", "compare_routes", "read_claims", "reported_beside",
+           "reported_agreement", "default_claims_path", "COLUMNS", "VERDICTS"]
 
-COLUMNS = ["claim_id", "level", "location", "statistic", "reported", "recomputed", "verdict", "note"]
+COLUMNS = ["claim_id", "level", "location", "statistic", "test_type", "df1", "df2", "value", "p_comparison",
+           "p_reported", "p_recomputed", "one_tailed", "verdict", "note", "reported", "recomputed"]
+# test type of a level-1 row from its claim's quantity (when the check did not set it)
+_QUANTITY_TYPE = {"F": "F", "U": "U", "t": "t", "z": "z", "W": "W", "pes": "eta2_p", "r_rb": "r_rb", "g": "g", "d": "d",
+                  "delta": "delta", "chi2": "chi2", "r": "r", "q": "q", "p_adj": "p_adj", "rho_mean": "rho", "rho_sd": "rho",
+                  "tau_mean": "tau", "ci_low": "ci", "ci_high": "ci", "df": "df"}
 VERDICTS = ("consistent", "inconsistent", "decision_error", "infeasible", "not_checkable")
 
 
@@ -38,12 +52,16 @@ def default_claims_path() -> Path:
     return Path(__file__).resolve().parents[2] / "data-raw" / "claims" / "paper2026.csv"
 
 
-def crosscheck(claims=None, results=None, statcheck: bool | None = None) -> pd.DataFrame:
+def crosscheck(claims=None, results=None, statcheck: bool | None = None, untargeted=None) -> pd.DataFrame:
     """Cross-check the claims (a path or DataFrame; default: the seed paper) at levels 1 and 2,
     and at level 3 against `results` (an analysis `Results` or a dict of its tables) when given.
 
     `statcheck`: append R statcheck's verdict to the note of each level-1 p row it can check
-    (default: when Rscript and the statcheck package are available; True: required)."""
+    (default: when Rscript and the statcheck package are available; True: required).
+
+    `untargeted`: claim id -> reason for claims the level-3 data set was never fitted to (for the
+    bundled reconstruction: `reconstruction_untargeted()`, its four bootstrap CI bounds); their
+    level-3 rows are `not_checkable`."""
     claims = read_claims(claims if claims is not None else default_claims_path())
     rows2 = level2_rows(claims)
     has_l2 = {r["claim_id"] for r in rows2}
@@ -58,14 +76,43 @@ def crosscheck(claims=None, results=None, statcheck: bool | None = None) -> pd.D
         infeasible = {r["claim_id"]: "Level 2 shows no complete-ranking data set can reproduce the printed value."
                       for r in rows2 if r["verdict"] == "infeasible"}
         for r in rows1:
+            if r.get("feasible_alone"):
+                continue  # inconsistent only with a companion that is the odd one out (e.g. U beside r_rb and p)
             if r["verdict"] in ("inconsistent", "decision_error") and r["claim_id"] not in infeasible:
                 infeasible[r["claim_id"]] = ("Level 1 shows the printed value does not follow from its printed companions, "
                                              "so no data set reproduces it together with them.")
-        rows += level3_rows(claims, results, infeasible)
+        rows += level3_rows(claims, results, infeasible, untargeted)
+    ids = claims.set_index("claim_id")
+    for r in rows:
+        if r["level"] == 1 and not r.get("test_type") and r["claim_id"] in ids.index:
+            c = ids.loc[r["claim_id"]]
+            r["test_type"] = _QUANTITY_TYPE.get(c["quantity"], c["quantity"])
+            try:
+                r["value"] = float(c["reported"])
+            except ValueError:
+                pass
     out = pd.DataFrame(rows, columns=COLUMNS)
+    out["one_tailed"] = out["one_tailed"].astype("boolean").fillna(False).astype(bool)
     order = {cid: i for i, cid in enumerate(claims["claim_id"])}
     out["_o"] = out["claim_id"].map(order)
     out = out.sort_values(["level", "_o"], kind="stable").drop(columns="_o").reset_index(drop=True)
+    return out
+
+
+def reconstruction_untargeted() -> dict[str, str]:
+    """Claims the bundled reconstruction's search never targeted, with the reason, from its fit
+    table (data-raw/paper2026_reconstruction_fit.csv, rows with kind `untargeted`)."""
+    path = Path(__file__).resolve().parents[2] / "data-raw" / "paper2026_reconstruction_fit.csv"
+    if not path.exists():
+        return {}
+    fit = pd.read_csv(path, dtype=str, keep_default_na=False)
+    out = {r["claim_id"]: f"the reconstruction's search never targeted it ({r['reason']})."
+           for _, r in fit[fit["kind"] == "untargeted"].iterrows()}
+    # claims added to the claims file after the search was run are not in its fit table
+    claims = read_claims(default_claims_path())
+    for cid in sorted(set(claims["claim_id"]) - set(fit["claim_id"])):
+        out[cid] = ("the reconstruction's search never targeted it: the claim was added to the claims file after the "
+                    "search was run (data-raw/reconstruct_paper.py regenerates the fit with it).")
     return out
 
 
@@ -89,3 +136,9 @@ def _add_statcheck(claims, rows1, required: bool) -> None:
             row["note"] += f" R statcheck could not parse {src}."
         else:
             row["note"] += f" R statcheck on {src}: {s['statcheck_verdict']} (computed p = {s['statcheck_p']:.4g})."
+            theirs = s["statcheck_verdict"].replace("error", "inconsistent").replace("decision inconsistent", "decision_error")
+            if theirs != row["verdict"]:
+                from pyvalues.crosscheck.statcheck import _why_differ
+                why = ("statcheck reads the chi-square we derived from W, rounded to two decimals; ours uses W's own rounding interval."
+                       if s["derived"] else _why_differ(row, theirs))
+                row["note"] += f" Why they differ: {why}"

@@ -15,7 +15,8 @@ import pandas as pd
 
 from pyvalues.errors import ClaimsError
 
-__all__ = ["CLAIM_COLUMNS", "RELATIONS", "read_claims", "Interval", "reported_interval", "claim_number"]
+__all__ = ["CLAIM_COLUMNS", "RELATIONS", "read_claims", "Interval", "reported_interval", "claim_number",
+           "result_column_sign"]
 
 CLAIM_COLUMNS = [
     "claim_id", "location", "test", "quantity", "subject", "statistic", "reported", "relation",
@@ -23,32 +24,54 @@ CLAIM_COLUMNS = [
 ]
 RELATIONS = ("=", "<", "<=", ">", ">=", "~")
 _NUMERIC = ("decimals", "df1", "df2", "n1", "n2")
-_LIST_QUANTITIES = ("terms", "members")
-_TEXT_QUANTITIES = ("sig", "country", "W_mean")
+_LIST_QUANTITIES = ("terms", "members", "term_list")
+_TEXT_QUANTITIES = ("sig", "country", "W_mean", "label", "extreme")
+
+
+def result_column_sign(claim) -> tuple[str, int]:
+    """The result column a claim points at, and the sign that turns our value into the
+    paper's: ``"-t"`` -> ``("t", -1)`` (the paper prints the opposite direction, see
+    data-raw/claims/README.md), ``"U"`` -> ``("U", 1)``."""
+    col = str(claim["result_column"])
+    return (col[1:], -1) if col.startswith("-") else (col, 1)
 
 
 @dataclass(frozen=True)
 class Interval:
-    """A closed interval [lo, hi] of values (either end may be infinite)."""
+    """An interval of values from lo to hi (either end may be infinite); each end is closed
+    unless `lo_closed` / `hi_closed` say otherwise. `reported_interval` gives the half-open
+    rounding interval [lo, hi) of a printed number; recomputed ranges are closed."""
 
     lo: float
     hi: float
+    lo_closed: bool = True
+    hi_closed: bool = True
 
     def contains(self, x: float, tol: float = 1e-12) -> bool:
-        return self.lo - tol <= x <= self.hi + tol
+        # tol absorbs floating-point error: within tol of a closed end counts as on it, within
+        # tol of an open end as on that (excluded) boundary
+        above = x >= self.lo - tol if self.lo_closed else x > self.lo + tol
+        below = x <= self.hi + tol if self.hi_closed else x < self.hi - tol
+        return bool(above and below)
 
     def overlaps(self, other: "Interval", tol: float = 1e-12) -> bool:
-        return self.lo - tol <= other.hi and other.lo <= self.hi + tol
+        def before(a_hi, a_closed, b_lo, b_closed):  # a ends before b starts
+            return a_hi < b_lo - tol if (a_closed and b_closed) else a_hi <= b_lo + tol
+        return not (before(self.hi, self.hi_closed, other.lo, other.lo_closed)
+                    or before(other.hi, other.hi_closed, self.lo, self.lo_closed))
 
     def __add__(self, other: "Interval") -> "Interval":
-        return Interval(self.lo + other.lo, self.hi + other.hi)
+        return Interval(self.lo + other.lo, self.hi + other.hi,
+                        self.lo_closed and other.lo_closed, self.hi_closed and other.hi_closed)
 
     def scale(self, c: float) -> "Interval":
         a, b = self.lo * c, self.hi * c
-        return Interval(min(a, b), max(a, b))
+        if c >= 0:
+            return Interval(a, b, self.lo_closed, self.hi_closed)
+        return Interval(b, a, self.hi_closed, self.lo_closed)
 
     def __str__(self) -> str:
-        return f"[{_fmt(self.lo)}, {_fmt(self.hi)}]"
+        return f"{'[' if self.lo_closed else '('}{_fmt(self.lo)}, {_fmt(self.hi)}{']' if self.hi_closed else ')'}"
 
 
 def _fmt(x: float) -> str:
@@ -71,18 +94,23 @@ def claim_number(claim) -> float:
 def reported_interval(value: float, decimals, relation: str = "=") -> Interval:
     """Values compatible with `value` printed with `decimals` decimals under `relation`.
 
-    '=': [v - h, v + h] with h = 0.5 * 10**-decimals; '~': twice that half-width;
-    '<' / '<=': (-inf, v]; '>' / '>=': [v, inf). A missing `decimals` means an exact value.
+    '=': [v - h, v + h) with h = 0.5 * 10**-decimals (half-open: round half up); '~' (printed
+    as approximate): [v - 2h, v + 2h], closed; '<': (-inf, v); '<=': (-inf, v]; '>': (v, inf);
+    '>=': [v, inf). A missing `decimals` means an exact value ([v, v]).
     """
     h = 0.0 if decimals is None or (isinstance(decimals, float) and math.isnan(decimals)) else 0.5 * 10 ** (-int(decimals))
     if relation == "=":
-        return Interval(value - h, value + h)
+        return Interval(value - h, value + h, True, h == 0)
     if relation == "~":
         return Interval(value - 2 * h, value + 2 * h)
-    if relation in ("<", "<="):
-        return Interval(-math.inf, value)
-    if relation in (">", ">="):
-        return Interval(value, math.inf)
+    if relation == "<":
+        return Interval(-math.inf, value, False, False)
+    if relation == "<=":
+        return Interval(-math.inf, value, False, True)
+    if relation == ">":
+        return Interval(value, math.inf, False, False)
+    if relation == ">=":
+        return Interval(value, math.inf, True, False)
     raise ValueError(f"unknown relation {relation!r}")
 
 

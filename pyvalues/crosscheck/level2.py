@@ -43,9 +43,13 @@ def design_from_claims(claims: pd.DataFrame) -> Design:
 
 
 def grid_hits(iv: Interval, step: Fraction, limit: int = 5) -> list[Fraction]:
-    """Multiples of `step` inside the closed interval (at most `limit` returned)."""
+    """Multiples of `step` inside the interval, respecting its open ends (at most `limit` returned)."""
     lo = math.ceil(Fraction(iv.lo).limit_denominator(10**9) / step)
     hi = math.floor(Fraction(iv.hi).limit_denominator(10**9) / step)
+    if not iv.lo_closed and lo * step == Fraction(iv.lo).limit_denominator(10**9):
+        lo += 1
+    if not iv.hi_closed and hi * step == Fraction(iv.hi).limit_denominator(10**9):
+        hi -= 1
     return [k * step for k in range(lo, min(hi, lo + limit - 1) + 1)]
 
 
@@ -69,6 +73,7 @@ def level2_rows(claims: pd.DataFrame) -> list[dict]:
     rows += _counts_sets(claims, d)
     rows += _correlations(claims, d)
     rows += _posthoc_bound(claims, d)
+    rows += _statements(claims, d)
     return rows
 
 
@@ -461,3 +466,128 @@ def _posthoc_bound(claims, d: Design) -> list[dict]:
                      f"difference {diff:.2f} exceeds those of the significant Practical/Social vs Epistemic/Personal pairs. With {m} Bonferroni-corrected "
                      f"paired t tests on {k} models that requires |t| < {tcrit:.2f}, i.e. an SD of the per-model differences of at least {sd_needed:.2f}: "
                      "possible, but it means the Protective dispersion varies strongly between models.")]
+
+
+# --- statements added in issue 11: language design, overall Top/Bottom-5, margins, ranges -------
+
+def _statements(claims, d: Design) -> list[dict]:
+    from pyvalues.instrument import LANGUAGES
+
+    out = []
+    c = _get(claims, "design_prompt_languages")
+    if c is not None:
+        n = len(LANGUAGES)
+        out.append(make_row(c, 2, str(n), _ok(int(claim_number(c)) == n),
+                            f"The instrument (pyvalues.instrument.LANGUAGES) holds the prompt in {n} languages ({', '.join(LANGUAGES)}), "
+                            "as Appendix A.1 prints both. The paper does not say which models received which language; "
+                            "the analysis pools the replicates of a model whatever the language."))
+    out += _overall_sets(claims)
+    # "Epistemic (8) and Protective (5) lead by a wide margin" among Secondary choices
+    c = _get(claims, "secondary_lead_margin")
+    if c is not None:
+        sec = claims[(claims["test"] == "count") & (claims["quantity"] == "count") & claims["subject"].str.endswith("|Secondary")]
+        counts = {r["subject"].split("|")[0]: int(claim_number(r)) for _, r in sec.iterrows()}
+        leader = c["subject"].split("|")[0]
+        others = [dm for dm in DIMENSIONS if dm not in counts]
+        rest = d.n_models - sum(counts.values())
+        if others and leader in counts:
+            # the largest of the unprinted dimensions holds at least ceil(rest / len(others))
+            least_max = math.ceil(rest / len(others))
+            lead = counts[leader] - least_max
+            ok = lead >= claim_number(c)
+            out.append(make_row(c, 2, f"lead <= {lead}", _ok(ok),
+                                f"Printed Secondary counts {counts} leave {rest} of {d.n_models} models to {', '.join(others)}, so one of them "
+                                f"has at least {least_max}: {leader} ({counts[leader]}) leads it by at most {lead}. A 'wide margin' read as a lead "
+                                f"of at least {c['reported']} (its weakest reading) " + ("holds." if ok else "is contradicted by the paper's own counts.")))
+    # "Nineteen of twenty significant (W = 0.489-1.000)": the range of W over the significant models
+    c = _get(claims, "concordance_sig_W_range")
+    if c is not None:
+        kw = claims[claims["companion"].str.startswith("kendall_w_") & ~claims["companion"].str.startswith("kendall_w_text")]
+        table = {}
+        for comp, g in kw.groupby("companion", sort=False):
+            q = {r["quantity"]: r for _, r in g.iterrows()}
+            if "W" in q and "p" in q:
+                table[q["W"]["subject"]] = (claim_number(q["W"]), claim_number(q["p"]))
+        sig = [w for w, p in table.values() if p < 0.05]
+        if sig:
+            lo = min(sig)
+            ok = _iv(c).contains(lo)
+            nonsig = sorted(f"{m} (W = {w:.3f}, p = {p:.3f})" for m, (w, p) in table.items() if p >= 0.05)
+            out.append(make_row(c, 2, f"{lo:.3f}", _ok(ok),
+                                f"Table A-1's {len(sig)} models with p < .05 span W = {lo:.3f}-{max(sig):.3f}; the printed lower end {c['reported']} "
+                                + ("agrees." if ok else f"is the W of the non-significant model{'s' if len(nonsig) > 1 else ''} {', '.join(nonsig)}.")))
+    # the ordering statements need the unprinted values: say what the paper gives
+    for cid in ("mean_sd_largest", "mean_sd_smallest"):
+        c = _get(claims, cid)
+        if c is not None:
+            dim = c["subject"].split("|")[0]
+            printed = claims[(claims["quantity"] == "mean_sd")]
+            others = [r["subject"] for _, r in printed.iterrows() if r["subject"] != dim]
+            out.append(make_row(c, 2, "", "not_checkable",
+                                f"The paper prints the mean SD of {', '.join(sorted(set([dim] + others)))} only; whether {dim} has the "
+                                f"{'largest' if c['reported'] == 'max' else 'smallest'} of the five needs the other three (level 3 checks it on a data set)."))
+    c = _get(claims, "pooled_corr_positive")
+    if c is not None:
+        bounds = []
+        n_within = 0
+        for g in ("CN", "US"):
+            mu_r = claims[(claims["test"] == "spearman") & (claims["quantity"] == "rho_mean") & (claims["subject"] == g)]
+            sd_r = claims[(claims["test"] == "spearman") & (claims["quantity"] == "rho_sd") & (claims["subject"] == g)]
+            if mu_r.empty or sd_r.empty:
+                continue
+            k = d.n_cn if g == "CN" else d.n_us
+            P = k * (k - 1) // 2
+            mu, sd = claim_number(mu_r.iloc[0]), claim_number(sd_r.iloc[0])
+            # a negative coefficient lies more than mu below the mean: k_neg mu^2 < (P - 1) sd^2
+            k_neg = math.floor((P - 1) * sd ** 2 / mu ** 2)
+            bounds.append(f"{g}: at most {k_neg} of {P} within-group pairs negative")
+            n_within += P - k_neg
+        total = d.n_models * (d.n_models - 1) // 2
+        out.append(make_row(c, 2, f">= {n_within} of {total} positive", "not_checkable",
+                            f"From the printed within-group means and SDs ({'; '.join(bounds)}: (number negative) mean^2 < (P - 1) SD^2), at least "
+                            f"{n_within} of the {total} pairs are positive; the {d.n_cn * d.n_us} cross-group pairs are not summarised in the paper, "
+                            "so 'predominantly positive' cannot be confirmed or refuted from the text (level 3 counts it on a data set)."))
+    for cid in ("heatmap_consensus_low", "heatmap_disagreement_high"):
+        c = _get(claims, cid)
+        if c is not None:
+            out.append(make_row(c, 2, "", "not_checkable",
+                                "A reading of the heat map with no number printed; level 3 checks it on a data set as the listed terms "
+                                "being among the 5 terms with the smallest (consensus) or largest (disagreement) SD of model mean ranks."))
+    return out
+
+
+def _overall_sets(claims) -> list[dict]:
+    """The overall Top-5 (Bottom-5) against both groups' sets: a term in both groups' Top-5 has a
+    lower mean rank in each group than any term in neither, hence a lower pooled mean (a weighted
+    average of the two). So if a term in neither group's Top-5 is in the overall Top-5, every term
+    in both groups' Top-5 is too: |both| + |neither listed| <= 5."""
+    out = []
+    for end in ("top5", "bottom5"):
+        c = _get(claims, f"overall_{end}")
+        cn = claims[(claims["quantity"] == "terms") & (claims["subject"] == f"CN|{end}")]
+        us = claims[(claims["quantity"] == "terms") & (claims["subject"] == f"US|{end}")]
+        if c is None or cn.empty or us.empty:
+            continue
+        overall = set(c["reported"].split(";"))
+        a, b = cn.iloc[0], us.iloc[0]
+        if a["relation"] != "=" or b["relation"] != "=":
+            same = overall == set(a["reported"].split(";")) == set(b["reported"].split(";"))
+            out.append(make_row(c, 2, "", "consistent" if same else "not_checkable",
+                                "The groups' sets are printed as 'nearly identical' (all but one term), so the pooled set is not determined; "
+                                + ("the overall set printed is the same five terms, which is possible." if same else "no proof either way.")))
+            continue
+        sa, sb = set(a["reported"].split(";")), set(b["reported"].split(";"))
+        both, neither = sa & sb, sorted(overall - sa - sb)
+        k = len(overall)
+        ok = not neither or len(both) + len(neither) <= k and both <= overall
+        side = "lowest" if end == "top5" else "highest"
+        note = (f"{', '.join(sorted(both))} are in both groups' {end[:-1].title()}-5, so in each group, and hence pooled, their mean ranks are "
+                f"{side[:-3]}er than those of any term in neither group's set")
+        if neither:
+            note += (f"; the overall set lists {len(neither)} such term(s) ({', '.join(neither)}), which requires all {len(both)} shared terms in it "
+                     f"too: {len(both)} + {len(neither)} {'<=' if ok else '>'} {k}.")
+        else:
+            note += "; every term of the overall set is in a group's set, as required."
+        out.append(make_row(c, 2, ", ".join(sorted(both)), _ok(ok),
+                            note + ("" if ok else " The Figure 1 text and the Figure 4 text cannot both be right for any data set.")))
+    return out

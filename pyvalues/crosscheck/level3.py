@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from pyvalues.crosscheck.claims import claim_number, reported_interval
+from pyvalues.crosscheck.claims import claim_number, reported_interval, result_column_sign
 from pyvalues.crosscheck.design import canonical_model
 from pyvalues.crosscheck.level1 import make_row
 
@@ -78,16 +78,17 @@ def lookup(results, claim, claims: pd.DataFrame | None = None):
             raise KeyError(f"no cluster matches {row_key}")
         row_key = f"cluster={match[0]}"
     sel = _select(table, row_key)
-    col = claim["result_column"]
+    # "-t": the paper prints the opposite direction of ours, so its value is minus ours
+    col, sign = result_column_sign(claim)
     if col not in sel.columns:
         raise KeyError(f"column {col!r} not in {name}")
     if claim["quantity"] in _SET_QUANTITIES:
         return set(sel[col].astype(str))
     if not claim["result_row"]:
-        return [float(v) for v in sel[col]]
+        return [sign * float(v) for v in sel[col]]
     if len(sel) != 1:
         raise KeyError(f"{len(sel)} rows of {name} match {claim['result_row']!r}")
-    return float(sel[col].iloc[0])
+    return sign * float(sel[col].iloc[0])
 
 
 def _set_verdict(claim, value: set[str]) -> tuple[bool, str]:
@@ -107,9 +108,13 @@ def _set_verdict(claim, value: set[str]) -> tuple[bool, str]:
     return ok, diff
 
 
-def level3_rows(claims: pd.DataFrame, results, infeasible: dict[str, str] | None = None) -> list[dict]:
-    """Level-3 rows; `infeasible` maps claim ids proved impossible at level 1 or 2 to the reason."""
+def level3_rows(claims: pd.DataFrame, results, infeasible: dict[str, str] | None = None,
+                untargeted: dict[str, str] | None = None) -> list[dict]:
+    """Level-3 rows; `infeasible` maps claim ids proved impossible at level 1 or 2 to the reason;
+    `untargeted` maps claim ids the data set was never fitted to (e.g. the reconstruction's
+    bootstrap CI bounds) to the reason: their rows are `not_checkable`, not misses."""
     infeasible = infeasible or {}
+    untargeted = untargeted or {}
     rows = []
     tables = _tables(results)
     matches = _cluster_match(tables, claims)
@@ -119,7 +124,10 @@ def level3_rows(claims: pd.DataFrame, results, infeasible: dict[str, str] | None
         except KeyError as e:
             rows.append(make_row(c, 3, "", "not_checkable", f"The analysis output has no counterpart: {e}."))
             continue
-        where = f"{c['result_table']}[{c['result_row'] or 'all rows'}].{c['result_column']}"
+        col, sign = result_column_sign(c)
+        where = f"{c['result_table']}[{c['result_row'] or 'all rows'}].{col}"
+        if sign < 0:
+            where = f"minus {where} (the paper prints the opposite direction)"
         if c["result_table"] in ("clusters", "archetypes") and c["result_row"] in matches:
             k, shared = matches[c["result_row"]]
             where += f" (matched to reconstruction cluster {k}, {shared} shared members)"
@@ -134,9 +142,13 @@ def level3_rows(claims: pd.DataFrame, results, infeasible: dict[str, str] | None
         if c["claim_id"] in infeasible:
             verdict = "infeasible"
             note += " " + infeasible[c["claim_id"]]
+        elif c["claim_id"] in untargeted:
+            verdict = "not_checkable"
+            note += " Not a test of the data set: " + untargeted[c["claim_id"]]
         else:
             verdict = "consistent" if ok else "inconsistent"
         rows.append(make_row(c, 3, rec, verdict, note))
+    rows += _ordering_rows(claims, tables, untargeted)
     return rows
 
 
@@ -184,8 +196,9 @@ def reported_agreement(results, claims=None) -> pd.DataFrame:
             t = _tables(results)[c["result_table"]]
             iv = reported_interval(claim_number(c), c["decimals"], c["relation"])
             label = t.columns[0]
-            out_rows = t[[not (pd.isna(v) or iv.contains(float(v))) for v in t[c["result_column"]]]]
-            shown = "; ".join(f"{r[label]} {float(r[c['result_column']]):.4g}" for _, r in out_rows.iterrows())
+            col, sign = result_column_sign(c)
+            out_rows = t[[not (pd.isna(v) or iv.contains(sign * float(v))) for v in t[col]]]
+            shown = "; ".join(f"{r[label]} {sign * float(r[col]):.4g}" for _, r in out_rows.iterrows())
         if ok is None:  # our value is NA: say why when the table says
             t = _tables(results)[c["result_table"]]
             sel = _select(t, c["result_row"]) if "note" in t.columns else t.iloc[0:0]
@@ -196,6 +209,49 @@ def reported_agreement(results, claims=None) -> pd.DataFrame:
                      c["statistic"], printed, lo, hi, shown, ok, note])
     out = pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)
     out["agrees"] = out["agrees"].astype("boolean")
+    return out
+
+
+def _ordering_rows(claims: pd.DataFrame, tables, untargeted: dict) -> list[dict]:
+    """Statements about an order, not a number (test `ordering`): the largest / smallest mean SD,
+    the share of positive pairwise correlations, terms of most consensus / disagreement (the 5
+    terms with the smallest / largest SD of model mean ranks)."""
+    out = []
+    for _, c in claims[claims["test"] == "ordering"].iterrows():
+        q = c["quantity"]
+        try:
+            if q == "extreme":
+                t = tables["dimension_means"].set_index("dimension")["mean_sd_within"]
+                dim = c["subject"].split("|")[0]
+                pick = t.idxmax() if c["reported"] == "max" else t.idxmin()
+                ok = pick == dim
+                rec = f"{pick} ({t[pick]:.3f})"
+                note = f"Reconstruction dimension_means.mean_sd_within: {', '.join(f'{k} {v:.3f}' for k, v in t.items())}; the {'largest' if c['reported'] == 'max' else 'smallest'} is {pick}."
+            elif q == "share_positive":
+                rho = tables["correlation_pairs"]["spearman"]
+                share = float((rho > 0).mean())
+                ok = reported_interval(claim_number(c), c["decimals"], c["relation"]).contains(share)
+                rec = f"{share:.3f}"
+                note = f"Reconstruction correlation_pairs: {int((rho > 0).sum())} of {len(rho)} Spearman correlations are positive ({share:.1%}); read as a share {c['relation']} {c['reported']}."
+            elif q == "term_list":
+                tm = tables["term_means"].sort_values("sd")
+                low = c["subject"].endswith("consensus")
+                ends = list(tm["term"].head(5)) if low else list(tm["term"].tail(5))
+                listed = c["reported"].split(";")
+                ok = set(listed) <= set(ends)
+                rec = "; ".join(ends)
+                note = (f"Reconstruction term_means: the 5 terms with the {'smallest' if low else 'largest'} SD of model mean ranks are "
+                        f"{', '.join(ends)}; " + ("every listed term is among them." if ok else f"not among them: {', '.join(sorted(set(listed) - set(ends)))}."))
+            else:
+                continue
+        except KeyError as e:
+            out.append(make_row(c, 3, "", "not_checkable", f"The analysis output has no counterpart: {e}."))
+            continue
+        if c["claim_id"] in untargeted:
+            verdict, note = "not_checkable", note + " Not a test of the data set: " + untargeted[c["claim_id"]]
+        else:
+            verdict = "consistent" if ok else "inconsistent"
+        out.append(make_row(c, 3, rec, verdict, note))
     return out
 
 
@@ -223,7 +279,8 @@ def reported_beside(results, claims=None) -> dict[str, pd.DataFrame]:
     claimed = pd.concat([claimed[claimed["result_row"] == ""], claimed[claimed["result_row"] != ""]])
     for _, c in claimed.iterrows():
         name = c["result_table"]
-        if name not in tables or c["result_column"] not in tables[name].columns:
+        col, sign = result_column_sign(c)
+        if name not in tables or col not in tables[name].columns:
             continue
         if name not in out:  # a fresh copy, without the columns of an earlier comparison
             old = [x for x in tables[name].columns if x == "in_paper" or str(x).endswith(_BESIDE)]
@@ -243,9 +300,10 @@ def reported_beside(results, claims=None) -> dict[str, pd.DataFrame]:
             listed = {canonical_model(x) if c["quantity"] == "members" else x for x in c["reported"].split(";")}
             if "in_paper" not in t.columns:
                 t["in_paper"] = pd.Series(pd.NA, index=t.index, dtype="object")
-            t.loc[idx, "in_paper"] = t.loc[idx, c["result_column"]].astype(str).isin(listed)
+            t.loc[idx, "in_paper"] = t.loc[idx, col].astype(str).isin(listed)
             continue
-        col = c["result_column"]
+        if sign < 0:  # the paper prints the opposite direction: its interval turned into ours
+            shown += " (paper's direction; ours is the opposite sign)"
         if f"{col}_reported" not in t.columns:
             t[f"{col}_reported"] = ""
             t[f"{col}_reported_low"] = math.nan
@@ -253,9 +311,10 @@ def reported_beside(results, claims=None) -> dict[str, pd.DataFrame]:
             t[f"{col}_agrees"] = pd.Series(pd.NA, index=t.index, dtype="boolean")
         iv = reported_interval(claim_number(c), c["decimals"], c["relation"])
         t.loc[idx, f"{col}_reported"] = shown
-        t.loc[idx, f"{col}_reported_low"] = iv.lo
-        t.loc[idx, f"{col}_reported_high"] = iv.hi
+        lo, hi = sorted((sign * iv.lo, sign * iv.hi))
+        t.loc[idx, f"{col}_reported_low"] = lo
+        t.loc[idx, f"{col}_reported_high"] = hi
         for i in idx:
             v = t.at[i, col]
-            t.at[i, f"{col}_agrees"] = pd.NA if pd.isna(v) else bool(iv.contains(float(v)))
+            t.at[i, f"{col}_agrees"] = pd.NA if pd.isna(v) else bool(iv.contains(sign * float(v)))
     return out

@@ -29,6 +29,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from pyvalues.crosscheck.claims import reported_interval
+
 
 
 class _LazyKernels:
@@ -233,22 +235,12 @@ WEIGHT = {"W": 2.0}
 
 
 def _interval(reported: float, relation: str, decimals: float | None):
-    """(lo, hi, lo_incl, hi_incl) of a printed number: rounding interval, or a bound."""
+    """(lo, hi, lo_incl, hi_incl) of a printed number: its rounding interval or bound, from
+    pyvalues.crosscheck.claims.reported_interval (the one convention: half-open [v - h, v + h)
+    at the printed digits), a missing `decimals` read as 0."""
     dec = 0 if decimals is None or (isinstance(decimals, float) and math.isnan(decimals)) else int(decimals)
-    h = 0.5 * 10.0 ** (-dec)
-    if relation == "=":
-        return reported - h, reported + h, True, False
-    if relation == "~":
-        return reported - 2 * h, reported + 2 * h, True, True
-    if relation == "<":
-        return -np.inf, reported, True, False
-    if relation == "<=":
-        return -np.inf, reported, True, True
-    if relation == ">":
-        return reported, np.inf, False, True
-    if relation == ">=":
-        return reported, np.inf, True, True
-    raise ValueError(f"unknown relation {relation!r}")
+    iv = reported_interval(reported, dec, relation)
+    return iv.lo, iv.hi, iv.lo_closed, iv.hi_closed
 
 
 def _friedman_p_range(w_printed: float, dec: int):
@@ -974,7 +966,7 @@ def _untargeted_value(t: Target, ev: dict):
 
 def _design_value(t: Target):
     facts = {"models": 20, "CN": 11, "US": 9, "terms": 25, "dimensions": 5,
-             "terms per dimension": 5, "replicates": 3, "clusters": 4}
+             "terms per dimension": 5, "replicates": 3, "clusters": 4, "prompt languages": 2}
     if t.quantity == "country":
         v = MODEL_COUNTRY.get(t.subject)
         return v, v == t.reported

@@ -16,7 +16,7 @@ from scipy import special, stats
 __all__ = [
     "p_from_f", "pes_from_f", "p_from_t", "p_from_chisq", "friedman_from_w",
     "mwu_null_counts", "mwu_p_exact", "mwu_p_normal", "r_rb_from_u", "implied_tie_sum",
-    "welch", "hedges_j", "hedges_g",
+    "welch", "hedges_j", "hedges_g", "max_tie_sum",
 ]
 
 
@@ -133,3 +133,53 @@ def hedges_g(m1, s1, n1, m2, s2, n2, exact: bool = True):
     df = n1 + n2 - 2
     sp = np.sqrt(((n1 - 1) * np.asarray(s1, dtype=float) ** 2 + (n2 - 1) * np.asarray(s2, dtype=float) ** 2) / df)
     return (np.asarray(m1, dtype=float) - m2) / sp * hedges_j(df, exact)
+
+
+def max_tie_sum(n1: int, n2: int, U: float, max_groups: int | None = None) -> float:
+    """The largest sum over tie groups of t^3 - t that two samples of sizes n1, n2 can have
+    when the Mann-Whitney U of the first sample is U (NaN when U is impossible).
+
+    The pooled sorted sample is a sequence of tie blocks, block k holding a_k values of the first
+    sample and b_k of the second; U = sum_k a_k (b_1 + ... + b_{k-1} + b_k / 2). A dynamic
+    programme over (a used, b used, 2U so far) maximises sum (a_k + b_k)^3 - (a_k + b_k) exactly.
+    `max_groups` bounds the number of blocks (the number of distinct values the design allows)."""
+    n1, n2 = int(n1), int(n2)
+    target = int(round(2 * U))
+    if abs(2 * U - target) > 1e-9 or not 0 <= target <= 2 * n1 * n2:
+        return float("nan")
+    size = 2 * n1 * n2 + 1
+    if max_groups is None or max_groups >= n1 + n2:
+        # blocks only add values, so states in order of a + b can be completed in one pass
+        best = np.full((n1 + 1, n2 + 1, size), -np.inf)
+        best[0, 0, 0] = 0.0
+        for used in range(n1 + n2):
+            for au in range(max(0, used - n2), min(n1, used) + 1):
+                _extend(best, best, au, used - au, n1, n2, size)
+        answer = best[n1, n2, target]
+        return float(answer) if np.isfinite(answer) else float("nan")
+    # at most max_groups blocks: one layer per block
+    best = np.full((n1 + 1, n2 + 1, size), -np.inf)
+    best[0, 0, 0] = 0.0
+    answer = -np.inf
+    for _ in range(int(max_groups)):
+        new = np.full_like(best, -np.inf)
+        for au in range(n1 + 1):
+            for bu in range(n2 + 1):
+                _extend(best, new, au, bu, n1, n2, size)
+        best = new
+        answer = max(answer, best[n1, n2, target])
+    return float(answer) if np.isfinite(answer) else float("nan")
+
+
+def _extend(src, dst, au, bu, n1, n2, size):
+    row = src[au, bu]
+    if not np.isfinite(row).any():
+        return
+    for a in range(n1 - au + 1):
+        for b in range(n2 - bu + 1):
+            if a + b == 0:
+                continue
+            shift = a * (2 * bu + b)
+            t = a + b
+            tgt = dst[au + a, bu + b, shift:]
+            np.maximum(tgt, row[: size - shift] + (t ** 3 - t), out=tgt)

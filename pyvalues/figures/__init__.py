@@ -22,7 +22,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from ..analysis.access import provenance_of, tables_of as _tables
+from ..analysis.access import provenance_of, tables_of as _tables, term_test_p
 from ..errors import PyvaluesError
 from ..instrument import DIMENSIONS, TERM_NAMES
 from . import style
@@ -331,7 +331,7 @@ def fig5_similarity(results, language="en"):
                 ci = f" [{r.ci_low:.2f}, {r.ci_high:.2f}]" if pd.notna(r.ci_low) else ""
                 parts.append(f"{r.group} {r.mean:.2f}{ci}")
         if parts:
-            note += "Mean pairwise ρ (95% bootstrap CI): " + "; ".join(parts) + "."
+            note += "Mean pairwise ρ (95% CI, bootstrap over models): " + "; ".join(parts) + "."
     except _Absent:
         pass
     finish(fig, label("fig5", language), provenance_of(results), note=note, language=language)
@@ -546,8 +546,10 @@ def figA2_cliffs_delta(results, language="en"):
     dims = tt.loc[terms, "dimension"]
     ax.barh(y, d, color=[DIMENSION_COLOURS[x] for x in dims], height=0.7)
     ax.axvline(0, color="black", lw=0.6)
-    q = tt.loc[terms, "q"].to_numpy()
-    p = tt.loc[terms, "p"].to_numpy()
+    # significance from a valid p: the permutation p for small groups (term_test_p says which)
+    p_col, q_col, why = term_test_p(tt.reset_index())
+    q = tt.loc[terms, q_col].to_numpy()
+    p = tt.loc[terms, p_col].to_numpy()
     for yi, di, qi, pi in zip(y, d, q, p):
         end = di + (0.03 if di >= 0 else -0.03)
         ha = "left" if di >= 0 else "right"
@@ -560,14 +562,15 @@ def figA2_cliffs_delta(results, language="en"):
     ax.set_yticks(y, [term_label(t, language) for t in terms])
     ax.set_xlim(-1.15, 1.15)
     ax.set_xlabel(label("cliffs", language, a=a, b=b))
-    ax.annotate(f"← {label('more_important', language)}: {a}", xy=(0.02, 1.0), xycoords="axes fraction",
+    # delta > 0: the first group ranks the term as more important (one direction for all effects)
+    ax.annotate(f"← {label('more_important', language)}: {b}", xy=(0.02, 1.0), xycoords="axes fraction",
                 ha="left", va="bottom", fontsize=7, fontweight="bold")
-    ax.annotate(f"{label('more_important', language)}: {b} →", xy=(0.98, 1.0), xycoords="axes fraction",
+    ax.annotate(f"{label('more_important', language)}: {a} →", xy=(0.98, 1.0), xycoords="axes fraction",
                 ha="right", va="bottom", fontsize=7, fontweight="bold")
     n_sig = int(np.sum(pd.notna(q) & (q < 0.05)))
     _dimension_legend(ax, language, loc="lower left", bbox_to_anchor=(1.0, 0.0))
-    note = (f"★ BH-FDR q < .05 over the 25 terms ({n_sig} term{'s' if n_sig != 1 else ''}); † p < .05 "
-            "uncorrected only (exploratory). Brunner–Munzel tests on the models' term means.")
+    note = (f"★ BH-FDR {q_col} < .05 over the 25 terms ({n_sig} term{'s' if n_sig != 1 else ''}); † {p_col} < .05 "
+            f"uncorrected only (exploratory). Brunner–Munzel tests on the models' term means; {why}.")
     finish(fig, label("figA2", language), provenance_of(results), note=note, language=language)
     return fig
 
@@ -593,6 +596,8 @@ FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec("figA1_concordance", "A-1", "Kendall's W by group", figA1_concordance),
     FigureSpec("figA2_cliffs_delta", "A-2", "Cliff's δ per term, FDR-significant terms marked", figA2_cliffs_delta),
 )
+
+from .language import LANGUAGE_FIGURES, language_figures  # noqa: E402  (drawn for two prompt languages)
 
 
 def draw(spec: FigureSpec, results, language: str = "en"):
@@ -626,7 +631,7 @@ def draw_all(results, out_dir, language: str = "en", formats=("png", "pdf")) -> 
     out.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
     suffix = "" if language == "en" else f"_{language}"
-    for spec in FIGURES:
+    for spec in FIGURES + language_figures(results):
         fig, reason = draw(spec, results, language)
         with plt.rc_context(style.rc(language)):
             for fmt in formats:

@@ -36,9 +36,11 @@ __all__ = ["write_report", "render_report", "TABLE_INFO"]
 
 # name -> (title, what it holds; the paper's place), from the output contract
 TABLE_INFO: dict[str, tuple[str, str]] = _schema.table_info()
+from .language import language_section_html  # noqa: E402  (prompt language, issue 12)
+
 # long tables start folded
 _FOLDED = _schema.folded()
-_P_COLUMNS = {"p", "q", "p_adj", "p_gg", "p_mwu", "q_mwu", "p_welch", "q_welch"}
+_P_COLUMNS = {"p", "q", "p_adj", "p_gg", "p_mwu", "q_mwu", "p_welch", "q_welch", "p_perm", "q_perm"}
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK SC",sans-serif;
@@ -180,8 +182,9 @@ def _table_html(df: pd.DataFrame, max_rows: int | None = None) -> str:
 
 def _figure_entries(figures) -> list[dict]:
     """Group the paths draw_all returned by figure; PNG embedded, absent reason read."""
-    from ..figures import FIGURES
+    from ..figures import FIGURES as _PAPER_FIGURES, LANGUAGE_FIGURES
 
+    FIGURES = _PAPER_FIGURES + LANGUAGE_FIGURES
     specs = {s.stem: s for s in FIGURES}
     entries: dict[str, dict] = {}
     for p in map(Path, figures):
@@ -275,20 +278,24 @@ def _parity_html(parity) -> str:
     if not (isinstance(parity, pd.DataFrame) and len(parity)):
         return '<p class="meta">No parity table in these results (run without --no-parity to compute it).</p>'
     parts = ['<p class="desc">Each statistic computed by R (the reference) and recomputed independently in '
-             'Python (scipy / statsmodels / pingouin); <code>same_method</code> is FALSE where the two '
-             'libraries implement different variants, <code>agrees</code> whether they match.</p>']
+             'Python (scipy / statsmodels / pingouin); <code>comparable</code> is FALSE where the two '
+             'sides implement different variants or random generators (<code>agrees</code> is then empty and the '
+             'row is not counted), <code>agrees</code> whether a comparable row matches.</p>']
     if "agrees" in parity.columns:
         agrees = parity["agrees"].astype(str).str.upper().isin(["TRUE", "1"])
-        same = (parity["same_method"].astype(str).str.upper().isin(["TRUE", "1"])
-                if "same_method" in parity.columns else pd.Series(True, index=parity.index))
-        parts.append(f"<p><b>{len(parity)}</b> statistics; <b>{int(same.sum())}</b> by the same method; "
-                     f"<b>{int((agrees & same).sum())}</b> of those agree.</p>")
+        flag = "comparable" if "comparable" in parity.columns else "same_method"
+        same = (parity[flag].astype(str).str.upper().isin(["TRUE", "1"])
+                if flag in parity.columns else pd.Series(True, index=parity.index))
+        parts.append(f"<p><b>{len(parity)}</b> statistics; <b>{int(same.sum())}</b> comparable; "
+                     f"<b>{int((agrees & same).sum())}</b> of those agree, "
+                     f"<b>{int((same & ~agrees).sum())}</b> do not.</p>")
         bad = parity[same & ~agrees]
         if len(bad):
-            parts.append("<h3>Statistics by the same method that do not agree</h3>" + _table_html(bad))
+            parts.append("<h3>Comparable statistics that do not agree</h3>" + _table_html(bad))
         other = parity[~same]
         if len(other):
-            parts.append(f"<details><summary>{len(other)} statistics computed by different methods</summary>"
+            parts.append(f"<details><summary>{len(other)} statistics not comparable (other method or random "
+                         "generator; not counted)</summary>"
                          + _table_html(other) + "</details>")
     parts.append(f"<details><summary>all {len(parity)} rows</summary>{_table_html(parity)}</details>")
     return "\n".join(parts)
@@ -310,7 +317,7 @@ def render_report(results, figures=None, title: str = "pyvalues analysis report"
            f'<p class="meta">pyvalues {html.escape(__version__)} · generated {now}</p>',
            f'<div class="provenance"><b>Data provenance:</b> {html.escape(provenance)}</div>',
            '<nav><a href="#data">Data</a><a href="#parity">Parity</a><a href="#paper">Paper</a><a href="#skipped">Skipped</a>'
-           '<a href="#figures">Figures</a><a href="#tables">Tables</a></nav>',
+           '<a href="#language">Language</a><a href="#figures">Figures</a><a href="#tables">Tables</a></nav>',
            '<h2 id="data">Data</h2>', _data_summary(results), _parse_stats_html(stats)]
 
     out.append('<h2 id="parity">Parity: R against the Python twins</h2>')
@@ -325,6 +332,7 @@ def render_report(results, figures=None, title: str = "pyvalues analysis report"
     else:
         out.append('<p class="meta">None: every analysis applied to this data.</p>')
 
+    out.append(language_section_html(results))
     out.append('<h2 id="figures">Figures</h2>')
     out.append(_figures_html(figures))
 

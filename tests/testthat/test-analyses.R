@@ -82,9 +82,12 @@ test_that("dimension tests equal wilcox.test, t.test and effectsize::hedges_g", 
     expect_equal(row$U, unname(w$statistic))
     expect_equal(row$p_mwu, w$p.value, tolerance = 1e-10)
     expect_equal(row$r_rb, 1 - 2 * unname(w$statistic) / (11 * 9), tolerance = 1e-12)
-    expect_equal(row$t, unname(tt$statistic), tolerance = 1e-10)
+    # one direction: positive = CN (group1) ranks the dimension as more important, so
+    # t and g are minus t.test(CN, US) and minus hedges_g(CN, US); U is R's W unchanged
+    expect_equal(row$t, -unname(tt$statistic), tolerance = 1e-10)
     expect_equal(row$df, unname(tt$parameter), tolerance = 1e-10)
-    expect_equal(row$hedges_g, effectsize::hedges_g(x, y)$Hedges_g, tolerance = 1e-10)
+    expect_equal(row$hedges_g, -effectsize::hedges_g(x, y)$Hedges_g, tolerance = 1e-10)
+    expect_equal(c(row$n1, row$n2, row$median1, row$mean2), c(11, 9, median(x), mean(y)))
     expect_equal(row$method, w$method)
   }
   ref <- sapply(pv_dimensions(), function(dm) suppressWarnings(wilcox.test(
@@ -108,26 +111,69 @@ test_that("mixed ANOVA: within effects equal afex; the country effect is flagged
   expect_equal(ours$df2[ours$effect == "country"], 18)
 })
 
-test_that("mixed ANOVA country effect is estimated when dimension scores do not average 13", {
-  # scores that are not from complete rankings (e.g. a user's own dimension table)
+test_that("mixed ANOVA: groups given in the other order give the same F (afex direct, US first)", {
   tab <- make_rank_table(seed = 7)
   sc <- plain_scores(tab)$scores
-  sc$score <- sc$score + ifelse(sc$country == "CN", 0.5, 0) + rep(stats::rnorm(20), each = 5)[match(sc$model, unique(sc$model))]
-  fit <- suppressMessages(afex::aov_ez("model", "score", sc, between = "country", within = "dimension"))
-  expect_true(is.finite(fit$anova_table["country", "F"]))
+  sc$country <- factor(sc$country, levels = c("US", "CN"))
+  fit <- suppressMessages(afex::aov_ez("model", "score", sc, between = "country", within = "dimension",
+                                       type = 3, anova_table = list(es = "pes", correction = "none")))
+  ours <- mixed_anova(tab, groups = c("US", "CN"))
+  expect_equal(ours$F[ours$effect == "country:dimension"], fit$anova_table["country:dimension", "F"],
+               tolerance = 1e-8)
+  expect_equal(ours$pes[ours$effect == "dimension"], fit$anova_table["dimension", "pes"], tolerance = 1e-8)
 })
 
-test_that("term tests equal brunnermunzel reference implementation and hand Cliff's delta", {
+test_that("term tests: Brunner-Munzel by hand (Brunner & Munzel 2000, eq. 2.3-2.5), hand Cliff's delta", {
   tab <- make_rank_table(seed = 8)
   tm <- plain_scores(tab)$term_means
   tt <- term_tests(tab)
   x <- tm$rank[tm$term == "Accuracy" & tm$country == "CN"]
   y <- tm$rank[tm$term == "Accuracy" & tm$country == "US"]
   row <- tt[tt$term == "Accuracy", ]
-  expect_equal(row$cliffs_delta, mean(outer(x, y, ">")) - mean(outer(x, y, "<")), tolerance = 1e-12)
-  b <- bm_test(x, y)
-  expect_equal(row$statistic, b$statistic, tolerance = 1e-12)
+  # Cliff's delta, oriented: P(CN < US) - P(CN > US), positive = CN ranks it higher
+  expect_equal(row$cliffs_delta, mean(outer(x, y, "<")) - mean(outer(x, y, ">")), tolerance = 1e-12)
+  # the statistic written out: pooled and within-sample mid-ranks, placement variances
+  n1 <- length(x); n2 <- length(y); N <- n1 + n2
+  r <- rank(c(x, y)); r1 <- r[1:n1]; r2 <- r[n1 + 1:n2]
+  s1 <- sum((r1 - rank(x) - mean(r1) + (n1 + 1) / 2)^2) / (n1 - 1)
+  s2 <- sum((r2 - rank(y) - mean(r2) + (n2 + 1) / 2)^2) / (n2 - 1)
+  W <- n1 * n2 * (mean(r2) - mean(r1)) / (N * sqrt(n1 * s1 + n2 * s2))
+  f <- (n1 * s1 + n2 * s2)^2 / ((n1 * s1)^2 / (n1 - 1) + (n2 * s2)^2 / (n2 - 1))
+  expect_equal(row$statistic, W, tolerance = 1e-12)
+  expect_equal(row$df, f, tolerance = 1e-12)
+  expect_equal(row$p, 2 * pt(abs(W), f, lower.tail = FALSE), tolerance = 1e-12)
+  expect_equal(row$estimate, (mean(r2) - (n2 + 1) / 2) / n1, tolerance = 1e-12)
   expect_equal(tt$q, p.adjust(tt$p, "BH"), tolerance = 1e-12)
+  expect_equal(tt$q_perm, p.adjust(tt$p_perm, "BH"), tolerance = 1e-12)
+  expect_true(all(tt$n_perm == choose(20, 11)) && all(tt$p_perm_mcse == 0))
+})
+
+test_that("term tests: separated 3 vs 3 give p NA (not 0) and the exact permutation p = 2/20", {
+  inst <- pv_instrument()
+  one <- function(m, country, ranks) data.frame(model = m, country = country, language = "en", replicate = 1,
+                                              term = inst$term, rank = ranks)
+  tab <- rbind(one("c1", "CN", 1:25), one("c2", "CN", c(2, 1, 3:25)), one("c3", "CN", c(1:23, 25, 24)),
+               one("u1", "US", 25:1), one("u2", "US", c(24, 25, 23:1)), one("u3", "US", c(25:3, 1, 2)))
+  tt <- term_tests(tab)
+  sep <- tt$estimate %in% c(0, 1)
+  expect_true(sum(sep) >= 20)
+  expect_true(all(is.na(tt$p[sep])) && all(is.na(tt$q[sep])))
+  expect_false(any(tt$p == 0, na.rm = TRUE) || any(tt$q == 0, na.rm = TRUE) || any(tt$p_perm == 0))
+  expect_match(tt$note[sep], "do not overlap")
+  # of the 20 splits of 6 models into 3 + 3 only the observed and its mirror separate completely
+  expect_equal(tt$p_perm[sep], rep(2 / 20, sum(sep)))
+  # Helpfulness: CN ranks it 1-2, US 24-25: every signed effect positive (CN more important)
+  h <- tt[tt$term == "Helpfulness", ]
+  expect_true(h$statistic > 0 && h$cliffs_delta == 1 && h$estimate == 1)
+})
+
+test_that("Monte Carlo permutation p is within 4 standard errors of the exact p", {
+  set.seed(3)
+  x <- round(runif(12, 1, 25), 1); y <- round(runif(10, 3, 25), 1)
+  exact <- bm_permutation_test(x, y)$p
+  mc <- .bm_permutation_mc(x, y, nperm = 4000, seed = 1)
+  expect_lt(abs(mc - exact), 4 * sqrt(exact * (1 - exact) / 4000) + 1 / 4001)
+  expect_identical(mc, .bm_permutation_mc(x, y, nperm = 4000, seed = 1))   # seeded
 })
 
 test_that("correlations equal cor() and the t interval", {
@@ -148,6 +194,53 @@ test_that("correlations equal cor() and the t interval", {
   expect_equal(row$sd, sd(v), tolerance = 1e-12)
   expect_equal(c(row$ci_low_t, row$ci_high_t), unname(t.test(v)$conf.int[1:2]), tolerance = 1e-12)
   expect_true(row$ci_low < mean(v) && mean(v) < row$ci_high)
+  expect_equal(row$n_models, 11)
+  # the naive pair bootstrap as before: sample.int over the 55 pairs (in the order
+  # model1 < model2 by row) after set.seed, one nboot x pairs matrix filled by column
+  ij <- which(upper.tri(cn), arr.ind = TRUE)
+  v_rows <- cn[ij[order(ij[, 1], ij[, 2]), ]]
+  set.seed(2026)
+  idx <- matrix(sample.int(55, 55 * 2000, replace = TRUE), nrow = 2000)
+  naive <- quantile(rowMeans(matrix(v_rows[idx], nrow = 2000)), c(0.025, 0.975))
+  expect_equal(c(row$ci_low_pairs, row$ci_high_pairs), unname(naive), tolerance = 1e-12)
+})
+
+test_that("model bootstrap: a draw's mean over pairs of distinct drawn models, by an explicit loop", {
+  tab <- make_rank_table(seed = 9, n_cn = 5, n_us = 4)
+  tm <- plain_scores(tab)$term_means
+  M <- tapply(tm$rank, list(tm$term, tm$model), identity)
+  R <- cor(M[, grepl("^cn", colnames(M))], method = "spearman")
+  draws <- .pv_model_boot(list(R), nboot = 7, seed = 11)[, 1]
+  # the same draws by hand: L'Ecuyer-CMRG stream of set.seed(11), one block of 7 draws
+  old <- RNGkind()[1]
+  RNGkind("L'Ecuyer-CMRG"); set.seed(11)
+  idx <- matrix(sample.int(5, 5 * 7, replace = TRUE), nrow = 7, byrow = TRUE)
+  RNGkind(old)
+  by_hand <- apply(idx, 1, function(d) {
+    vals <- c()
+    for (a in 1:4) for (b in (a + 1):5) if (d[a] != d[b]) vals <- c(vals, R[d[a], d[b]])
+    if (length(vals)) mean(vals) else NA
+  })
+  expect_equal(draws, by_hand, tolerance = 1e-12)
+})
+
+test_that("cohesion test: difference of within-group mean correlations and its exact permutation p", {
+  tab <- make_rank_table(seed = 15, n_cn = 4, n_us = 3)
+  tm <- plain_scores(tab)$term_means
+  M <- tapply(tm$rank, list(tm$term, tm$model), identity)
+  K <- cor(M, method = "kendall")
+  models <- colnames(M)
+  within <- function(g) { k <- K[g, g]; mean(k[upper.tri(k)]) }
+  cn <- grepl("^cn", models)
+  obs <- within(models[cn]) - within(models[!cn])
+  splits <- combn(7, 4)
+  perm <- apply(splits, 2, function(s) within(models[s]) - within(models[-s]))
+  co <- cohesion_test(tab, nboot = 500)
+  k <- co[co$method == "kendall", ]
+  expect_equal(c(k$mean1, k$mean2, k$diff), c(within(models[cn]), within(models[!cn]), obs), tolerance = 1e-12)
+  expect_equal(k$p_perm, mean(abs(perm) >= abs(obs) - 1e-12), tolerance = 1e-15)
+  expect_equal(k$n_perm, 35)
+  expect_true(k$ci_low <= obs && obs <= k$ci_high)
 })
 
 test_that("clustering equals pvclust called directly", {
@@ -187,8 +280,35 @@ test_that("pv_analyse skips what the shape does not allow, and says why", {
   res <- pv_analyse(one_country, nboot = 50, ci_nboot = 200)
   expect_false("dimension_tests" %in% names(res))
   expect_match(paste(res$skipped$reason, collapse = " "), "two countries")
-  expect_match(paste(res$skipped$reason, collapse = " "), "two rankings")
   expect_true("dispersion_anova" %in% names(res))
+  # concordance is kept: one row per model, NA with a note
+  expect_equal(nrow(res$concordance), 6)
+  expect_true(all(is.na(res$concordance$W)))
+})
+
+test_that("pv_analyse: a family R cannot compute is a skipped row with R's own message", {
+  tab <- make_rank_table(seed = 16)
+  for (g in c("CN", "US")) {
+    src <- tab[tab$model == if (g == "CN") "cn01" else "us01", ]
+    for (m in unique(tab$model[tab$country == g])) tab[tab$model == m, "rank"] <- src$rank
+  }
+  res <- pv_analyse(tab, nboot = 20, ci_nboot = 200)
+  # R's message, from t.test called directly on constant groups
+  msg <- tryCatch(t.test(c(1, 1, 1), c(2, 2, 2)), error = conditionMessage)
+  expect_equal(res$skipped$message[res$skipped$analysis == "dimension_tests"], msg)
+  expect_match(res$skipped$reason[res$skipped$analysis == "dimension_tests"], "do not vary")
+  expect_true(all(c("term_tests", "cohesion_test", "correlations", "clusters", "concordance") %in% names(res)))
+})
+
+test_that("pv_analyse: three countries compare the two with most models; unknown names fail first", {
+  tab <- make_rank_table(seed = 17)
+  uk <- transform(make_rank_table(n_cn = 1, n_us = 0, seed = 18), model = "uk01", country = "UK")
+  res <- pv_analyse(rbind(tab, uk), nboot = 20, ci_nboot = 200)
+  expect_equal(unlist(res$groups_compared[, c("group1", "group2")]), c(group1 = "CN", group2 = "US"))
+  expect_match(res$groups_compared$rule, "not compared: UK")
+  expect_equal(res$dimension_tests$p_mwu, dimension_tests(tab)$p_mwu)
+  expect_error(pv_analyse(tab, groups = c("CN", "JP")),
+               "'JP' is not a country of the rank table; countries present: CN \\(11 models\\), US \\(9 models\\)")
 })
 
 test_that("pv_validate names the problem", {
