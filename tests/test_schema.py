@@ -207,6 +207,7 @@ calls = [
     lambda: analysis.correlations(tab, nboot=2.5),
     lambda: analysis.dimension_tests(tab.assign(rank=tab["rank"].where(tab.index != 3, 99))),
     lambda: analysis.run(tab, ci_nbot=10),
+    lambda: analysis.language_term_tests(tab, language=("zh", "en")),
 ]
 for f in calls:
     try:
@@ -216,6 +217,19 @@ for f in calls:
         print(type(e).__name__, "|", isinstance(e, TypeError), isinstance(e, ValueError), "|", e)
 print("R started:", rbridge.session()._env is not None, "rpy2 imported:", "rpy2" in sys.modules)
 """
+
+
+LANGUAGE_API = ["language_term_tests", "language_dimension_tests", "language_anova", "language_consistency",
+                "language_consistency_summary"]
+
+
+@pytest.mark.parametrize("name", LANGUAGE_API)
+def test_help_of_the_language_functions_names_every_column(name):
+    """Their docstrings are written by hand (issue 12); every declared column must be in them."""
+    text = pydoc.render_doc(getattr(analysis, name), renderer=pydoc.plaintext)
+    missing = [c for c in schema.column_names(name, languages=LANGUAGES) if f"``{c}``" not in text]
+    assert not missing, f"help({name}) does not name columns {missing}"
+    assert "languages" in text.split("\n", 3)[2]  # the real signature, not (*args, **kwargs)
 
 
 def test_bad_arguments_fail_in_python_before_r_starts():
@@ -235,6 +249,8 @@ def test_bad_arguments_fail_in_python_before_r_starts():
     assert lines[7].startswith("RankTableError | False True |") and "rank=99" in lines[7]
     assert lines[8] == ("ArgumentError | True False | run() got an unexpected keyword argument 'ci_nbot'; "
                         "did you mean 'ci_nboot'?")
+    assert lines[9] == ("ArgumentError | True False | language_term_tests() got an unexpected keyword argument "
+                        "'language'; did you mean 'languages'?")
     assert "np." not in out.stdout
     assert lines[-1] == "R started: False rpy2 imported: False"
 
