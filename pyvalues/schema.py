@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["Column", "Table", "TABLES", "CONDITIONS", "BESIDE", "table", "names", "column_names",
@@ -94,7 +94,7 @@ def C(name, dtype, meaning, **kw) -> Column:  # noqa: N802  (short constructor f
 # -- shared column groups --------------------------------------------------------------
 def _anova_columns(within_note: str, parity: bool = True) -> tuple[Column, ...]:
     return tuple(Column(c.name, c.dtype, c.meaning, parity=parity and c.parity) for c in (
-        C("effect", "str", "the model term (ANOVA effect)"),
+        C("effect", "str", "the ANOVA effect"),
         C("df1", "float", "numerator degrees of freedom (uncorrected)", parity=True),
         C("df2", "float", "denominator degrees of freedom (uncorrected)", parity=True),
         C("F", "float", "F statistic; NA where the effect is 0/0 (note says why)", parity=True),
