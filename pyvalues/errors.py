@@ -13,7 +13,10 @@ __all__ = [
     "CollectError",
     "ParseError",
     "ClaimsError",
+    "ArgumentError",
+    "OptionError",
     "PyvaluesWarning",
+    "plain",
 ]
 
 
@@ -50,5 +53,26 @@ class ClaimsError(PyvaluesError, ValueError):
     """A claims file that does not follow the documented format."""
 
 
+class ArgumentError(PyvaluesError, TypeError):
+    """A call with an unknown or misspelt keyword argument (the message names the closest one)
+    or an argument of the wrong kind; raised before any computing."""
+
+
+class OptionError(PyvaluesError, ValueError):
+    """An argument with a value the analysis cannot take (out of range, not one of the choices,
+    a group that is not in the table); raised before any computing."""
+
+
 class PyvaluesWarning(UserWarning):
     """Something the user should know that does not stop the analysis."""
+
+
+def plain(value):
+    """`value` as a plain Python value for a message: ``1``, not ``np.int64(1)`` (numpy scalars,
+    also inside lists and tuples, become Python's own)."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(plain(v) for v in value)
+    item = getattr(value, "item", None)
+    if item is not None and type(value).__module__ == "numpy":
+        return item()
+    return value

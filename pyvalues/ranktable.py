@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import PyvaluesWarning, RankTableError
+from .errors import PyvaluesWarning, RankTableError, plain
 from .instrument import N_TERMS, TERM_DIMENSION, TERM_NAMES
 
 __all__ = [
@@ -60,9 +60,9 @@ def _row_list(df: pd.DataFrame, rows, extra=None) -> str:
     out = []
     for i in list(rows)[:_MAX_LISTED]:
         r = df.loc[i]
-        desc = f"row {int(df.index.get_loc(i)) + 1} (model {r['model']!r}, language {r['language']!r}, replicate {r['replicate']!r}, term {r['term']!r}"
+        desc = f"row {int(df.index.get_loc(i)) + 1} (model {plain(r['model'])!r}, language {plain(r['language'])!r}, replicate {plain(r['replicate'])!r}, term {plain(r['term'])!r}"
         if extra is not None:
-            desc += f", {extra}={r[extra]!r}"
+            desc += f", {extra}={plain(r[extra])!r}"
         out.append(desc + ")")
     more = len(rows) - _MAX_LISTED
     if more > 0:
@@ -72,7 +72,7 @@ def _row_list(df: pd.DataFrame, rows, extra=None) -> str:
 
 def _ranking_list(keys) -> str:
     keys = list(keys)
-    shown = [f"(model {m!r}, language {l!r}, replicate {r!r})" for m, l, r in keys[:_MAX_LISTED]]
+    shown = [f"(model {plain(m)!r}, language {plain(l)!r}, replicate {plain(r)!r})" for m, l, r in keys[:_MAX_LISTED]]
     if len(keys) > _MAX_LISTED:
         shown.append(f"... and {len(keys) - _MAX_LISTED} more")
     return ", ".join(shown)
@@ -187,7 +187,7 @@ def validate(
     per_model = df.groupby("model", sort=False)["country"].unique()
     multi = per_model[per_model.map(len) > 1]
     if len(multi):
-        desc = "; ".join(f"{m!r}: {sorted(c)}" for m, c in multi.items())
+        desc = "; ".join(f"{plain(m)!r}: {plain(sorted(c))}" for m, c in multi.items())
         raise RankTableError(
             f"{where}: a model must have exactly one country, but {desc}. "
             f"Correct the country column (a model's developer country does not vary by row)."
@@ -226,7 +226,7 @@ def validate(
             bad_rankings[key] = "; ".join(problems)
     if bad_rankings:
         detail = "; ".join(
-            f"(model {m!r}, language {l!r}, replicate {rp}): {why}"
+            f"(model {plain(m)!r}, language {plain(l)!r}, replicate {plain(rp)}): {why}"
             for (m, l, rp), why in list(bad_rankings.items())[:_MAX_LISTED]
         )
         if invalid_rankings == "error":

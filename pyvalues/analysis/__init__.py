@@ -8,7 +8,7 @@ Each function takes a rank table (:mod:`pyvalues.ranktable`) and returns one Dat
 one row per effect, test, term or model; the statistics are the R functions of the same
 name in ``R/`` (afex, rstatix, stats, pvclust, brunnermunzel), so an R user gets the same
 numbers from ``pyvalues::dispersion_anova(tab)``. The output contract (table names and
-columns) is documented in the README.
+columns) is declared in :mod:`pyvalues.schema`; each function's help lists its columns.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import rbridge
+from .. import schema as _schema
 from ..ranktable import validate
 
 __all__ = [
@@ -43,39 +44,12 @@ __all__ = [
     "correlations",
     "cohesion_test",
     "cluster_models",
+    "ClusterResult",
     "concordance",
 ]
 
-# the output contract, in the order a reader meets them
-TABLES = [
-    "term_means",
-    "dimension_means",
-    "primary_secondary",
-    "primary_secondary_counts",
-    "dispersion_anova",
-    "dispersion_posthoc",
-    "group_top_bottom",
-    "dimension_tests",
-    "mixed_anova",
-    "term_tests",
-    "correlations",
-    "cohesion_test",
-    "correlation_pairs",
-    "clusters",
-    "cluster_edges",
-    "archetypes",
-    "concordance",
-    "language_term_tests",
-    "language_dimension_tests",
-    "language_anova",
-    "language_consistency",
-    "language_consistency_summary",
-    "model_term_means",
-    "model_dimension_scores",
-    "groups_compared",
-    "parity",
-    "skipped",
-]
+# the output contract, in the order a reader meets them (declared in pyvalues.schema)
+TABLES = _schema.names()
 
 
 def _table(table: pd.DataFrame) -> pd.DataFrame:
@@ -86,50 +60,15 @@ def _table(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _r_function(name: str, doc: str):
-    def fn(table: pd.DataFrame, **kwargs) -> pd.DataFrame:
-        return rbridge.call(name, _table(table), **kwargs)
-
-    fn.__name__ = name
-    fn.__doc__ = f"{doc}\n\nComputed by the R function ``pyvalues::{name}()``; see its help page."
-    return fn
-
-
-model_term_means = _r_function("model_term_means", "Per model: each term's mean rank over its rankings.")
-model_dimension_scores = _r_function(
-    "model_dimension_scores", "Per model and dimension: score (mean rank of its 5 terms) and within-dimension SD."
+# the analyses as Python functions with explicit arguments and the columns in their
+# docstrings (pyvalues/analysis/api.py)
+from .api import (  # noqa: E402
+    ClusterResult, cluster_models, concordance, correlation_pairs, correlations, dimension_means,
+    dimension_tests, dispersion_anova, dispersion_posthoc, group_top_bottom, mixed_anova,
+    model_dimension_scores, model_term_means, primary_secondary, primary_secondary_counts, term_means,
+    term_tests, cohesion_test,
 )
-term_means = _r_function("term_means", "Term mean ranks over models (Fig. 1).")
-dimension_means = _r_function("dimension_means", "Dimension mean ranks and mean within-dimension SD (Fig. 2).")
-primary_secondary = _r_function("primary_secondary", "Each model's Primary and Secondary dimension (Fig. 3).")
-primary_secondary_counts = _r_function("primary_secondary_counts", "Counts of Primary and Secondary dimensions.")
-dispersion_anova = _r_function(
-    "dispersion_anova", "Repeated-measures ANOVA (afex) of within-dimension SD across the 5 dimensions."
-)
-dispersion_posthoc = _r_function("dispersion_posthoc", "Bonferroni-corrected pairwise paired t tests of dispersion.")
-group_top_bottom = _r_function("group_top_bottom", "Top-5 and Bottom-5 terms per group (Fig. 4).")
-dimension_tests = _r_function(
-    "dimension_tests", "Per dimension: Mann-Whitney U (primary) and Welch t (sensitivity), group1 first, BH q; "
-    "r_rb, t, hedges_g positive = group1 ranks the dimension as more important."
-)
-mixed_anova = _r_function("mixed_anova", "Mixed ANOVA (afex, Type III): country (between) x dimension (within).")
-term_tests = _r_function(
-    "term_tests", "Per term: asymptotic Brunner-Munzel (p NA where undefined) and its studentized permutation "
-    "test (p_perm), BH q of each, Cliff's delta; positive = group1 ranks the term as more important."
-)
-correlation_pairs = _r_function("correlation_pairs", "Pairwise Spearman rho and Kendall tau-b between models.")
-correlations = _r_function(
-    "correlations", "Per group: mean, SD, 95% CI of pairwise rank correlations (Fig. 5): model bootstrap "
-    "(ci_low, ci_high), naive pair bootstrap (ci_low_pairs, ci_high_pairs), t interval."
-)
-cohesion_test = _r_function(
-    "cohesion_test", "Difference of the two groups' mean within-group correlation: permutation p over "
-    "country labels, model-bootstrap CI; positive diff = group1 more cohesive."
-)
-cluster_models = _r_function(
-    "cluster_models", "pvclust clustering into k archetypes: dict of clusters, cluster_edges, archetypes."
-)
-concordance = _r_function("concordance", "Per model: Kendall's W and Friedman chi-square across rankings (Table A-1).")
+from .api import checked as _checked  # noqa: E402
 
 from .language import (  # noqa: E402  (prompt language as a factor: R/language.R)
     LANGUAGE_TABLES, language_anova, language_consistency, language_consistency_summary,
@@ -241,6 +180,7 @@ def _data_summary(table: pd.DataFrame) -> dict:
     }
 
 
+@_checked
 def run(
     table: pd.DataFrame | None = None,
     *,
@@ -253,7 +193,7 @@ def run(
     ci_nboot: int = 10000,
     parallel: bool | int = False,
     parity: bool = True,
-    reported: bool | None = None,
+    reported: bool = False,
     language: str | None = None,
     nperm: int = 10000,
 ) -> Results:
@@ -263,8 +203,10 @@ def run(
     own error boundary (a family that cannot be computed is a row of ``skipped`` with the
     reason and R's message; the others are still computed). With ``parity=True`` the Python
     twins (scipy / statsmodels / pingouin) recompute each inferential statistic and the
-    ``parity`` table compares the two. ``reported`` (default: when the data is the paper
-    reconstruction) adds the paper's reported value beside each statistic that has one.
+    ``parity`` table compares the two. The tables and columns are those of
+    :mod:`pyvalues.schema` for any data; comparing with a paper is an explicit step:
+    ``reported=True`` (the CLI does it on the bundled paper reconstruction) adds the paper's
+    reported value beside each statistic that has one and the ``paper_agreement`` table.
     Those two Python steps have their own boundaries too. ``language`` (e.g. ``"zh"``)
     analyses the rankings in that prompt language only.
 
@@ -357,8 +299,6 @@ def run(
         dataset=dataset,
         timings=timings,
     )
-    if reported is None:
-        reported = results.is_reconstruction
     if reported:
         def _reported():
             from ..crosscheck import reported_agreement, reported_beside

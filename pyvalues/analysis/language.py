@@ -21,8 +21,9 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from .. import rbridge
+from .. import rbridge, schema
 from ..errors import PyvaluesError
+from .api import checked
 
 __all__ = [
     "LANGUAGE_TABLES",
@@ -62,6 +63,7 @@ def _languages_arg(languages: Sequence[str] | None):
     return languages
 
 
+@checked
 def language_term_tests(table: pd.DataFrame, *, languages: Sequence[str] | None = None) -> pd.DataFrame:
     """Per term, the paired Wilcoxon signed-rank test of the models' mean rank in one prompt
     language against the other (R: ``pyvalues::language_term_tests()``).
@@ -109,6 +111,7 @@ def language_term_tests(table: pd.DataFrame, *, languages: Sequence[str] | None 
     return rbridge.call("language_term_tests", _validated(table), languages=_languages_arg(languages))
 
 
+@checked
 def language_dimension_tests(table: pd.DataFrame, *, languages: Sequence[str] | None = None) -> pd.DataFrame:
     """Per dimension, the paired Wilcoxon signed-rank test of the models' dimension scores in
     one prompt language against the other (R: ``pyvalues::language_dimension_tests()``).
@@ -125,13 +128,18 @@ def language_dimension_tests(table: pd.DataFrame, *, languages: Sequence[str] | 
 
     Returns
     -------
-    DataFrame, one row per dimension (5), columns ``dimension, n_models, mean_zh, mean_en,
-    median_diff, V, p, q, r_rb, method, note`` as in :func:`language_term_tests`, with
-    ``q`` Benjamini–Hochberg over the five dimensions.
+    DataFrame, one row per dimension (5), as in :func:`language_term_tests`, with ``q``
+    Benjamini–Hochberg over the five dimensions (the columns, from :mod:`pyvalues.schema`):
+
     """
     return rbridge.call("language_dimension_tests", _validated(table), languages=_languages_arg(languages))
 
 
+language_dimension_tests.__doc__ = (language_dimension_tests.__doc__.rstrip(" ")
+                                    + schema.returns_doc("language_dimension_tests"))
+
+
+@checked
 def language_anova(table: pd.DataFrame, *, languages: Sequence[str] | None = None) -> pd.DataFrame:
     """Mixed ANOVA of the dimension scores: country (between) × language × dimension (within)
     (R: ``pyvalues::language_anova()``, ``afex::aov_ez``, Type III, sum contrasts).
@@ -163,6 +171,7 @@ def language_anova(table: pd.DataFrame, *, languages: Sequence[str] | None = Non
     return rbridge.call("language_anova", _validated(table), languages=_languages_arg(languages))
 
 
+@checked
 def language_consistency(table: pd.DataFrame, *, languages: Sequence[str] | None = None) -> pd.DataFrame:
     """Per model, how similar its priorities are across the two prompt languages, and how
     consistent its rankings are within each (R: ``pyvalues::language_consistency()``).
@@ -193,6 +202,7 @@ def language_consistency(table: pd.DataFrame, *, languages: Sequence[str] | None
     return rbridge.call("language_consistency", _validated(table), languages=_languages_arg(languages))
 
 
+@checked
 def language_consistency_summary(table: pd.DataFrame, *, languages: Sequence[str] | None = None,
                                  nboot: int = 10000, seed: int = 2026) -> pd.DataFrame:
     """Per country (and ``all``), the mean cross-language rank correlation of the models, with

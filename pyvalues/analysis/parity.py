@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .. import schema as _schema
 from .twins import PINGOUIN_MIXED_NOTE
 
 __all__ = ["parity_table", "parity_counts", "is_p_value", "REL_TOL", "ABS_TOL", "PARITY_COLUMNS"]
@@ -40,24 +41,9 @@ MONTE_CARLO_PERM = ("Monte Carlo permutation p: R's seeded draws cannot be repro
 CLUSTER_LABELS = ("cluster labels compared as partitions: both sides relabelled 1, 2, ... by first "
                   "appearance in model-name order")
 
-# (table, key columns, statistics); key columns identify the row on both sides.
-_SPECS = [
-    ("term_means", ["term"], ["mean_rank"]),
-    ("dimension_means", ["dimension"], ["mean_score", "mean_sd_within"]),
-    ("dispersion_anova", ["effect"], ["df1", "df2", "F", "p", "pes", "gg_eps", "p_gg"]),
-    ("dispersion_posthoc", ["group1", "group2"], ["mean_diff", "statistic", "df", "p", "p_adj"]),
-    ("dimension_tests", ["dimension"], ["U", "p_mwu", "q_mwu", "r_rb", "t", "df", "p_welch", "q_welch",
-                                        "hedges_g"]),
-    ("mixed_anova", ["effect"], ["df1", "df2", "F", "p", "pes", "gg_eps", "p_gg"]),
-    ("term_tests", ["term"], ["statistic", "df", "p", "q", "cliffs_delta", "estimate"]),
-    ("correlation_pairs", ["model1", "model2"], ["spearman", "kendall"]),
-    ("correlations", ["group", "method"], ["mean", "sd", "ci_low_t", "ci_high_t", "ci_low", "ci_high",
-                                           "ci_low_pairs", "ci_high_pairs"]),
-    ("cohesion_test", ["method"], ["mean1", "mean2", "diff", "p_perm", "ci_low", "ci_high"]),
-    ("concordance", ["model"], ["W", "chisq", "df", "p"]),
-    ("cluster_edges", ["edge"], ["height"]),
-    ("clusters", ["model"], ["cluster"]),
-]
+# (table, key columns, statistics); key columns identify the row on both sides. Declared
+# with the tables in pyvalues.schema (Table.parity_keys, Column.parity).
+_SPECS = _schema.parity_specs()
 
 
 def _num(v) -> float:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import ParseError
+from ..errors import ParseError, plain
 from ..instrument import N_TERMS, TERM_DIMENSION, TERM_NAMES
 from .core import STATUSES, Diagnostics, ParsedRanking, parse_ranking
 
@@ -85,7 +85,7 @@ def _check_record(rec: dict, where: str) -> None:
     except (TypeError, ValueError):
         rep = None
     if rep is None or rep != rec["replicate"] or rep < 1:
-        raise ParseError(f"{where}: replicate must be a whole number >= 1, got {rec['replicate']!r}.")
+        raise ParseError(f"{where}: replicate must be a whole number >= 1, got {plain(rec['replicate'])!r}.")
 
 
 def _final_answer(ok: list[dict]) -> dict:

@@ -28,52 +28,18 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from .. import schema as _schema
 from ..analysis.access import provenance_of, tables_of as _tables
 from ..errors import PyvaluesError
 
 __all__ = ["write_report", "render_report", "TABLE_INFO"]
 
-# name -> (title, what it holds; the paper's place)
-TABLE_INFO: dict[str, tuple[str, str]] = {
-    "term_means": ("Term mean ranks", "Mean rank of each term over models (Fig. 1); order 1 = most important."),
-    "dimension_means": ("Dimension mean ranks", "Mean over models of the dimension scores and of the "
-                        "within-dimension SD (Fig. 2; 'Consensus within categories')."),
-    "primary_secondary_counts": ("Primary and Secondary dimensions: counts", "Fig. 3."),
-    "primary_secondary": ("Primary and Secondary dimension per model", "tie = TRUE when scores are tied."),
-    "dispersion_anova": ("Within-dimension dispersion: repeated-measures ANOVA",
-                         "afex, id = model, within = dimension; uncorrected and Greenhouse-Geisser."),
-    "dispersion_posthoc": ("Within-dimension dispersion: post hoc", "Paired t tests, Bonferroni."),
-    "group_top_bottom": ("Top-5 and Bottom-5 terms by group", "Fig. 4."),
-    "dimension_tests": ("Group tests per dimension", "Mann-Whitney U (R defaults), Welch t, Hedges' g, "
-                        "BH q over the 5 dimensions; columns 1 = group1, 2 = group2; r_rb, t, hedges_g "
-                        "positive = group1 ranks the dimension as more important."),
-    "mixed_anova": ("Mixed ANOVA: country x dimension", "afex aov_ez, Type III, sum contrasts."),
-    "term_tests": ("Group tests per term", "Brunner-Munzel: asymptotic p (NA where undefined, see note) and "
-                   "studentized permutation p_perm (recommended with groups under 10 models), BH q of each over "
-                   "the 25 terms; Cliff's delta (Fig. A-2); positive = group1 ranks the term as more important."),
-    "correlations": ("Pairwise similarity by group", "Spearman rho and Kendall tau-b between models: mean, SD, "
-                     "95% CI by resampling models (ci_low, ci_high), naive CI by resampling pairs "
-                     "(ci_low_pairs, ci_high_pairs), t interval."),
-    "cohesion_test": ("Is one group more cohesive?", "Difference of the groups' mean within-group correlation "
-                      "(positive = group1 more cohesive), permutation p over country labels, model-bootstrap CI."),
-    "groups_compared": ("Groups compared", "The two countries of the group comparisons and the rule that chose them."),
-    "correlation_pairs": ("Pairwise similarity: every pair", "Fig. 5."),
-    "clusters": ("Clusters", "pvclust (1 - Pearson r, average linkage), cutree; order = dendrogram order."),
-    "cluster_edges": ("Dendrogram merges with AU/BP", "hclust merge (negative = model), height, pvclust AU/BP "
-                      "(Fig. 6)."),
-    "archetypes": ("Cluster archetypes", "Each cluster's five terms with the lowest mean rank."),
-    "concordance": ("Within-model concordance", "Kendall's W over each model's rankings, Friedman chi-square "
-                    "(Table A-1, Fig. A-1)."),
-    "model_dimension_scores": ("Dimension scores per model", "Mean rank of the dimension's 5 terms; "
-                               "sd_within = SD of the 5 term means."),
-    "model_term_means": ("Term means per model", "Integer rank sum over the model's rankings, divided once."),
-}
-from .language import LANGUAGE_TABLE_INFO, language_section_html  # noqa: E402  (prompt language, issue 12)
+# name -> (title, what it holds; the paper's place), from the output contract
+TABLE_INFO: dict[str, tuple[str, str]] = _schema.table_info()
+from .language import language_section_html  # noqa: E402  (prompt language, issue 12)
 
-TABLE_INFO.update(LANGUAGE_TABLE_INFO)
 # long tables start folded
-_FOLDED = {"model_term_means", "model_dimension_scores", "correlation_pairs", "cluster_edges", "archetypes",
-           "primary_secondary"}
+_FOLDED = _schema.folded()
 _P_COLUMNS = {"p", "q", "p_adj", "p_gg", "p_mwu", "q_mwu", "p_welch", "q_welch", "p_perm", "q_perm"}
 
 _CSS = """
@@ -375,8 +341,8 @@ def render_report(results, figures=None, title: str = "pyvalues analysis report"
                'printed value beside the statistic recomputed here; <code>in_paper</code>: whether the row\'s '
                'term or model is in the paper\'s list), when the data is a reconstruction of the paper.</p>')
     skip_names = {"skipped", "parity", "parse_statistics", "parse_stats", "paper_agreement"}
-    names = [n for n in TABLE_INFO if n in tables] + [n for n in tables if n not in TABLE_INFO
-                                                      and n not in skip_names]
+    names = [n for n in TABLE_INFO if n in tables and n not in skip_names] + [
+        n for n in tables if n not in TABLE_INFO and n not in skip_names]
     for name in names:
         df = tables[name]
         if not isinstance(df, pd.DataFrame):

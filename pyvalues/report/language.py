@@ -6,29 +6,14 @@ import html
 
 import pandas as pd
 
+from .. import schema
 from ..analysis.access import tables_of
 
 __all__ = ["LANGUAGE_TABLE_INFO", "language_section_html"]
 
+# the language tables' (title, caption), from the output contract
 LANGUAGE_TABLE_INFO: dict[str, tuple[str, str]] = {
-    "language_term_tests": ("Prompt language: paired tests per term",
-                            "Per term, over the models with rankings in both languages: mean rank in each "
-                            "language, wilcox.test(first, second, paired = TRUE) (R's default variant), BH q over "
-                            "25 terms, median difference first − second and matched-pairs rank-biserial r "
-                            "(> 0: less important in the first language, zh − en for the paper's two) (Fig. L-1)."),
-    "language_dimension_tests": ("Prompt language: paired tests per dimension",
-                                 "As per term, for the dimension scores (rank sum over the 5 terms divided once "
-                                 "by 5 × rankings in the language); BH q over 5 dimensions."),
-    "language_anova": ("Prompt language: mixed ANOVA country × language × dimension",
-                       "afex aov_ez, Type III, country between, language and dimension within models; "
-                       "Greenhouse–Geisser beside the uncorrected F. Effects without dimension are 0/0 with "
-                       "complete rankings (NA, note)."),
-    "language_consistency": ("Prompt language: each model's consistency",
-                             "Spearman ρ and Kendall τ-b between the model's term means in the two languages; "
-                             "Kendall's W within each language (Fig. L-2)."),
-    "language_consistency_summary": ("Prompt language: cross-language correlation by country",
-                                     "Mean over models, SD, 95% percentile bootstrap CI resampling models."),
-}
+    n: info for n, info in schema.table_info().items() if n.startswith("language_")}
 
 
 def _skip_reason(tables) -> str:
