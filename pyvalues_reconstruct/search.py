@@ -192,15 +192,15 @@ def _realize_partition(T: np.ndarray, rng, L: Layout) -> np.ndarray:
 def construct_start_dims(targets: Targets, seed: int, n_iter_dims: int = 400_000):
     """A start fitted to the dimension-level targets first.
 
-    Stage 1 anneals the 20 x 5 matrix S of dimension rank sums (over the 3 replicates) on
+    Stage 1 anneals the NM x ND matrix S of dimension rank sums (over the NR replicates) on
     the targets that depend on S only (dimension means, Primary/Secondary counts, the group
     medians, means, SDs, Mann-Whitney and Welch tests, the mixed ANOVA), plus a bound that
     lets every printed W be reached (a row's spread bounds its model's W from below); moves
     shift units between two dimensions of a model, half of them compensated by another model
-    (column sums kept), and every row must split into 3 complete rankings. The rows are then
+    (column sums kept), and every row must split into NR complete rankings. The rows are then
     permuted among the models of each country (which changes no dimension-level statistic)
     to lie closest to the archetype-shaped start of `construct_start`. Each row is realised
-    as 3 complete rankings: each replicate's dimension sums are a third of S (remainders
+    as NR complete rankings: each replicate's dimension sums are S / NR (remainders
     spread over the replicates), a dimension's ranks go to its terms in the order of the
     archetype-shaped start, and random swaps that keep S (within a dimension, or compensated
     cross-dimension pairs in two replicates) lower Kendall's W towards its printed value.
