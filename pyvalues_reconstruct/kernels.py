@@ -1,56 +1,23 @@
-"""Numba kernels of the reconstruction: every statistic of the seed paper from rank sums.
+"""Numba kernels of the reconstruction: every statistic of a study from its rank sums.
 
-All statistics the paper reports are functions of R[j, t], the sum of model j's three
-integer ranks of term t (20 x 25): term means m = R / 3, dimension scores d = (sum of R
-over the dimension's 5 terms) / 15, Kendall's W = (sum_t R^2 - 25 * 39^2) / 11700.
-The kernels mirror, formula by formula, the R functions of the analysis specification
-(cited at each kernel); `tests/test_reconstruction.py` checks them against R itself.
+All statistics the paper reports are functions of R[j, t], the sum of model j's NR integer
+ranks of term t (NM x NT): term means m = R / NR, dimension scores d = (sum of R over the
+dimension's TPD terms) / (TPD NR), Kendall's W = (sum_t R^2 - NT (NR (NT + 1) / 2)^2) /
+(NR^2 (NT^3 - NT) / 12). The kernels mirror, formula by formula, the R functions of the
+analysis specification (cited at each kernel); `tests/test_reconstruction.py` checks them
+against R itself.
 
-Layout of the statistics vector (indices are module constants, used by
-:mod:`pyvalues.crosscheck.reconstruction` to name them):
+Every kernel that depends on the design takes its `Layout` (`pyvalues_reconstruct.layout`):
+the sizes and the offsets of the blocks of the flat statistics vector. The targets of a search
+travel as one `Objective`, the state of a stage-2 chain as one `Chain`.
 """
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
-
-NM = 20  # models
-NR = 3  # replicates
-NT = 25  # terms
-ND = 5  # dimensions, terms t in dimension t // 5 (pyvalues.instrument order)
-N_CN = 11
-N_US = 9
-
-# --- layout of the flat statistics vector -------------------------------------------------
-O_W = 0  # Kendall's W per model (20)
-O_FP = 20  # Friedman p per model (20)
-O_DIMMEAN = 40  # mean over models of d[j, D] (5)
-O_PRIM = 45  # count of models with D as Primary (5)
-O_SEC = 50  # ... as Secondary (5)
-O_DSD = 55  # mean over models of s[j, D] (5)
-O_DISP = 60  # dispersion rm-ANOVA: F, p, pes (3)
-O_POST = 63  # Bonferroni-adjusted paired t p, 10 pairs (a, b), a < b in dimension order
-O_GRP = 73  # per dimension 14 quantities, see GRP_FIELDS (70)
-GRP_FIELDS = ("median_cn", "median_us", "mean_cn", "sd_cn", "mean_us", "sd_us", "U",
-              "p_mwu", "q_mwu", "r_rb", "t", "df", "p_welch", "hedges_g")
-NG = len(GRP_FIELDS)
-O_MIX = 143  # mixed ANOVA: F, p, pes for dimension, country:dimension, country (9)
-O_COR = 152  # rho mean, sd for CN, US, all; then tau-b mean, sd for CN, US, all (12)
-O_DELTA = 164  # Cliff's delta per term (25)
-O_BMP = 189  # Brunner-Munzel p per term (25)
-O_BMQ = 214  # BH q of the 25 BM p (25)
-O_NSIG = 239  # number of models with Friedman p < .05
-O_BMSTAT = 240  # Brunner-Munzel statistic per term (25)
-O_BMDF = 265  # Brunner-Munzel df per term (25)
-O_DISP_GG = 290  # dispersion ANOVA: GG epsilon, GG p (2)
-O_DGAP = 292  # smallest gap (x 15) between a model's 2nd and 3rd lowest d, and 1st/2nd (1)
-O_PDIFF = 293  # mean paired difference s[a] - s[b] of the 10 posthoc pairs
-NSTAT = 303
-
-PAIRS = np.array([(a, b) for a in range(ND) for b in range(a + 1, ND)], dtype=np.int64)
-
 
 # --- special functions ----------------------------------------------------------------------
 @njit(cache=True)
@@ -280,7 +247,7 @@ def median_sorted(x):
 def update_pairs(j, R, mr, rho, tau, pear):
     """Recompute model j's midranks and its row/column of the similarity matrices."""
     midranks(R[j].astype(np.float64), mr[j])
-    for i in range(NM):
+    for i in range(R.shape[0]):
         if i == j:
             rho[j, j] = 1.0
             tau[j, j] = 1.0
@@ -299,9 +266,9 @@ def update_pairs(j, R, mr, rho, tau, pear):
 
 @njit(cache=True)
 def init_pairs(R, mr, rho, tau, pear):
-    for j in range(NM):
+    for j in range(R.shape[0]):
         midranks(R[j].astype(np.float64), mr[j])
-    for j in range(NM):
+    for j in range(R.shape[0]):
         update_pairs(j, R, mr, rho, tau, pear)
 
 
@@ -361,13 +328,22 @@ def hclust_average_cut(pear, k, labels):
 
 # --- all statistics ---------------------------------------------------------------------------
 @njit(cache=True)
-def compute_stats(R, rho, tau, pear, is_cn, wcdf, stats, labels, ta=-1, tb=-1, dims_only=False):
-    """Fill `stats` (NSTAT) and `labels` (cluster of each model, cutree k = 4).
+def compute_stats(L, R, rho, tau, pear, is_cn, wcdf, stats, labels, ta=-1, tb=-1, dims_only=False):
+    """Fill `stats` (L.NSTAT) and `labels` (cluster of each model, cutree k = L.NK).
 
     With ta >= 0 only terms ta and tb changed since the last call: the per-term tests of the
     other terms are kept from `stats`. With dims_only, only the statistics of the dimension
     scores (means, Primary/Secondary, group tests, mixed ANOVA) and W are computed.
     """
+    NM, NR, NT, ND, TPD = L.NM, L.NR, L.NT, L.ND, L.TPD
+    NG, NPAIRS = L.NG, L.NPAIRS
+    O_W, O_FP, O_NSIG, O_DGAP = L.O_W, L.O_FP, L.O_NSIG, L.O_DGAP
+    O_DIMMEAN, O_PRIM, O_SEC, O_DSD = L.O_DIMMEAN, L.O_PRIM, L.O_SEC, L.O_DSD
+    O_DISP, O_DISP_GG, O_POST, O_PDIFF = L.O_DISP, L.O_DISP_GG, L.O_POST, L.O_PDIFF
+    O_GRP, O_MIX, O_COR = L.O_GRP, L.O_MIX, L.O_COR
+    O_DELTA, O_BMP, O_BMQ, O_BMSTAT, O_BMDF = L.O_DELTA, L.O_BMP, L.O_BMQ, L.O_BMSTAT, L.O_BMDF
+    f_nr = float(NR)
+    f_den = float(TPD * NR)  # a dimension score is a rank sum over TPD terms x NR replicates
     n_cn = 0
     for j in range(NM):
         if is_cn[j]:
@@ -390,15 +366,15 @@ def compute_stats(R, rho, tau, pear, is_cn, wcdf, stats, labels, ta=-1, tb=-1, d
     S = np.zeros((NM, ND), dtype=np.int64)
     d = np.zeros((NM, ND))
     s = np.zeros((NM, ND))
-    tm = np.zeros(5)
+    tm = np.zeros(TPD)
     for j in range(NM):
         for D in range(ND):
             acc = 0
-            for q in range(5):
-                acc += R[j, 5 * D + q]
-                tm[q] = R[j, 5 * D + q] / 3.0
+            for q in range(TPD):
+                acc += R[j, TPD * D + q]
+                tm[q] = R[j, TPD * D + q] / f_nr
             S[j, D] = acc
-            d[j, D] = acc / 15.0
+            d[j, D] = acc / f_den
             _, sd = mean_sd(tm)
             s[j, D] = sd
     for D in range(ND):
@@ -407,7 +383,7 @@ def compute_stats(R, rho, tau, pear, is_cn, wcdf, stats, labels, ta=-1, tb=-1, d
         for j in range(NM):
             a += S[j, D]
             b += s[j, D]
-        stats[O_DIMMEAN + D] = a / (15.0 * NM)
+        stats[O_DIMMEAN + D] = a / (f_den * NM)
         stats[O_DSD + D] = b / NM
         stats[O_PRIM + D] = 0.0
         stats[O_SEC + D] = 0.0
@@ -474,18 +450,19 @@ def compute_stats(R, rho, tau, pear, is_cn, wcdf, stats, labels, ta=-1, tb=-1, d
         eps = num * num / ((ND - 1) * den)
         stats[O_DISP_GG] = eps
         stats[O_DISP_GG + 1] = f_sf(F, df1 * eps, df2 * eps)
-        # Bonferroni-corrected paired t tests (10 pairs)
+        # Bonferroni-corrected paired t tests (all NPAIRS pairs a < b, in dimension order)
         diff = np.zeros(NM)
-        for k in range(PAIRS.shape[0]):
-            a = PAIRS[k, 0]
-            b = PAIRS[k, 1]
-            for j in range(NM):
-                diff[j] = s[j, a] - s[j, b]
-            m, sd = mean_sd(diff)
-            t = m / (sd / math.sqrt(NM)) if sd > 0 else (np.inf if m != 0 else 0.0)
-            p = t_p2(t, NM - 1.0) if sd > 0 else (0.0 if m != 0 else 1.0)
-            stats[O_POST + k] = min(1.0, p * PAIRS.shape[0])
-            stats[O_PDIFF + k] = m
+        k = 0
+        for a in range(ND):
+            for b in range(a + 1, ND):
+                for j in range(NM):
+                    diff[j] = s[j, a] - s[j, b]
+                m, sd = mean_sd(diff)
+                t = m / (sd / math.sqrt(NM)) if sd > 0 else (np.inf if m != 0 else 0.0)
+                p = t_p2(t, NM - 1.0) if sd > 0 else (0.0 if m != 0 else 1.0)
+                stats[O_POST + k] = min(1.0, p * NPAIRS)
+                stats[O_PDIFF + k] = m
+                k += 1
     # group tests per dimension (nonparametric.R: wilcox.test(x = CN, y = US), Welch t.test)
     xs = np.zeros(n_cn)
     ys = np.zeros(n_us)
@@ -718,21 +695,53 @@ def compute_stats(R, rho, tau, pear, is_cn, wcdf, stats, labels, ta=-1, tb=-1, d
     bh_adjust(bmp, bmq)
     for t in range(NT):
         stats[O_BMQ + t] = bmq[t]
-    hclust_average_cut(pear, 4, labels)
+    hclust_average_cut(pear, L.NK, labels)
 
 
 # --- objective -----------------------------------------------------------------------------------
+class Objective(NamedTuple):
+    """The targets of a search, compiled to arrays (`pyvalues_reconstruct.search`).
+
+    Numeric targets: stats[c_idx] must lie in (c_lo, c_hi) (endpoints included where c_loinc /
+    c_hiinc); a miss costs c_w (1 + distance / c_scale). Set targets (one row each): the
+    set_terms' mean ranks must be the lowest (set_kind 0: group Top-k, set_who 0 = CN, 1 = US;
+    2: archetype of target cluster set_who) or highest (1: group Bottom-k); set_allow items may
+    be missing. Partition: tl[j] = target cluster of model j (-1 = free), weight part_w; margin
+    is the hinge of the set targets."""
+
+    c_idx: np.ndarray
+    c_lo: np.ndarray
+    c_hi: np.ndarray
+    c_loinc: np.ndarray
+    c_hiinc: np.ndarray
+    c_scale: np.ndarray
+    c_w: np.ndarray
+    set_kind: np.ndarray
+    set_who: np.ndarray
+    set_terms: np.ndarray
+    set_allow: np.ndarray
+    set_w: np.ndarray
+    tl: np.ndarray
+    part_w: float
+    margin: float
+
+
 @njit(cache=True)
-def penalty(stats, labels, R, pear, is_cn, c_idx, c_lo, c_hi, c_loinc, c_hiinc, c_scale, c_w,
-            set_kind, set_who, set_terms, set_allow, set_w, tl, part_w, margin):
+def penalty(L, ob, stats, labels, R, pear, is_cn):
     """Sum over targets of w * (1 + distance / scale) for every target outside its interval.
 
     Numeric targets: stats[c_idx] must lie in (c_lo, c_hi) (endpoints included where
-    c_loinc / c_hiinc). Set targets: the 5 lowest (kind 0: group top-5; kind 2: archetype of
-    target cluster) or highest (kind 1: group bottom-5) mean ranks; `set_allow` items may be
+    c_loinc / c_hiinc). Set targets: the k lowest (kind 0: group top-k; kind 2: archetype of
+    target cluster) or highest (kind 1: group bottom-k) mean ranks; `set_allow` items may be
     missing. Partition target `tl` (-1 = free): penalised by the number of model pairs whose
     co-membership differs, plus a margin hinge on average-linkage distances.
     """
+    NM, NT = L.NM, L.NT
+    c_idx, c_lo, c_hi, c_loinc, c_hiinc, c_scale, c_w = (ob.c_idx, ob.c_lo, ob.c_hi, ob.c_loinc,
+                                                         ob.c_hiinc, ob.c_scale, ob.c_w)
+    set_kind, set_who, set_terms, set_allow, set_w = (ob.set_kind, ob.set_who, ob.set_terms,
+                                                      ob.set_allow, ob.set_w)
+    tl, part_w, margin = ob.tl, ob.part_w, ob.margin
     pen = 0.0
     for k in range(c_idx.shape[0]):
         v = stats[c_idx[k]]
@@ -747,9 +756,11 @@ def penalty(stats, labels, R, pear, is_cn, c_idx, c_lo, c_hi, c_loinc, c_hiinc, 
             dist = v - c_hi[k]
             pen += c_w[k] * (1.0 + dist / c_scale[k])
     # sets
+    ns = set_terms.shape[1]  # printed set size (5 for a Top-5)
+    f_nr = float(L.NR)
     vec = np.zeros(NT)
     inset = np.zeros(NT, dtype=np.bool_)
-    viol = np.zeros(5)
+    viol = np.zeros(ns)
     for k in range(set_kind.shape[0]):
         for t in range(NT):
             vec[t] = 0.0
@@ -766,9 +777,9 @@ def penalty(stats, labels, R, pear, is_cn, c_idx, c_lo, c_hi, c_loinc, c_hiinc, 
                 for t in range(NT):
                     vec[t] += R[j, t]
         for t in range(NT):
-            vec[t] /= 3.0 * max(cnt, 1)
+            vec[t] /= f_nr * max(cnt, 1)
         sgn = -1.0 if set_kind[k] == 1 else 1.0  # bottom: highest ranks
-        for q in range(5):
+        for q in range(ns):
             inset[set_terms[k, q]] = True
         # most extreme value outside the set
         lim = 1e9
@@ -776,22 +787,17 @@ def penalty(stats, labels, R, pear, is_cn, c_idx, c_lo, c_hi, c_loinc, c_hiinc, 
             if not inset[t]:
                 if sgn * vec[t] < lim:
                     lim = sgn * vec[t]
-        nv = 0
-        for q in range(5):
+        for q in range(ns):
             x = sgn * vec[set_terms[k, q]] - lim + margin
             viol[q] = x if x > 0 else 0.0
-            if sgn * vec[set_terms[k, q]] >= lim:
-                nv += 0
         # drop the `allow` largest violations
         srt = np.sort(viol)
         tot = 0.0
         nbad = 0
-        for q in range(5 - set_allow[k]):
+        for q in range(ns - set_allow[k]):
             tot += srt[q]
-        for q in range(5 - set_allow[k], 5):
-            pass
         # count hard misses among the kept items
-        for q in range(5):
+        for q in range(ns):
             if sgn * vec[set_terms[k, q]] >= lim:
                 nbad += 1
         miss = nbad - set_allow[k]
@@ -817,7 +823,7 @@ def penalty(stats, labels, R, pear, is_cn, c_idx, c_lo, c_hi, c_loinc, c_hiinc, 
             own = 0.0
             nown = 0
             best_other = 1e9
-            for c in range(4):
+            for c in range(L.NK):
                 acc = 0.0
                 n = 0
                 for q in range(NM):
@@ -837,9 +843,36 @@ def penalty(stats, labels, R, pear, is_cn, c_idx, c_lo, c_hi, c_loinc, c_hiinc, 
                 if x > 0:
                     pen += part_w * 5.0 * x
     # Primary / Secondary must not rest on a tie
-    if stats[O_DGAP] <= 0:
+    if stats[L.O_DGAP] <= 0:
         pen += 0.5
     return pen
+
+
+# --- stage 2: annealing of the complete rankings ---------------------------------------------------
+class Chain(NamedTuple):
+    """The state of a stage-2 chain; a move changes it in place."""
+
+    P: np.ndarray  # P[j, r, t]: rank of term t in replicate r of model j
+    inv: np.ndarray  # inv[j, r, k]: term at rank k
+    R: np.ndarray  # rank sums over the replicates
+    mr: np.ndarray  # midranks of each model's rank sums (Spearman)
+    rho: np.ndarray
+    tau: np.ndarray
+    pear: np.ndarray
+    stats: np.ndarray
+    labels: np.ndarray
+
+
+class Saved(NamedTuple):
+    """What a move may change besides P, inv, R: model j's rows of the similarity matrices and
+    midranks, the statistics and the cluster labels (restored when a move is rejected)."""
+
+    rho: np.ndarray
+    tau: np.ndarray
+    pear: np.ndarray
+    mr: np.ndarray
+    stats: np.ndarray
+    labels: np.ndarray
 
 
 @njit(cache=True)
@@ -856,9 +889,144 @@ def swap_terms(P, inv, R, j, rr, a, b):
 
 
 @njit(cache=True)
-def anneal(P, single_ok, is_cn, wcdf, n_iter, T0, T1, seed, c_idx, c_lo, c_hi, c_loinc, c_hiinc,
-           c_scale, c_w, set_kind, set_who, set_terms, set_allow, set_w, tl, part_w, margin,
-           best_P, trace, p_within=0.0, p_comp=0.0):
+def metropolis(new, cur, T):
+    """Metropolis rule: accept a move that does not raise the penalty; accept one that does
+    with probability exp(-(new - cur) / T). Draws a uniform only in the second case."""
+    return new <= cur or np.random.random() < math.exp(-(new - cur) / T)
+
+
+@njit(cache=True)
+def apply_move(L, st, sv, j, swaps, n):
+    """Save what the move can change, apply its n swaps (swaps[k] = replicate, term a, term b,
+    all in model j), and recompute model j's similarities."""
+    for q in range(L.NM):
+        sv.rho[q] = st.rho[j, q]
+        sv.tau[q] = st.tau[j, q]
+        sv.pear[q] = st.pear[j, q]
+    for q in range(L.NT):
+        sv.mr[q] = st.mr[j, q]
+    sv.stats[:] = st.stats
+    sv.labels[:] = st.labels
+    for k in range(n):
+        swap_terms(st.P, st.inv, st.R, j, swaps[k, 0], swaps[k, 1], swaps[k, 2])
+    update_pairs(j, st.R, st.mr, st.rho, st.tau, st.pear)
+
+
+@njit(cache=True)
+def accept_or_undo(L, st, sv, j, swaps, n, new, cur, T):
+    """The Metropolis decision on a move made by `apply_move`; a rejected move is undone
+    (its swaps in reverse order, then everything `apply_move` saved). Returns whether the move
+    was accepted."""
+    if metropolis(new, cur, T):
+        return True
+    for k in range(n - 1, -1, -1):
+        swap_terms(st.P, st.inv, st.R, j, swaps[k, 0], swaps[k, 1], swaps[k, 2])
+    for q in range(L.NM):
+        st.rho[j, q] = sv.rho[q]
+        st.rho[q, j] = sv.rho[q]
+        st.tau[j, q] = sv.tau[q]
+        st.tau[q, j] = sv.tau[q]
+        st.pear[j, q] = sv.pear[q]
+        st.pear[q, j] = sv.pear[q]
+    for q in range(L.NT):
+        st.mr[j, q] = sv.mr[q]
+    st.stats[:] = sv.stats
+    st.labels[:] = sv.labels
+    return False
+
+
+@njit(cache=True)
+def _record(trace, it, n_iter, best):
+    ntrace = trace.shape[0]
+    if ntrace > 0 and it % (n_iter // ntrace if n_iter >= ntrace else 1) == 0:
+        k = it // (n_iter // ntrace if n_iter >= ntrace else 1)
+        if k < ntrace:
+            trace[k] = best
+
+
+@njit(cache=True)
+def _compensated_move(L, P, j, r, swaps):
+    """Draw a compensated pair in model j: terms a, b of two dimensions swap in replicate r, and
+    terms c, e of the same two dimensions with the opposite rank difference swap in another
+    replicate (the dimension scores stay). Fills swaps[0:2]; returns 2, or 0 when none exists."""
+    TPD = L.TPD
+    r2 = np.random.randint(L.NR - 1)
+    if r2 >= r:
+        r2 += 1
+    a = np.random.randint(L.NT)
+    b = np.random.randint(L.NT)
+    Da = a // TPD
+    Db = b // TPD
+    if Da == Db:
+        return 0
+    diff = P[j, r, b] - P[j, r, a]
+    nc = 0
+    for c in range(TPD * Da, TPD * Da + TPD):
+        for e in range(TPD * Db, TPD * Db + TPD):
+            if P[j, r2, e] - P[j, r2, c] == -diff:
+                nc += 1
+    if nc == 0:
+        return 0
+    pick = np.random.randint(nc)
+    cc = -1
+    ce = -1
+    for c in range(TPD * Da, TPD * Da + TPD):
+        for e in range(TPD * Db, TPD * Db + TPD):
+            if P[j, r2, e] - P[j, r2, c] == -diff:
+                if pick == 0 and cc < 0:
+                    cc = c
+                    ce = e
+                pick -= 1
+    swaps[0, 0] = r
+    swaps[0, 1] = a
+    swaps[0, 2] = b
+    swaps[1, 0] = r2
+    swaps[1, 1] = cc
+    swaps[1, 2] = ce
+    return 2
+
+
+@njit(cache=True)
+def _swap_move(L, P, inv, single_ok, j, r, p_within, swaps):
+    """Draw a swap of two terms' ranks in model j: in replicate r only (changes W), or in all
+    replicates (moves the profile, keeps W). Fills swaps[0:n]; returns n, or 0 for no move."""
+    NT = L.NT
+    # a swap in one replicate changes W; a swap in all replicates moves the model's
+    # profile and keeps its sum of squared rank sums, hence its W
+    allrep = np.random.random() < 0.85 or not single_ok[j]
+    a = np.random.randint(NT)
+    if np.random.random() < p_within:
+        # the other term from a's dimension: keeps every dimension score
+        b = L.TPD * (a // L.TPD) + np.random.randint(L.TPD - 1)
+        if b >= a:
+            b += 1
+    elif (not allrep) or np.random.random() < 0.5:
+        ra = P[j, r, a]
+        step = np.random.randint(1, 4) if allrep else 1
+        if np.random.random() < 0.5:
+            step = -step
+        rb = ra + step
+        if rb < 1 or rb > NT:
+            return 0
+        b = inv[j, r, rb]
+    else:
+        b = np.random.randint(NT)
+        if b == a:
+            return 0
+    r0 = r if not allrep else 0
+    r1 = r + 1 if not allrep else L.NR
+    n = 0
+    for rr in range(r0, r1):
+        swaps[n, 0] = rr
+        swaps[n, 1] = a
+        swaps[n, 2] = b
+        n += 1
+    return n
+
+
+@njit(cache=True)
+def anneal(L, ob, P, single_ok, is_cn, wcdf, n_iter, T0, T1, seed, best_P, trace, p_within=0.0,
+           p_comp=0.0):
     """Simulated annealing over swaps of two terms' ranks within one replicate ranking.
 
     With probability p_within the two terms are from the same dimension (the dimension
@@ -866,11 +1034,12 @@ def anneal(P, single_ok, is_cn, wcdf, n_iter, T0, T1, seed, c_idx, c_lo, c_hi, c
     p_comp a move is a compensated pair: terms a, b of two dimensions swap in one replicate
     and terms c, e of the same two dimensions swap in another, with the opposite rank
     difference, so the dimension scores again stay as they are while the model's term means
-    and W change.
+    and W change. Every move goes through `apply_move` and `accept_or_undo`.
 
-    P[j, r, t] is the rank (1..25) of term t in replicate r of model j. Returns the best
+    P[j, r, t] is the rank (1..NT) of term t in replicate r of model j. Returns the best
     penalty; best_P receives the best state. Deterministic for a given seed.
     """
+    NM, NR, NT = L.NM, L.NR, L.NT
     np.random.seed(seed)
     R = np.zeros((NM, NT), dtype=np.int64)
     inv = np.zeros((NM, NR, NT + 1), dtype=np.int64)
@@ -879,183 +1048,48 @@ def anneal(P, single_ok, is_cn, wcdf, n_iter, T0, T1, seed, c_idx, c_lo, c_hi, c
             for t in range(NT):
                 R[j, t] += P[j, r, t]
                 inv[j, r, P[j, r, t]] = t
-    mr = np.zeros((NM, NT))
-    rho = np.zeros((NM, NM))
-    tau = np.zeros((NM, NM))
-    pear = np.zeros((NM, NM))
-    init_pairs(R, mr, rho, tau, pear)
-    stats = np.zeros(NSTAT)
-    labels = np.zeros(NM, dtype=np.int64)
-    compute_stats(R, rho, tau, pear, is_cn, wcdf, stats, labels)
-    cur = penalty(stats, labels, R, pear, is_cn, c_idx, c_lo, c_hi, c_loinc, c_hiinc, c_scale,
-                  c_w, set_kind, set_who, set_terms, set_allow, set_w, tl, part_w, margin)
+    st = Chain(P, inv, R, np.zeros((NM, NT)), np.zeros((NM, NM)), np.zeros((NM, NM)),
+               np.zeros((NM, NM)), np.zeros(L.NSTAT), np.zeros(NM, dtype=np.int64))
+    sv = Saved(np.zeros(NM), np.zeros(NM), np.zeros(NM), np.zeros(NT), np.zeros(L.NSTAT),
+               np.zeros(NM, dtype=np.int64))
+    init_pairs(st.R, st.mr, st.rho, st.tau, st.pear)
+    compute_stats(L, st.R, st.rho, st.tau, st.pear, is_cn, wcdf, st.stats, st.labels)
+    cur = penalty(L, ob, st.stats, st.labels, st.R, st.pear, is_cn)
     best = cur
     best_P[:] = P
-    sv_rho = np.zeros(NM)
-    sv_tau = np.zeros(NM)
-    sv_pear = np.zeros(NM)
-    sv_mr = np.zeros(NT)
-    sv_term = np.zeros(8)
-    stats_sv = np.zeros(NSTAT)
-    labels_sv = np.zeros(NM, dtype=np.int64)
-    ntrace = trace.shape[0]
+    swaps = np.zeros((max(NR, 2), 3), dtype=np.int64)
     for it in range(n_iter):
         T = T0 * (T1 / T0) ** (it / n_iter)
         j = np.random.randint(NM)
         r = np.random.randint(NR)
         if p_comp > 0.0 and single_ok[j] and np.random.random() < p_comp:
-            r2 = np.random.randint(NR - 1)
-            if r2 >= r:
-                r2 += 1
-            a = np.random.randint(NT)
-            b = np.random.randint(NT)
-            Da = a // 5
-            Db = b // 5
-            if Da == Db:
+            n = _compensated_move(L, P, j, r, swaps)
+            if n == 0:
                 continue
-            diff = P[j, r, b] - P[j, r, a]
-            nc = 0
-            for c in range(5 * Da, 5 * Da + 5):
-                for e in range(5 * Db, 5 * Db + 5):
-                    if P[j, r2, e] - P[j, r2, c] == -diff:
-                        nc += 1
-            if nc == 0:
-                continue
-            pick = np.random.randint(nc)
-            cc = -1
-            ce = -1
-            for c in range(5 * Da, 5 * Da + 5):
-                for e in range(5 * Db, 5 * Db + 5):
-                    if P[j, r2, e] - P[j, r2, c] == -diff:
-                        if pick == 0 and cc < 0:
-                            cc = c
-                            ce = e
-                        pick -= 1
-            stats_sv[:] = stats
-            labels_sv[:] = labels
-            for q in range(NM):
-                sv_rho[q] = rho[j, q]
-                sv_tau[q] = tau[j, q]
-                sv_pear[q] = pear[j, q]
-            for q in range(NT):
-                sv_mr[q] = mr[j, q]
-            swap_terms(P, inv, R, j, r, a, b)
-            swap_terms(P, inv, R, j, r2, cc, ce)
-            update_pairs(j, R, mr, rho, tau, pear)
-            compute_stats(R, rho, tau, pear, is_cn, wcdf, stats, labels)
-            new = penalty(stats, labels, R, pear, is_cn, c_idx, c_lo, c_hi, c_loinc, c_hiinc,
-                          c_scale, c_w, set_kind, set_who, set_terms, set_allow, set_w, tl, part_w,
-                          margin)
-            if new <= cur or np.random.random() < math.exp(-(new - cur) / T):
-                cur = new
-                if new < best:
-                    best = new
-                    best_P[:] = P
-            else:
-                swap_terms(P, inv, R, j, r2, cc, ce)
-                swap_terms(P, inv, R, j, r, a, b)
-                for q in range(NM):
-                    rho[j, q] = sv_rho[q]
-                    rho[q, j] = sv_rho[q]
-                    tau[j, q] = sv_tau[q]
-                    tau[q, j] = sv_tau[q]
-                    pear[j, q] = sv_pear[q]
-                    pear[q, j] = sv_pear[q]
-                for q in range(NT):
-                    mr[j, q] = sv_mr[q]
-                stats[:] = stats_sv
-                labels[:] = labels_sv
-            if ntrace > 0 and it % (n_iter // ntrace if n_iter >= ntrace else 1) == 0:
-                k = it // (n_iter // ntrace if n_iter >= ntrace else 1)
-                if k < ntrace:
-                    trace[k] = best
-            continue
-        # a swap in one replicate changes W; a swap in all replicates moves the model's
-        # profile and keeps its sum of squared rank sums, hence its W
-        allrep = np.random.random() < 0.85 or not single_ok[j]
-        a = np.random.randint(NT)
-        if np.random.random() < p_within:
-            # the other term from a's dimension: keeps every dimension score
-            b = 5 * (a // 5) + np.random.randint(4)
-            if b >= a:
-                b += 1
-        elif (not allrep) or np.random.random() < 0.5:
-            ra = P[j, r, a]
-            step = np.random.randint(1, 4) if allrep else 1
-            if np.random.random() < 0.5:
-                step = -step
-            rb = ra + step
-            if rb < 1 or rb > NT:
-                continue
-            b = inv[j, r, rb]
+            apply_move(L, st, sv, j, swaps, n)
+            compute_stats(L, st.R, st.rho, st.tau, st.pear, is_cn, wcdf, st.stats, st.labels)
         else:
-            b = np.random.randint(NT)
-            if b == a:
+            n = _swap_move(L, P, inv, single_ok, j, r, p_within, swaps)
+            if n == 0:
                 continue
-        r0 = r if not allrep else 0
-        r1 = r + 1 if not allrep else NR
-        for rr in range(r0, r1):
-            ra = P[j, rr, a]
-            rb = P[j, rr, b]
-            P[j, rr, a] = rb
-            P[j, rr, b] = ra
-            inv[j, rr, rb] = a
-            inv[j, rr, ra] = b
-            R[j, a] += rb - ra
-            R[j, b] += ra - rb
-        for q in range(NM):
-            sv_rho[q] = rho[j, q]
-            sv_tau[q] = tau[j, q]
-            sv_pear[q] = pear[j, q]
-        for q in range(NT):
-            sv_mr[q] = mr[j, q]
-        for q in range(4):
-            o = (O_DELTA, O_BMP, O_BMSTAT, O_BMDF)[q]
-            sv_term[2 * q] = stats[o + a]
-            sv_term[2 * q + 1] = stats[o + b]
-        update_pairs(j, R, mr, rho, tau, pear)
-        compute_stats(R, rho, tau, pear, is_cn, wcdf, stats, labels, a, b)
-        new = penalty(stats, labels, R, pear, is_cn, c_idx, c_lo, c_hi, c_loinc, c_hiinc,
-                      c_scale, c_w, set_kind, set_who, set_terms, set_allow, set_w, tl, part_w,
-                      margin)
-        if new <= cur or np.random.random() < math.exp(-(new - cur) / T):
+            apply_move(L, st, sv, j, swaps, n)
+            # only terms a and b changed: the other terms' tests are kept
+            compute_stats(L, st.R, st.rho, st.tau, st.pear, is_cn, wcdf, st.stats, st.labels,
+                          swaps[0, 1], swaps[0, 2])
+        new = penalty(L, ob, st.stats, st.labels, st.R, st.pear, is_cn)
+        if accept_or_undo(L, st, sv, j, swaps, n, new, cur, T):
             cur = new
             if new < best:
                 best = new
                 best_P[:] = P
-        else:
-            for rr in range(r0, r1):
-                ra = P[j, rr, b]  # swapped values: undo
-                rb = P[j, rr, a]
-                P[j, rr, a] = ra
-                P[j, rr, b] = rb
-                inv[j, rr, ra] = a
-                inv[j, rr, rb] = b
-                R[j, a] -= rb - ra
-                R[j, b] -= ra - rb
-            for q in range(NM):
-                rho[j, q] = sv_rho[q]
-                rho[q, j] = sv_rho[q]
-                tau[j, q] = sv_tau[q]
-                tau[q, j] = sv_tau[q]
-                pear[j, q] = sv_pear[q]
-                pear[q, j] = sv_pear[q]
-            for q in range(NT):
-                mr[j, q] = sv_mr[q]
-            for q in range(4):
-                o = (O_DELTA, O_BMP, O_BMSTAT, O_BMDF)[q]
-                stats[o + a] = sv_term[2 * q]
-                stats[o + b] = sv_term[2 * q + 1]
-        if ntrace > 0 and it % (n_iter // ntrace if n_iter >= ntrace else 1) == 0:
-            k = it // (n_iter // ntrace if n_iter >= ntrace else 1)
-            if k < ntrace:
-                trace[k] = best
+        _record(trace, it, n_iter, best)
     return best
 
 
 @njit(cache=True)
-def stats_of(P, is_cn, wcdf):
-    """All statistics and cluster labels of a full state P (20 x 3 x 25 ranks)."""
+def stats_of(L, P, is_cn, wcdf):
+    """All statistics and cluster labels of a full state P (NM x NR x NT ranks)."""
+    NM, NR, NT = L.NM, L.NR, L.NT
     R = np.zeros((NM, NT), dtype=np.int64)
     for j in range(NM):
         for r in range(NR):
@@ -1066,106 +1100,120 @@ def stats_of(P, is_cn, wcdf):
     tau = np.zeros((NM, NM))
     pear = np.zeros((NM, NM))
     init_pairs(R, mr, rho, tau, pear)
-    stats = np.zeros(NSTAT)
+    stats = np.zeros(L.NSTAT)
     labels = np.zeros(NM, dtype=np.int64)
-    compute_stats(R, rho, tau, pear, is_cn, wcdf, stats, labels)
+    compute_stats(L, R, rho, tau, pear, is_cn, wcdf, stats, labels)
     return stats, labels, R, rho, tau, pear
 
 
-# --- stage 1: the 20 x 5 matrix of dimension rank sums ------------------------------------------
+# --- stage 1: the NM x ND matrix of dimension rank sums ------------------------------------------
 @njit(cache=True)
-def r_from_dims(S, R):
+def r_from_dims(L, S, R):
     """A rank-sum matrix R whose dimension sums are S (spread evenly over each dimension's
     terms): every dimension-level statistic depends on S only."""
-    for j in range(NM):
-        for D in range(ND):
-            base = S[j, D] // 5
-            rem = S[j, D] - 5 * base
-            for q in range(5):
-                R[j, 5 * D + q] = base + (1 if q < rem else 0)
+    TPD = L.TPD
+    for j in range(L.NM):
+        for D in range(L.ND):
+            base = S[j, D] // TPD
+            rem = S[j, D] - TPD * base
+            for q in range(TPD):
+                R[j, TPD * D + q] = base + (1 if q < rem else 0)
 
 
 @njit(cache=True)
-def dims_row_ok(row):
-    """Whether a row of 3-replicate dimension rank sums splits into 3 complete rankings as
-    `construct_start_dims` splits it (thirds, remainders spread over the replicates in
+def dims_row_ok(L, row):
+    """Whether a row of NR-replicate dimension rank sums splits into NR complete rankings as
+    `construct_start_dims` splits it (parts of 1/NR, remainders spread over the replicates in
     dimension order): in each replicate the k smallest dimension sums are at least the sum
-    of the 5k smallest ranks (15, 55, 120, 210)."""
+    of the TPD k smallest ranks (15, 55, 120, 210 for 5 terms per dimension)."""
+    NR, ND, TPD = L.NR, L.ND, L.TPD
     T = np.zeros((NR, ND), dtype=np.int64)
     u = 0
     for D in range(ND):
-        q = row[D] // 3
-        rem = row[D] - 3 * q
+        q = row[D] // NR
+        rem = row[D] - NR * q
         for r in range(NR):
             T[r, D] = q
         for x in range(rem):
-            T[u % 3, D] += 1
+            T[u % NR, D] += 1
             u += 1
     for r in range(NR):
         srt = np.sort(T[r])
         acc = 0
         for k in range(ND - 1):
             acc += srt[k]
-            n = 5 * (k + 1)
+            n = TPD * (k + 1)
             if acc < n * (n + 1) // 2:
                 return False
     return True
 
 
 @njit(cache=True)
-def flat_penalty(S, wt):
-    """A model's W is at least 5 sum_D (S_D / 5 - 39)^2 / 11700 (its terms' rank sums spread
-    at least as much as their dimensions' means): each row must allow its model's printed W
-    (wt, with a margin of .04)."""
+def flat_penalty(L, S, wt):
+    """A model's W is at least TPD sum_D (S_D / TPD - mean rank sum)^2 / (NR^2 (NT^3 - NT) / 12)
+    (its terms' rank sums spread at least as much as their dimensions' means): each row must
+    allow its model's printed W (wt, with a margin of .04)."""
+    f_tpd = float(L.TPD)
+    mrs = L.NR * (L.NT + 1) / 2.0
+    wden = L.NR * L.NR * (L.NT ** 3 - L.NT) / 12.0
     pen = 0.0
-    for j in range(NM):
+    for j in range(L.NM):
         acc = 0.0
-        for D in range(ND):
-            acc += (S[j, D] / 5.0 - 39.0) ** 2
-        x = 5.0 * acc / 11700.0 - (wt[j] - 0.04)
+        for D in range(L.ND):
+            acc += (S[j, D] / f_tpd - mrs) ** 2
+        x = f_tpd * acc / wden - (wt[j] - 0.04)
         if x > 0:
             pen += 1.0 + x / 0.01
     return pen
 
 
 @njit(cache=True)
-def dims_clusters(R, pear, labels):
-    """Pearson correlations of all rows of R and their average-linkage clusters (k = 4)."""
-    for i in range(NM):
+def dims_clusters(L, R, pear, labels):
+    """Pearson correlations of all rows of R and their average-linkage clusters (k = L.NK)."""
+    for i in range(L.NM):
         pear[i, i] = 1.0
-        for q in range(i + 1, NM):
+        for q in range(i + 1, L.NM):
             v = pearson_int(R[i], R[q])
             pear[i, q] = v
             pear[q, i] = v
-    hclust_average_cut(pear, 4, labels)
+    hclust_average_cut(pear, L.NK, labels)
 
 
 @njit(cache=True)
-def anneal_dims(S, step3, is_cn, wcdf, n_iter, T0, T1, seed, c_idx, c_lo, c_hi, c_loinc, c_hiinc,
-                c_scale, c_w, best_S, wt, tl, part_w, p_tie=0.0):
-    """Simulated annealing of the dimension rank sums S[j, D] (3 replicates, so d = S / 15)
-    on the dimension-level targets only; a move shifts k units between two dimensions of one
-    model (rows keep their sum 975). Models with step3 move by multiples of 3 (identical
-    replicates). With part_w > 0 the clustering of the models' dimension profiles (term
-    rank sums spread evenly within each dimension) is held to the target partition tl.
+def shift_dims(S, j, j2, a, b, k):
+    """Move k units of model j's dimension rank sums from b to a (and back in model j2 >= 0,
+    which keeps the column sums); k < 0 undoes it."""
+    S[j, a] += k
+    S[j, b] -= k
+    if j2 >= 0:
+        S[j2, a] -= k
+        S[j2, b] += k
+
+
+@njit(cache=True)
+def anneal_dims(L, ob, S, step3, is_cn, wcdf, n_iter, T0, T1, seed, best_S, wt, p_tie=0.0):
+    """Simulated annealing of the dimension rank sums S[j, D] (NR replicates, so d = S / (TPD
+    NR)) on the dimension-level targets only (`ob` has no set targets); a move shifts k units
+    between two dimensions of one model (rows keep their sum). Models with step3 move by
+    multiples of NR (identical replicates). With ob.part_w > 0 the clustering of the models'
+    dimension profiles (term rank sums spread evenly within each dimension) is held to the
+    target partition ob.tl. The decision is `metropolis`, the undo `shift_dims`.
     Returns the best penalty; best_S receives the best state."""
+    NM, NR, ND = L.NM, L.NR, L.ND
+    kmax = L.TPD * NR  # largest shift: one score unit (1 / (TPD NR)) x TPD NR
     np.random.seed(seed)
-    R = np.zeros((NM, NT), dtype=np.int64)
+    R = np.zeros((NM, L.NT), dtype=np.int64)
     rho = np.zeros((NM, NM))
     tau = np.zeros((NM, NM))
     pear = np.zeros((NM, NM))
-    stats = np.zeros(NSTAT)
+    stats = np.zeros(L.NSTAT)
     labels = np.zeros(NM, dtype=np.int64)
-    e_kind = np.zeros(0, dtype=np.int64)
-    e_terms = np.zeros((0, 5), dtype=np.int64)
-    e_w = np.zeros(0)
-    r_from_dims(S, R)
-    compute_stats(R, rho, tau, pear, is_cn, wcdf, stats, labels, 0, 1, True)
-    if part_w > 0:
-        dims_clusters(R, pear, labels)
-    cur = penalty(stats, labels, R, pear, is_cn, c_idx, c_lo, c_hi, c_loinc, c_hiinc, c_scale,
-                  c_w, e_kind, e_kind, e_terms, e_kind, e_w, tl, part_w, 0.0)
-    cur += flat_penalty(S, wt)
+    r_from_dims(L, S, R)
+    compute_stats(L, R, rho, tau, pear, is_cn, wcdf, stats, labels, 0, 1, True)
+    if ob.part_w > 0:
+        dims_clusters(L, R, pear, labels)
+    cur = penalty(L, ob, stats, labels, R, pear, is_cn)
+    cur += flat_penalty(L, S, wt)
     best = cur
     best_S[:] = S
     for it in range(n_iter):
@@ -1175,52 +1223,39 @@ def anneal_dims(S, step3, is_cn, wcdf, n_iter, T0, T1, seed, c_idx, c_lo, c_hi, 
         b = np.random.randint(ND - 1)
         if b >= a:
             b += 1
-        k = np.random.randint(1, 16)
+        k = np.random.randint(1, kmax + 1)
         if step3[j]:
-            k = 3 * ((k + 2) // 3)
+            k = NR * ((k + NR - 1) // NR)
         if p_tie > 0.0 and np.random.random() < p_tie:
             # copy another model's score in dimension a (ties shape the Mann-Whitney p)
             j2 = np.random.randint(NM)
             k = S[j2, a] - S[j, a]
-            if k == 0 or abs(k) > 30 or (step3[j] and k % 3 != 0):
+            if k == 0 or abs(k) > 2 * kmax or (step3[j] and k % NR != 0):
                 continue
-        # half the moves are compensated by another model (the column sums, hence the five
+        # half the moves are compensated by another model (the column sums, hence the
         # dimension means, stay as they are)
         j2 = -1
         if np.random.random() < 0.5:
             j2 = np.random.randint(NM - 1)
             if j2 >= j:
                 j2 += 1
-            if step3[j2] and k % 3 != 0:
+            if step3[j2] and k % NR != 0:
                 continue
-        S[j, a] += k
-        S[j, b] -= k
-        if j2 >= 0:
-            S[j2, a] -= k
-            S[j2, b] += k
-        if not dims_row_ok(S[j]) or (j2 >= 0 and not dims_row_ok(S[j2])):
-            S[j, a] -= k
-            S[j, b] += k
-            if j2 >= 0:
-                S[j2, a] += k
-                S[j2, b] -= k
+        shift_dims(S, j, j2, a, b, k)
+        if not dims_row_ok(L, S[j]) or (j2 >= 0 and not dims_row_ok(L, S[j2])):
+            shift_dims(S, j, j2, a, b, -k)
             continue
-        r_from_dims(S, R)
-        compute_stats(R, rho, tau, pear, is_cn, wcdf, stats, labels, 0, 1, True)
-        if part_w > 0:
-            dims_clusters(R, pear, labels)
-        new = penalty(stats, labels, R, pear, is_cn, c_idx, c_lo, c_hi, c_loinc, c_hiinc, c_scale,
-                      c_w, e_kind, e_kind, e_terms, e_kind, e_w, tl, part_w, 0.0)
-        new += flat_penalty(S, wt)
-        if new <= cur or np.random.random() < math.exp(-(new - cur) / T):
+        r_from_dims(L, S, R)
+        compute_stats(L, R, rho, tau, pear, is_cn, wcdf, stats, labels, 0, 1, True)
+        if ob.part_w > 0:
+            dims_clusters(L, R, pear, labels)
+        new = penalty(L, ob, stats, labels, R, pear, is_cn)
+        new += flat_penalty(L, S, wt)
+        if metropolis(new, cur, T):
             cur = new
             if new < best:
                 best = new
                 best_S[:] = S
         else:
-            S[j, a] -= k
-            S[j, b] += k
-            if j2 >= 0:
-                S[j2, a] += k
-                S[j2, b] -= k
+            shift_dims(S, j, j2, a, b, -k)
     return best
