@@ -260,7 +260,7 @@ def test_cli_text_writes_the_tables(tmp_path):
 
 def test_fit_table_reader_uses_the_same_half_open_interval():
     from pyvalues.crosscheck.claims import reported_interval
-    from pyvalues.crosscheck.reconstruction import _interval
+    from pyvalues_reconstruct.targets import _interval
     for value, dec, rel in ((37, 0, "="), (0.242, 3, "="), (0.001, 3, "<"), (0.05, 2, ">="), (11.5, 1, "~")):
         iv = reported_interval(value, dec, rel)
         assert _interval(value, rel, dec) == (iv.lo, iv.hi, iv.lo_closed, iv.hi_closed)
