@@ -80,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-parity", action="store_true", help="skip the Python twins and the parity table")
     ap.add_argument("--invalid-rankings", choices=["error", "drop"], default="error",
                     help="what to do with a ranking that is not a permutation of 1..25 (default: error)")
+    ap.add_argument("--formats", default="png",
+                    help="figure file formats, comma-separated: png (default), pdf, svg; e.g. --formats png,pdf")
+    ap.add_argument("--quiet", action="store_true", help="no progress output (bars on a terminal, lines otherwise)")
     ap.add_argument("--show-r-console", action="store_true", help="print what R printed")
     args = ap.parse_args(argv)
 
@@ -93,6 +96,12 @@ def main(argv: list[str] | None = None) -> int:
 
     # everything that can be checked is checked before any computing (exit 2, one line each)
     problems = check_options(args)
+    from ..figure_workers import FigureWorkers, Progress, check_formats, default_workers, render
+
+    try:
+        formats = check_formats(args.formats)
+    except PyvaluesError as exc:
+        problems.append(f"--formats {args.formats}: {exc}")
     out = Path(args.out)
     bad_out = check_out_dir(out)
     if bad_out:
@@ -101,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
         for p in problems:
             print(f"error: {p}", file=sys.stderr)
         return 2
+    # figure workers start now and import matplotlib while R computes; this process never
+    # imports matplotlib nor forks (it embeds R)
+    workers = FigureWorkers(default_workers()) if not args.no_figures and default_workers() > 1 else None
     try:
         if args.data is None or args.data in datasets.DATASETS:
             table = datasets.load(args.data or datasets.DEFAULT_DATASET)
@@ -121,9 +133,15 @@ def main(argv: list[str] | None = None) -> int:
         from ..report import write_report
 
         if not args.no_figures:
-            from ..figures import draw_all
+            progress = Progress(0, "figures", quiet=args.quiet)  # render() sets the number of figures
+            if workers is not None:
+                figures = render(results, out / "figures", language=args.language, formats=formats,
+                                 workers=workers, progress=progress)
+            else:
+                from ..figures import draw_all
 
-            figures = draw_all(results, out / "figures", language=args.language)
+                figures = draw_all(results, out / "figures", language=args.language, formats=formats,
+                                   progress=progress)
             report = write_report(results, out, figures=figures)
             print(f"Figures: {len(figures)} files in {out / 'figures'}; report: {report}")
         else:
@@ -139,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
         if console:
             print("--- R console ---\n" + console, file=sys.stderr)
         return 2
+    finally:
+        if workers is not None:
+            workers.close(cancel=True)
     return 0
 
 

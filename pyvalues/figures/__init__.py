@@ -7,13 +7,15 @@ than three models) is drawn as a placeholder that gives the reason recorded in
 ``results.skipped``.
 
     from pyvalues.figures import draw_all
-    paths = draw_all(results, "out/figures")            # English labels, PNG + PDF
+    paths = draw_all(results, "out/figures")            # English labels, PNG
+    draw_all(results, "out/figures", formats="png,pdf", workers=2)   # and PDF, in two processes
     draw_all(results, "out/figures", language="zh")     # Chinese labels (Noto Sans CJK)
 
 Figures (file stem, paper figure): see :data:`FIGURES`.
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -613,29 +615,65 @@ def draw(spec: FigureSpec, results, language: str = "en"):
     return fig, reason
 
 
-def draw_all(results, out_dir, language: str = "en", formats=("png", "pdf")) -> list[Path]:
-    """Draw every figure of :data:`FIGURES` into `out_dir` (created) as each of `formats`.
+def _figure_specs(results) -> tuple[FigureSpec, ...]:
+    """The figures drawn for these results (the paper's; other modules may add theirs here)."""
+    return FIGURES
 
-    File names are ``<stem>.<fmt>`` (``<stem>_zh.<fmt>`` for Chinese labels). A figure whose
-    tables are absent is saved as a placeholder stating why, and the reason is also written
-    to ``<stem>.absent.txt``. Returns the paths written, PNG first per figure."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths: list[Path] = []
+
+def _render_one(spec: FigureSpec, results, out: Path, language: str, formats) -> tuple[list[Path], str | None]:
+    """Draw one figure and save it as each of `formats`; (paths, reason it is a placeholder)."""
+    fig, reason = draw(spec, results, language)
     suffix = "" if language == "en" else f"_{language}"
-    for spec in FIGURES:
-        fig, reason = draw(spec, results, language)
+    paths = []
+    try:
         with plt.rc_context(style.rc(language)):
             for fmt in formats:
                 p = out / f"{spec.stem}{suffix}.{fmt}"
                 fig.savefig(p, metadata=_metadata(fmt, spec, results))
                 paths.append(p)
+    finally:
         plt.close(fig)
-        note = out / f"{spec.stem}{suffix}.absent.txt"
-        if reason:
-            note.write_text(reason + "\n", encoding="utf-8")
-        elif note.exists():
-            note.unlink()
+    note = out / f"{spec.stem}{suffix}.absent.txt"
+    if reason:
+        note.write_text(reason + "\n", encoding="utf-8")
+    elif note.exists():
+        note.unlink()
+    return paths, reason
+
+
+def draw_all(results, out_dir, language: str = "en", formats=("png",), *, workers=1,
+             progress=None) -> list[Path]:
+    """Draw every figure of :data:`FIGURES` into `out_dir` (created) as each of `formats`.
+
+    File names are ``<stem>.<fmt>`` (``<stem>_zh.<fmt>`` for Chinese labels); `formats` is
+    any of ``png`` (default), ``pdf`` and ``svg``, as a tuple or ``"png,pdf"``. A figure whose
+    tables are absent is saved as a placeholder stating why, and the reason is also written
+    to ``<stem>.absent.txt``; ``figures.json`` lists every figure's number, caption, files and
+    reason. `workers` > 1 (or a started :class:`pyvalues.figure_workers.FigureWorkers`) draws
+    in that many processes (the calling script needs an ``if __name__ == "__main__":``
+    guard); `progress` (a :class:`pyvalues.figure_workers.Progress`) is told of each figure.
+    Returns the paths written, in figure order, the formats in the order given."""
+    from ..figure_workers import FigureWorkers, check_formats, render, write_index
+
+    formats = check_formats(formats)
+    style.rc(language)  # an unknown language or a missing CJK font stops here, before any drawing
+    specs = _figure_specs(results)
+    if isinstance(workers, FigureWorkers) or int(workers) > 1:
+        return render(results, out_dir, language=language, formats=formats, workers=workers,
+                      progress=progress, stems=[s.stem for s in specs])
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths: list[Path] = []
+    entries = []
+    for spec in specs:
+        t = time.perf_counter()
+        written, reason = _render_one(spec, results, out, language, formats)
+        paths += written
+        entries.append({"stem": spec.stem, "number": spec.number, "caption": spec.caption,
+                        "files": written, "absent": reason})
+        if progress is not None:
+            progress.step(spec.stem, time.perf_counter() - t)
+    write_index(out, entries, language)
     return paths
 
 
