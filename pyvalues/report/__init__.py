@@ -77,7 +77,7 @@ h1{font-size:1.6em;margin-bottom:.2em} h2{font-size:1.25em;border-bottom:1px sol
 table{border-collapse:collapse;font-size:.82em;margin:.4em 0 1em 0}
 th,td{border:1px solid #ddd;padding:2px 7px;text-align:right;white-space:nowrap}
 th{background:#f2f2f2;position:sticky;top:0;text-align:left} td.txt{text-align:left}
-td.long{white-space:normal;min-width:24em;max-width:40em} .same{color:#444;font-size:.85em;margin:.1em 0}
+td.long{white-space:normal;min-width:42em;max-width:56em} .same{color:#444;font-size:.85em;margin:.1em 0}
 th.reported,td.reported{background:#e6f2fa;color:#003c64;font-weight:600}
 td.differs{background:#fde2e1;color:#8b0000;font-weight:700}
 td.na{color:#999} .desc{color:#444;font-size:.9em;margin:.1em 0 .3em 0}
@@ -183,7 +183,8 @@ def _agreement_html(results) -> str:
 
 
 
-# a text cell longer than this wraps (in a column at least 24em wide); shorter ones never do
+# a text cell longer than this wraps (in a column at least 42em wide: two lines hold ~160 characters);
+# shorter ones never do
 _LONG_TEXT = 40
 
 
