@@ -9,6 +9,7 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from ..errors import PyvaluesError
@@ -132,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         print()
         from ..report import write_report
 
+        t_figures = time.perf_counter()
         if not args.no_figures:
             progress = Progress(0, "figures", quiet=args.quiet)  # render() sets the number of figures
             if workers is not None:
@@ -143,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
                 figures = draw_all(results, out / "figures", language=args.language, formats=formats,
                                    progress=progress)
             report = write_report(results, out, figures=figures)
-            print(f"Figures: {len(figures)} files in {out / 'figures'}; report: {report}")
+            print(f"Figures: {len(figures)} files in {out / 'figures'}; report: {report} "
+                  f"(figures and report {time.perf_counter() - t_figures:.1f} s)")
         else:
             report = write_report(results, out, figures=None)
             print(f"Report (tables only): {report}")

@@ -379,18 +379,42 @@ def rc(language: str) -> dict:
     }
 
 
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """Lines of at most `width` Latin-character widths. Text without CJK characters wraps at
+    spaces (textwrap); CJK characters count 1.8 widths and a line may break between any two of
+    them, Latin words stay whole."""
+    if not _CJK.search(text):
+        return textwrap.wrap(text, width)
+    tokens = re.findall(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]|\s+|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+", text)
+    lines, cur, used = [], "", 0.0
+    for tok in tokens:
+        w = 1.8 if _CJK.match(tok) else len(tok)
+        if used + w > width and cur.strip():
+            lines.append(cur.rstrip())
+            cur, used = "", 0.0
+            if tok.isspace():
+                continue
+        cur += tok
+        used += w
+    if cur.strip():
+        lines.append(cur.rstrip())
+    return lines
+
+
 def finish(fig, title: str, provenance: str, note: str = "", language: str = "en", tight: bool = True) -> None:
     """Title at the top; the data's provenance (and a note) as a footer on every figure."""
     width = fig.get_figwidth()
     chars = max(40, int(width * 19.5))  # ~7 pt text
     fig.suptitle(title, x=0.01, ha="left", fontsize=9, fontweight="bold")
     lines = []
-    if note:  # CJK characters are about twice as wide as Latin ones
-        lines += textwrap.wrap(note, chars if language != "zh" else int(chars * 0.55))
+    if note:
+        lines += wrap(note, chars)
     if provenance:
         sep = "：" if language == "zh" else ": "
-        lines += textwrap.wrap(f"{label('data', language)}{sep}{provenance_label(provenance, language)}",
-                               chars if language != "zh" else int(chars * 0.55))
+        lines += wrap(f"{label('data', language)}{sep}{provenance_label(provenance, language)}", chars)
     if lines:
         fig.text(0.01, 0.005, "\n".join(lines), ha="left", va="bottom", fontsize=6.5, color="#444444")
     # leave room: title above, footer below
