@@ -140,10 +140,11 @@ def _task(stem: str, token: str, blob: bytes, out_dir: str, language: str, forma
 
     results = _RESULTS[1]
     spec = next(s for s in figures._figure_specs(results) if s.stem == stem)
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     paths, reason = figures._render_one(spec, results, Path(out_dir), language, formats)
     return {"stem": spec.stem, "number": spec.number, "caption": spec.caption,
-            "files": [str(p) for p in paths], "absent": reason, "seconds": time.perf_counter() - t}
+            "files": [str(p) for p in paths], "absent": reason, "seconds": time.perf_counter() - t,
+            "cpu": time.process_time() - cpu, "pid": os.getpid()}
 
 
 def _stems(token: str, blob: bytes) -> list[str]:
@@ -184,6 +185,7 @@ def render(results, out_dir, *, language: str = "en", formats=("png",), workers:
         if own:
             pool.close()
     entries = [done[s] for s in stems]
+    render.last = entries  # per figure: seconds, cpu, pid (for benchmarks)
     write_index(out, entries, language)
     return [Path(p) for e in entries for p in e["files"]]
 
