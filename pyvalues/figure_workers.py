@@ -28,7 +28,8 @@ from pathlib import Path
 
 from .errors import PyvaluesError
 
-__all__ = ["FORMATS", "FigureWorkers", "Progress", "check_formats", "default_workers", "render", "write_index"]
+__all__ = ["FORMATS", "FigureWorkers", "Job", "Progress", "check_formats", "collect", "default_workers", "render",
+           "submit", "write_index"]
 
 FORMATS = ("png", "pdf", "svg")
 
@@ -156,38 +157,68 @@ def _stems(token: str, blob: bytes) -> list[str]:
     return [s.stem for s in figures._figure_specs(_RESULTS[1])]
 
 
-def render(results, out_dir, *, language: str = "en", formats=("png",), workers: FigureWorkers | int = 2,
-           progress: Progress | None = None, stems: list[str] | None = None) -> list[Path]:
-    """Draw every figure (or `stems`) with `workers`; returns the paths in figure order and
-    writes the index (:func:`write_index`). `workers` is a started :class:`FigureWorkers`
-    or a number of processes to start for this call."""
+class Job:
+    """Figures submitted to the workers and not yet collected (see :func:`submit`)."""
+
+    def __init__(self, pool, own, futures, stems, out, language):
+        self.pool, self.own, self.futures, self.stems = pool, own, futures, stems
+        self.out, self.language = out, language
+
+
+def submit(results, out_dir, *, language: str = "en", formats=("png",), workers: FigureWorkers | int = 2,
+           stems: list[str] | None = None) -> Job:
+    """Hand every figure (or `stems`) to `workers` and return at once; :func:`collect` waits.
+    The caller can meanwhile do other work (the CLI writes the tables)."""
     formats = check_formats(formats)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     own = not isinstance(workers, FigureWorkers)
     pool = FigureWorkers(workers) if own else workers
-    blob = pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
-    token = os.urandom(8).hex()
-    done: dict[str, dict] = {}
     try:
+        blob = pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
+        token = os.urandom(8).hex()
         if stems is None:  # a worker says which figures these results get (no matplotlib here)
             stems = pool.pool.submit(_stems, token, blob).result()
-        if progress is not None:
-            progress.total = len(stems)
         order = sorted(stems, key=lambda s: -_COST.get(s, 1))
         futures = [pool.pool.submit(_task, s, token, blob, str(out), language, formats) for s in order]
-        for f in as_completed(futures):
+    except BaseException:
+        if own:
+            pool.close(cancel=True)
+        raise
+    return Job(pool, own, futures, list(stems), out, language)
+
+
+def collect(job: Job, progress: Progress | None = None) -> list[Path]:
+    """Wait for the figures of `job`, telling `progress` of each; returns the paths in figure
+    order and writes the index (:func:`write_index`)."""
+    done: dict[str, dict] = {}
+    if progress is not None:
+        progress.total = len(job.stems)
+    try:
+        for f in as_completed(job.futures):
             entry = f.result()
             done[entry["stem"]] = entry
             if progress is not None:
                 progress.step(entry["stem"], entry["seconds"])
     finally:
-        if own:
-            pool.close()
-    entries = [done[s] for s in stems]
+        if job.own:
+            job.pool.close(cancel=True)
+    entries = [done[s] for s in job.stems]
     render.last = entries  # per figure: seconds, cpu, pid (for benchmarks)
-    write_index(out, entries, language)
+    write_index(job.out, entries, job.language)
     return [Path(p) for e in entries for p in e["files"]]
+
+
+def render(results, out_dir, *, language: str = "en", formats=("png",), workers: FigureWorkers | int = 2,
+           progress: Progress | None = None, stems: list[str] | None = None) -> list[Path]:
+    """Draw every figure (or `stems`) with `workers`; returns the paths in figure order and
+    writes the index (:func:`write_index`). `workers` is a started :class:`FigureWorkers`
+    or a number of processes to start for this call."""
+    job = submit(results, out_dir, language=language, formats=formats, workers=workers, stems=stems)
+    return collect(job, progress)
+
+
+render.last = []
 
 
 def write_index(out_dir: Path, entries: list[dict], language: str) -> Path:
