@@ -22,6 +22,7 @@ import re
 import subprocess
 import textwrap
 import warnings
+from contextlib import contextmanager
 from functools import lru_cache
 
 import matplotlib
@@ -404,6 +405,33 @@ def wrap(text: str, width: int) -> list[str]:
     return lines
 
 
+@contextmanager
+def _tight_boxes_once(fig):
+    """Within one tight_layout call, measure each axes' tight box once.
+
+    Given a ``rect``, matplotlib's tight layout runs its margin search twice, and both runs
+    measure every axes with all its tick labels (the costliest part of drawing a figure)
+    while nothing has moved in between; the second run reuses the first run's boxes here."""
+    cache: dict = {}
+    patched = []
+    for ax in fig.axes:
+        method = ax.get_tightbbox
+
+        def once(*args, _method=method, _ax=ax, **kwargs):
+            key = (id(_ax), tuple(id(a) for a in args), tuple(sorted(kwargs.items())))
+            if key not in cache:
+                cache[key] = _method(*args, **kwargs)
+            return cache[key]
+
+        ax.get_tightbbox = once
+        patched.append(ax)
+    try:
+        yield
+    finally:
+        for ax in patched:
+            del ax.get_tightbbox  # the class's method again
+
+
 def finish(fig, title: str, provenance: str, note: str = "", language: str = "en", tight: bool = True) -> None:
     """Title at the top; the data's provenance (and a note) as a footer on every figure."""
     width = fig.get_figwidth()
@@ -425,7 +453,8 @@ def finish(fig, title: str, provenance: str, note: str = "", language: str = "en
     with warnings.catch_warnings():
         # figures with a colour bar axis or a legend outside the axes still lay out well
         warnings.filterwarnings("ignore", message=".*tight_layout.*")
-        fig.tight_layout(rect=(0.015, min(0.4, footer_in / h), 0.995, 1 - 0.2 / h), pad=0.4)
+        with _tight_boxes_once(fig):
+            fig.tight_layout(rect=(0.015, min(0.4, footer_in / h), 0.995, 1 - 0.2 / h), pad=0.4)
 
 
 def placeholder(title: str, reason: str, provenance: str, language: str = "en"):
