@@ -99,14 +99,16 @@ def _context():
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
-        # the server imports matplotlib and the figures once; each worker is a fork of it
-        ctx.set_forkserver_preload(["pyvalues.figures"])
+        # the server imports matplotlib and the figures and draws a throwaway figure once; each
+        # worker is a fork of it, fonts and renderer already loaded
+        ctx.set_forkserver_preload(["pyvalues.figures", "pyvalues.figures.warmup"])
         return ctx
     return multiprocessing.get_context("spawn")  # never plain fork: the parent may embed R
 
 
 def _warm() -> int:
     import pyvalues.figures  # noqa: F401  (matplotlib, fonts, the house style)
+    import pyvalues.figures.warmup  # noqa: F401  (a throwaway figure; preloaded by the fork server)
 
     return os.getpid()
 
