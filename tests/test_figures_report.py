@@ -69,7 +69,7 @@ def results_one_country():
 @pytest.fixture(scope="module")
 def figs20(results20, tmp_path_factory):
     out = tmp_path_factory.mktemp("figs20")
-    return out, draw_all(results20, out)
+    return out, draw_all(results20, out, formats="png,pdf")
 
 
 def _png_size(path: Path) -> tuple[int, int]:
@@ -100,7 +100,7 @@ def test_every_figure_for_20_models(figs20):
 
 def test_other_shapes_draw_placeholders_that_say_why(results7, results_one_country, tmp_path):
     out7 = tmp_path / "seven"
-    paths = draw_all(results7, out7)
+    paths = draw_all(results7, out7, formats=("png", "pdf"))
     _assert_all_files(out7, paths)
     # one ranking per model: concordance has only NA rows (one per model), so no Kendall's W to draw
     reason = (out7 / "figA1_concordance.absent.txt").read_text()
@@ -108,7 +108,7 @@ def test_other_shapes_draw_placeholders_that_say_why(results7, results_one_count
     assert sorted(p.name for p in out7.glob("*.absent.txt")) == ["figA1_concordance.absent.txt"]
 
     out1 = tmp_path / "one_country"
-    paths = draw_all(results_one_country, out1)
+    paths = draw_all(results_one_country, out1, formats=("png", "pdf"), workers=2)
     _assert_all_files(out1, paths)
     assert sorted(p.name for p in out1.glob("*.absent.txt")) == ["figA2_cliffs_delta.absent.txt"]
     assert "two countries" in (out1 / "figA2_cliffs_delta.absent.txt").read_text()
@@ -326,3 +326,242 @@ def test_reported_value_is_beside_its_statistic(results20, tmp_path):
         cells = dict(zip(header, (c for c, _ in row)))
         assert cells["mean_score_reported"] == reported[cells["dimension"]]
         assert "reported" in row[i + 1][1]
+
+
+# -- speed: formats, workers, progress -------------------------------------------------------
+
+def test_default_format_is_png_only_and_pdf_on_request(results20, tmp_path):
+    from pyvalues.errors import PyvaluesError
+
+    paths = draw_all(results20, tmp_path / "png")
+    assert {p.suffix for p in paths} == {".png"}
+    assert sorted(p.name for p in (tmp_path / "png").iterdir() if p.suffix != ".json") == \
+        sorted(f"{s.stem}.png" for s in FIGURES)
+    index = json.loads((tmp_path / "png" / "figures.json").read_text(encoding="utf-8"))
+    assert [e["number"] for e in index] == [s.number for s in FIGURES]
+    with pytest.raises(PyvaluesError, match="'jpeg'"):
+        draw_all(results20, tmp_path / "bad", formats="png,jpeg")
+    assert not (tmp_path / "bad").exists(), "a bad format is refused before anything is drawn"
+
+
+def test_two_workers_draw_the_same_pixels_as_one(results20, tmp_path):
+    from PIL import Image
+
+    from pyvalues.figure_workers import Progress
+
+    import io
+
+    lines = io.StringIO()
+    serial = draw_all(results20, tmp_path / "one")
+    parallel = draw_all(results20, tmp_path / "two", workers=2, progress=Progress(0, stream=lines))
+    assert [p.name for p in serial] == [p.name for p in parallel]
+    for a, b in zip(serial, parallel):
+        with Image.open(a) as ia, Image.open(b) as ib:
+            assert ia.size == ib.size and ia.tobytes() == ib.tobytes(), a.name
+    # one line per figure when the stream is not a terminal
+    got = lines.getvalue().splitlines()
+    assert len(got) == len(FIGURES) and got[-1].startswith(f"figures {len(FIGURES)}/{len(FIGURES)}: ")
+    assert sorted(ln.split(": ")[1].split(" (")[0] for ln in got) == sorted(s.stem for s in FIGURES)
+
+
+def test_progress_bar_on_a_terminal_and_nothing_when_quiet():
+    import io
+
+    from pyvalues.figure_workers import Progress
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    tty = Tty()
+    bar = Progress(3, stream=tty)
+    for name in ("a", "b", "c"):
+        bar.step(name)
+    text = tty.getvalue()
+    assert text.count("\r") >= 3 and text.endswith("\n") and text.count("\n") == 1
+    assert "[########################] 3/3" in text
+    quiet = io.StringIO()
+    q = Progress(3, stream=quiet, quiet=True)
+    for name in ("a", "b", "c"):
+        q.step(name)
+    assert quiet.getvalue() == ""
+
+
+def test_cli_refuses_an_unknown_format_before_computing(tmp_path, capsys):
+    from pyvalues.analysis.__main__ import main
+
+    assert main(["--formats", "png,tiff", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "--formats png,tiff" in err and "'tiff'" in err
+
+
+# -- polish --------------------------------------------------------------------------------
+
+def _spec(stem):
+    return next(s for s in FIGURES if s.stem == stem)
+
+
+class _Stand:
+    """The Results interface the figures read: .tables, .provenance, .skipped."""
+
+    def __init__(self, tables, provenance=PROVENANCE):
+        self.tables, self.provenance = tables, provenance
+        self.skipped = tables["skipped"]
+
+
+def test_fig7_puts_the_least_important_terms_on_the_left(results20):
+    """The paper reads Fig. 7 as 'a broad blue block on the left' of least-prioritised values."""
+    import matplotlib.pyplot as plt
+
+    fig, _ = draw(_spec("fig7_clustered_heatmap"), results20)
+    heat = next(ax for ax in fig.axes if ax.images and len(ax.get_xticklabels()) == 25)
+    shown = [t.get_text() for t in heat.get_xticklabels()]
+    plt.close(fig)
+    by_rank = results20["term_means"].sort_values("mean_rank")["term"].tolist()  # R's means
+    assert shown[0] == by_rank[-1] and shown[-1] == by_rank[0]
+    assert shown == by_rank[::-1]
+
+
+def test_one_colour_scale_means_important_in_fig2_and_fig7(results20):
+    import matplotlib.pyplot as plt
+
+    scales = []
+    for stem in ("fig2_dimension_priorities", "fig7_clustered_heatmap"):
+        fig, _ = draw(_spec(stem), results20)
+        im = max((im for ax in fig.axes for im in ax.images), key=lambda im: im.get_array().shape[0])
+        cbar_labels = [ax.get_ylabel() for ax in fig.axes]
+        rgba1, rgba25, rgba13 = im.cmap(im.norm(1.0)), im.cmap(im.norm(25.0)), im.cmap(im.norm(13.0))
+        scales.append((im.cmap.name, im.norm.vmin, im.norm.vmax, rgba1, rgba25))
+        plt.close(fig)
+        assert rgba1[0] > 2 * max(rgba1[1], rgba1[2]), "rank 1 (most important) is red"
+        assert rgba25[2] > 2 * max(rgba25[0], rgba25[1]), "rank 25 (least important) is blue"
+        assert min(rgba13[:3]) > 0.9, "the middle rank 13 is (nearly) white"
+        assert any("red = more important" in lab for lab in cbar_labels), (stem, cbar_labels)
+    assert scales[0] == scales[1], "Fig. 2 and Fig. 7 use the same colours for the same rank"
+
+
+def _renderer(fig):
+    fig.canvas.draw()
+    return fig.canvas.get_renderer()
+
+
+def test_fig1_whiskers_do_not_cross_the_value_labels(results20):
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import LineCollection
+
+    fig, _ = draw(_spec("fig1_term_means"), results20)
+    r = _renderer(fig)
+    ax = fig.axes[0]
+    values = {f"{v:.2f}" for v in results20["term_means"]["mean_rank"]}
+    boxes = [t.get_window_extent(r) for t in ax.texts if t.get_text() in values]
+    assert len(boxes) == 25
+    segs = [s for c in ax.collections if isinstance(c, LineCollection) for s in c.get_segments()]
+    assert len(segs) >= 25, "the ±1 SD whiskers"
+    for seg in segs:
+        (x0, y0), (x1, y1) = ax.transData.transform(seg)
+        for b in boxes:
+            overlap_x = min(x0, x1) <= b.x1 and max(x0, x1) >= b.x0
+            overlap_y = min(y0, y1) <= b.y1 and max(y0, y1) >= b.y0
+            assert not (overlap_x and overlap_y), "a whisker runs through a value label"
+    plt.close(fig)
+
+
+def test_figA1_value_labels_keep_clear_of_the_markers(results20):
+    """With W = 1 (its largest possible value) the label still does not touch the marker."""
+    import matplotlib.pyplot as plt
+
+    tables = dict(results20.tables)
+    cc = tables["concordance"].copy()
+    cc.loc[cc.index[0], "W"] = 1.0
+    tables["concordance"] = cc
+    fig, _ = draw(_spec("figA1_concordance"), _Stand(tables))
+    r = _renderer(fig)
+    ax = fig.axes[0]
+    labels = [t for t in ax.texts if re.fullmatch(r"[01]\.\d{3}", t.get_text())]
+    assert "1.000" in [t.get_text() for t in labels]
+    markers = [ln.get_window_extent(r) for ln in ax.lines if ln.get_marker() not in (None, "None", "")]
+    assert len(markers) == len(labels)
+    for t in labels:
+        b = t.get_window_extent(r)
+        for m in markers:
+            if m.y1 < b.y0 or m.y0 > b.y1:
+                continue
+            assert b.x0 - m.x1 >= 2, f"label {t.get_text()} is {b.x0 - m.x1:.1f} px from a marker"
+    plt.close(fig)
+
+
+def test_chinese_figures_have_chinese_footnotes_and_provenance(results20):
+    import matplotlib.pyplot as plt
+
+    from pyvalues import datasets
+    from pyvalues.figures.style import cjk_font_path, provenance_label
+
+    if cjk_font_path() is None:
+        pytest.skip("no CJK font: apt-get install fonts-noto-cjk")
+    # every bundled data set's provenance has a Chinese rendering (nothing left untranslated)
+    for name, (_, prov) in datasets.DATASETS.items():
+        zh = provenance_label(prov, "zh")
+        assert "未翻译" not in zh and not re.search(r"[A-Za-z]{4,} [a-z]{3,} [a-z]{3,}", zh), (name, zh)
+    stand = _Stand(dict(results20.tables), provenance=datasets.RECONSTRUCTION_PROVENANCE)
+    for spec in FIGURES:
+        fig_en, _ = draw(spec, stand, "en")
+        fig_zh, _ = draw(spec, stand, "zh")
+        foot_en = min(fig_en.texts, key=lambda t: t.get_position()[1]).get_text()
+        foot_zh = min(fig_zh.texts, key=lambda t: t.get_position()[1]).get_text()
+        plt.close(fig_en)
+        plt.close(fig_zh)
+        assert "RECONSTRUCTED" in foot_en
+        assert "RECONSTRUCTED" not in foot_zh and "重构数据" in foot_zh and "并非作者的原始数据" in foot_zh
+        note_en = foot_en.split("Data: ")[0].strip()
+        if note_en:  # the English note's words are not in the Chinese figure
+            assert note_en.replace("\n", " ")[:25] not in foot_zh.replace("\n", " "), spec.stem
+            note_zh = foot_zh.split("数据：")[0]
+            assert len(re.findall(r"[\u4e00-\u9fff]", note_zh)) >= 8, (spec.stem, note_zh)
+
+
+# -- the report at a reader's window sizes ----------------------------------------------------
+
+_LAYOUT_PROBE = """<script>addEventListener('load',function(){
+var rows=[];[].slice.call(document.querySelectorAll('h3[id^="t-"]')).forEach(function(h){
+var e=h.nextElementSibling,t=null;while(e&&e.tagName!=='H3'&&e.tagName!=='H2'){
+if(e.matches('div.tw')){t=e.querySelector('table');break}e=e.nextElementSibling}
+if(!t||!t.offsetParent||!t.querySelector('td'))return;
+var lh=parseFloat(getComputedStyle(t.querySelector('td')).lineHeight);
+var max=0;[].slice.call(t.tBodies[0].rows).forEach(function(r){max=Math.max(max,r.getBoundingClientRect().height)});
+rows.push({table:h.id,lines:(max-4)/lh})});
+var figs=[].slice.call(document.querySelectorAll('figure img')).map(function(i){var b=i.getBoundingClientRect();
+return {alt:i.alt,h:b.height,w:b.width}});
+var p=document.createElement('pre');p.id='__layout';
+p.textContent=JSON.stringify({rows:rows,figs:figs,vw:innerWidth,vh:innerHeight});document.body.appendChild(p)});</script>"""
+
+
+def chromium_layout(html_path: Path, tmp: Path, width: int, height: int) -> dict:
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        pytest.skip("headless Chromium not installed: apt-get install -y chromium")
+    probe = tmp / f"layout_{width}x{height}.html"
+    probe.write_text(html_path.read_text(encoding="utf-8").replace("<head>", "<head>" + _LAYOUT_PROBE, 1),
+                     encoding="utf-8")
+    cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--hide-scrollbars",
+           f"--user-data-dir={tmp / f'chromium-{width}'}", f"--window-size={width},{height}",
+           "--virtual-time-budget=10000", "--dump-dom", probe.as_uri()]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+    m = re.search(r'<pre id="__layout">(.*?)</pre>', res.stdout, re.S)
+    assert m, f"Chromium did not run the layout probe (rc {res.returncode}): {res.stderr[-1500:]}"
+    return json.loads(m.group(1).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">"))
+
+
+def test_report_tables_and_figures_fit_a_readers_window(results20, figs20, tmp_path):
+    """At 1000 px no result-table row is more than two lines high (term_tests wrapped to five);
+    in a 1000 x 800 window every figure, Fig. 2 included, is shown whole."""
+    out, paths = figs20
+    report = write_report(results20, tmp_path, figures=paths)
+    seen = chromium_layout(report, tmp_path, 1000, 800)
+    assert seen["vw"] == 1000 and 500 < seen["vh"] <= 800  # headless Chromium keeps some height for itself
+    tables = {r["table"]: r["lines"] for r in seen["rows"]}
+    assert "t-term_tests" in tables and len(tables) >= 8, tables
+    too_tall = {t: round(n, 1) for t, n in tables.items() if n > 2.2}
+    assert not too_tall, f"rows wrap to more than two lines: {too_tall}"
+    fig2 = next(f for f in seen["figs"] if f["alt"].startswith("Fig. 2."))
+    assert fig2["h"] <= seen["vh"] and fig2["w"] <= 1000
+    assert all(f["h"] <= seen["vh"] for f in seen["figs"]), seen["figs"]

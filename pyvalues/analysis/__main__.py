@@ -9,6 +9,7 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from ..errors import PyvaluesError
@@ -86,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-parity", action="store_true", help="skip the Python twins and the parity table")
     ap.add_argument("--invalid-rankings", choices=["error", "drop"], default="error",
                     help="what to do with a ranking that is not a permutation of 1..25 (default: error)")
+    ap.add_argument("--formats", default="png",
+                    help="figure file formats, comma-separated: png (default), pdf, svg; e.g. --formats png,pdf")
+    ap.add_argument("--quiet", action="store_true", help="no progress output (bars on a terminal, lines otherwise)")
     ap.add_argument("--show-r-console", action="store_true", help="print what R printed")
     args = ap.parse_args(argv)
     if args.language is not None:
@@ -105,6 +109,12 @@ def main(argv: list[str] | None = None) -> int:
 
     # everything that can be checked is checked before any computing (exit 2, one line each)
     problems = check_options(args)
+    from ..figure_workers import FigureWorkers, Progress, check_formats, collect, default_workers, submit
+
+    try:
+        formats = check_formats(args.formats)
+    except PyvaluesError as exc:
+        problems.append(f"--formats {args.formats}: {exc}")
     out = Path(args.out)
     bad_out = check_out_dir(out)
     if bad_out:
@@ -113,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
         for p in problems:
             print(f"error: {p}", file=sys.stderr)
         return 2
+    # figure workers start now and import matplotlib while R computes; this process never
+    # imports matplotlib nor forks (it embeds R)
+    workers = FigureWorkers(default_workers()) if not args.no_figures and default_workers() > 1 else None
     try:
         if args.data is None or args.data in datasets.DATASETS:
             table = datasets.load(args.data or datasets.DEFAULT_DATASET)
@@ -133,17 +146,28 @@ def main(argv: list[str] | None = None) -> int:
                       parallel=args.cores if args.cores > 1 else False, language=args.prompt_language,
                       # the paper's values beside ours: an explicit step, taken on its reconstruction
                       reported=table.attrs.get("dataset") == "paper2026_reconstruction")
+        t_figures = time.perf_counter()
+        # the workers draw while this process writes the tables and prints the summary
+        job = submit(results, out / "figures", language=labels, formats=formats,
+                     workers=workers) if workers is not None else None
         written = results.to_dir(out)
         print(results.summary())
         print()
         from ..report import write_report
 
         if not args.no_figures:
-            from ..figures import draw_all
+            progress = Progress(0, "figures", quiet=args.quiet)  # collect() sets the number of figures
+            if job is not None:
+                figures = collect(job, progress)
+            else:
+                from ..figures import draw_all
 
-            figures = draw_all(results, out / "figures", language=labels)
+                figures = draw_all(results, out / "figures", language=labels, formats=formats,
+                                   progress=progress)
             report = write_report(results, out, figures=figures)
-            print(f"Figures: {len(figures)} files in {out / 'figures'}; report: {report}")
+            print(f"Figures: {len(figures)} files in {out / 'figures'}; report: {report} "
+                  f"(figures and report {time.perf_counter() - t_figures:.1f} s after the analysis"
+                  + (", drawn while the tables were written)" if job is not None else ")"))
         else:
             report = write_report(results, out, figures=None)
             print(f"Report (tables only): {report}")
@@ -166,6 +190,9 @@ def main(argv: list[str] | None = None) -> int:
         if console:
             print("--- R console ---\n" + console, file=sys.stderr)
         return 2
+    finally:
+        if workers is not None:
+            workers.close(cancel=True)
     return 0
 
 

@@ -7,13 +7,15 @@ than three models) is drawn as a placeholder that gives the reason recorded in
 ``results.skipped``.
 
     from pyvalues.figures import draw_all
-    paths = draw_all(results, "out/figures")            # English labels, PNG + PDF
+    paths = draw_all(results, "out/figures")            # English labels, PNG
+    draw_all(results, "out/figures", formats="png,pdf", workers=2)   # and PDF, in two processes
     draw_all(results, "out/figures", language="zh")     # Chinese labels (Noto Sans CJK)
 
 Figures (file stem, paper figure): see :data:`FIGURES`.
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,15 +33,18 @@ from .style import (
     DIMENSION_COLOURS,
     TEXT_WIDTH_IN,
     country_styles,
+    IMPORTANCE_CMAP,
+    SIMILARITY_CMAP,
     dimension_label,
     finish,
+    importance_colorbar,
+    importance_norm,
     label,
     term_label,
 )
 from .tree import draw_tree, tree_from_tables
 
 import matplotlib.pyplot as plt  # noqa: E402  (after style selected the Agg backend)
-from matplotlib.colors import TwoSlopeNorm  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 from matplotlib.transforms import ScaledTranslation  # noqa: E402
@@ -132,8 +137,12 @@ def fig1_term_means(results, language="en"):
     sd = tm["sd"].fillna(0).to_numpy() if "sd" in tm else None
     ax.barh(y, tm["mean_rank"], color=colours, height=0.72, xerr=sd,
             error_kw=dict(ecolor="#555555", elinewidth=0.6, capsize=1.5))
+    # the values in a column right of the plot, where no whisker reaches
+    beside = ax.get_yaxis_transform() + ScaledTranslation(4 / 72, 0, fig.dpi_scale_trans)
     for yi, v in zip(y, tm["mean_rank"]):
-        ax.text(0.3, yi, f"{v:.2f}", va="center", ha="left", fontsize=6.5, color="white", fontweight="bold")
+        ax.text(1.0, yi, f"{v:.2f}", va="center", ha="left", fontsize=6.5, color="#222222", transform=beside)
+    ax.text(1.0, len(tm) - 0.45, label("mean", language), va="bottom", ha="left", fontsize=6.5,
+            color="#222222", fontstyle="italic", transform=beside)
     ax.set_yticks(y, [term_label(t, language) for t in tm["term"]])
     ax.set_ylim(-0.7, len(tm) - 0.3)
     ax.set_xlim(0, 25.5)
@@ -157,14 +166,15 @@ def fig2_dimension_priorities(results, language="en"):
     fig_h = min(8.5, 1.5 + 0.19 * (n + 2))
     fig, ax = plt.subplots(figsize=(TEXT_WIDTH_IN * 0.8, fig_h))
     data = np.vstack([mat.to_numpy(), np.full(len(dims), np.nan), mean_row])
-    cmap = plt.get_cmap("cividis").with_extremes(bad="white")
-    im = ax.imshow(np.ma.masked_invalid(data), cmap=cmap, vmin=1, vmax=25, aspect="auto")
+    cmap = plt.get_cmap(IMPORTANCE_CMAP).with_extremes(bad="white")
+    norm = importance_norm()
+    im = ax.imshow(np.ma.masked_invalid(data), cmap=cmap, norm=norm, aspect="auto")
     for i in range(data.shape[0]):
         for j in range(data.shape[1]):
             v = data[i, j]
             if np.isnan(v):
                 continue
-            col = "black" if _luminance(cmap((v - 1) / 24)) > 0.5 else "white"
+            col = "black" if _luminance(cmap(norm(v))) > 0.5 else "white"
             ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=6.5, color=col,
                     fontweight="bold" if i == data.shape[0] - 1 else "normal")
     ylabels = list(models) + ["", label("all_models", language)]
@@ -179,12 +189,8 @@ def fig2_dimension_priorities(results, language="en"):
     handles = _country_strip(ax, [countries[m] for m in models], side="left", offset=n)
     ax.legend(handles=handles, frameon=False, loc="upper right", bbox_to_anchor=(1.0, 0.0), ncol=len(handles),
               handletextpad=0.2, columnspacing=1.0, borderaxespad=0.3)
-    cb = fig.colorbar(im, ax=ax, fraction=0.05, pad=0.02)
-    cb.set_label(f"{label('dimension_score', language)}\n({label('rank_note', language)})", fontsize=7, linespacing=1.6)
-    cb.set_ticks([1, 5, 10, 15, 20, 25])
-    cb.ax.invert_yaxis()  # most important at the top of the bar
-    finish(fig, label("fig2", language, n=n), provenance_of(results),
-           note="Columns ordered from the most to the least important dimension (mean over models).",
+    importance_colorbar(fig, im, language, label("dimension_score", language), ax=ax, fraction=0.05, pad=0.02)
+    finish(fig, label("fig2", language, n=n), provenance_of(results), note=label("note_fig2", language),
            language=language)
     return fig
 
@@ -225,7 +231,7 @@ def fig3_primary_secondary(results, language="en"):
     ax.legend(handles=[Patch(facecolor="#777777", label=label("primary", language)),
                        Patch(facecolor="#777777", alpha=0.45, hatch="////", edgecolor="#777777",
                              label=label("secondary", language))], frameon=False, loc="upper right")
-    note = "Dimensions ordered from the most to the least important (mean over models)."
+    note = label("note_fig3", language)
     try:
         ps = table_of(results, "primary_secondary")
         n_tie = int(ps["tie"].astype(str).str.upper().isin(["TRUE", "1"]).sum()) if "tie" in ps else 0
@@ -266,9 +272,9 @@ def fig4_top_bottom(results, language="en"):
     axes[0, 0].legend(handles=handles, loc="lower left", ncol=5, frameon=False, bbox_to_anchor=(0.0, 1.16),
                       handlelength=1.2, columnspacing=1.0)
     if len(groups) > 1:
-        note = "Terms in bold italics are in this group's list but not in every other group's list."
+        note = label("note_fig4", language)
     else:
-        note = f"One group only ({groups[0]}); there is no second group to compare."
+        note = label("note_fig4_one", language, g=groups[0])
     finish(fig, label("fig4", language), provenance_of(results), note=note, language=language)
     return fig
 
@@ -292,7 +298,7 @@ def fig5_similarity(results, language="en"):
         i, j = idx[r.model1], idx[r.model2]
         mat[i, j] = mat[j, i] = r.spearman
     fig, ax = plt.subplots(figsize=(TEXT_WIDTH_IN, min(TEXT_WIDTH_IN, 2.8 + 0.16 * n)))
-    im = ax.imshow(mat, cmap="RdBu_r", vmin=-1, vmax=1)
+    im = ax.imshow(mat, cmap=SIMILARITY_CMAP, vmin=-1, vmax=1)
     ax.set_xticks(range(n), models, rotation=60, ha="right", rotation_mode="anchor")
     ax.set_yticks(range(n), models)
     ax.tick_params(length=0)
@@ -319,9 +325,7 @@ def fig5_similarity(results, language="en"):
     cb.set_label(label("spearman", language), fontsize=7, linespacing=1.6)
     ax.legend(handles=handles, frameon=False, loc="lower right", bbox_to_anchor=(1.0, 1.0),
               ncol=len(handles), handletextpad=0.2, columnspacing=1.0, borderaxespad=0.1)
-    note = ("Models ordered as in the dendrogram (Fig. 6); boxes: its clusters (number at the box's "
-            "lower left corner). "
-            if clusters is not None else "Models in data order (clustering was skipped). ")
+    note = label("note_fig5_tree" if clusters is not None else "note_fig5_data", language) + " "
     try:
         cor = table_of(results, "correlations")
         sp = cor[cor["method"] == "spearman"]
@@ -331,7 +335,7 @@ def fig5_similarity(results, language="en"):
                 ci = f" [{r.ci_low:.2f}, {r.ci_high:.2f}]" if pd.notna(r.ci_low) else ""
                 parts.append(f"{r.group} {r.mean:.2f}{ci}")
         if parts:
-            note += "Mean pairwise ρ (95% CI, bootstrap over models): " + "; ".join(parts) + "."
+            note += label("note_fig5_rho", language, parts="; ".join(parts))
     except _Absent:
         pass
     finish(fig, label("fig5", language), provenance_of(results), note=note, language=language)
@@ -391,12 +395,10 @@ def fig6_dendrogram(results, language="en"):
     ax.set_ylabel(label("height", language))
     handles = [Line2D([], [], marker=m, color=c, linestyle="", markersize=4, markeredgecolor="black",
                       markeredgewidth=0.3, label=k) for k, (c, m) in styles.items()]
-    handles += [Line2D([], [], linestyle="", label="numbers: AU | BP (%), AU ≥ 95 in bold")]
+    handles += [Line2D([], [], linestyle="", label=label("legend_fig6", language))]
     ax.legend(handles=handles, frameon=False, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=len(handles),
               fontsize=7, handletextpad=0.2, columnspacing=1.2, borderaxespad=0.1)
-    note = ("Numbers at each merge: left AU (approximately unbiased p-value), right BP (bootstrap "
-            "probability), both in % (pvclust); clusters from cutting the tree into "
-            f"{clusters['cluster'].nunique()} groups.")
+    note = label("note_fig6", language, k=clusters["cluster"].nunique())
     finish(fig, label("fig6", language), provenance_of(results), note=note, language=language)
     return fig
 
@@ -406,7 +408,8 @@ def fig7_clustered_heatmap(results, language="en"):
     mtm = table_of(results, "model_term_means")
     countries = _model_countries(results)
     try:
-        terms = list(table_of(results, "term_means").sort_values(["mean_rank", "term"])["term"])
+        # least important on the left, as the paper reads Fig. 7 ("a broad blue block on the left")
+        terms = list(table_of(results, "term_means").sort_values(["mean_rank", "term"])["term"])[::-1]
     except _Absent:
         terms = list(TERM_NAMES)
     models = tree.leaves
@@ -414,7 +417,7 @@ def fig7_clustered_heatmap(results, language="en"):
     n = len(models)
     # explicit layout in inches: tree | heat map | model labels | colour bar
     row_h, col_w = 0.17, 0.15
-    tree_w, gap, labels_w, cb_w, cb_lab = 0.75, 0.04, 1.25, 0.12, 0.55
+    tree_w, gap, labels_w, cb_w, cb_lab = 0.75, 0.04, 1.25, 0.12, 0.85
     heat_w, heat_h = col_w * len(terms), row_h * n
     left = 0.15
     bottom_terms = 1.6 if language == "en" else 0.8  # room for the rotated term labels
@@ -432,8 +435,7 @@ def fig7_clustered_heatmap(results, language="en"):
     ax_tree.set_ylim(n - 0.5, -0.5)
     ax_tree.set_xlim(float(tree.nodes["height"].max()) * 1.02, 0)
     ax_tree.axis("off")
-    norm = TwoSlopeNorm(vmin=1, vcenter=13, vmax=25)
-    im = ax.imshow(mat, cmap="RdBu", norm=norm, aspect="auto")
+    im = ax.imshow(mat, cmap=IMPORTANCE_CMAP, norm=importance_norm(), aspect="auto")
     ax.set_yticks(range(n), models)
     ax.yaxis.tick_right()
     ax.tick_params(axis="y", pad=9)
@@ -456,19 +458,14 @@ def fig7_clustered_heatmap(results, language="en"):
     ax_dim.imshow(np.array([[list(DIMENSIONS).index(d) for d in dims]]), aspect="auto",
                   cmap=_dimension_cmap(), vmin=-0.5, vmax=len(DIMENSIONS) - 0.5)
     ax_dim.axis("off")
-    cb = fig.colorbar(im, cax=ax_cb)
-    cb.set_label(f"{label('mean_rank', language)}\n{label('rank_note', language)}", fontsize=7, linespacing=1.6)
-    cb.set_ticks([1, 5, 9, 13, 17, 21, 25])
-    cb.ax.invert_yaxis()
+    importance_colorbar(fig, im, language, label("mean_rank", language), cax=ax_cb)
     handles = [Patch(facecolor=DIMENSION_COLOURS[d], label=dimension_label(d, language)) for d in DIMENSIONS]
     handles += [Line2D([], [], marker=m, color=c, linestyle="", markersize=4, markeredgecolor="black",
                        markeredgewidth=0.3, label=k) for k, (c, m) in styles.items()]
     fig.legend(handles=handles, loc="lower left", ncol=len(handles), frameon=False, fontsize=6.5,
                bbox_to_anchor=(hx / W - 0.01, (y0 + heat_h + strip_h + 0.06) / H), handlelength=1,
                columnspacing=0.8, handletextpad=0.3)
-    note = ("Rows: models in dendrogram order (tree of Fig. 6; lines separate its clusters). Columns: terms "
-            "from the most to the least important over all models; the strip above gives each term's "
-            "dimension. Red = ranked important, blue = ranked unimportant.")
+    note = label("note_fig7", language)
     finish(fig, label("fig7", language), provenance_of(results), note=note, language=language, tight=False)
     return fig
 
@@ -502,7 +499,9 @@ def figA1_concordance(results, language="en"):
         ax.plot([r.W], [y], marker=marker, markersize=5, color=colour, zorder=2,
                 markerfacecolor=colour if sig else "white", markeredgecolor="black" if sig else colour,
                 markeredgewidth=0.5 if sig else 1.2)
-        ax.text(1.01, y, f"{r.W:.3f}", va="center", fontsize=6.5)
+        # right of W = 1 (the largest possible W) by 8 pt: no marker reaches it
+        ax.annotate(f"{r.W:.3f}", xy=(1.0, y), xytext=(8, 0), textcoords="offset points", va="center",
+                    ha="left", fontsize=6.5, annotation_clip=False)
         yticks.append(y)
         ylabels.append(r.model)
         if prev != r.country:
@@ -512,7 +511,8 @@ def figA1_concordance(results, language="en"):
         y += 1
     ax.set_yticks(yticks, ylabels)
     ax.set_ylim(y - 0.4, -1.2)
-    ax.set_xlim(0, 1.1)
+    ax.set_xlim(0, 1.03)
+    ax.spines["bottom"].set_bounds(0, 1)
     ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
     ax.set_xlabel(label("kendall_w", language))
     ax.legend(handles=[Line2D([], [], marker="o", color="#555555", linestyle="", label=label("p_sig", language)),
@@ -521,7 +521,7 @@ def figA1_concordance(results, language="en"):
               frameon=False, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, fontsize=6.5,
               handletextpad=0.2, borderaxespad=0.1)
     m = int(cc["n_replicates"].max())
-    note = f"W over each model's {m} rankings (raters) of the 25 terms; Friedman χ² on 24 df."
+    note = label("note_figA1", language, m=m)
     finish(fig, label("figA1", language), provenance_of(results), note=note, language=language)
     return fig
 
@@ -569,8 +569,9 @@ def figA2_cliffs_delta(results, language="en"):
                 ha="right", va="bottom", fontsize=7, fontweight="bold")
     n_sig = int(np.sum(pd.notna(q) & (q < 0.05)))
     _dimension_legend(ax, language, loc="lower left", bbox_to_anchor=(1.0, 0.0))
-    note = (f"★ BH-FDR {q_col} < .05 over the 25 terms ({n_sig} term{'s' if n_sig != 1 else ''}); † {p_col} < .05 "
-            f"uncorrected only (exploratory). Brunner–Munzel tests on the models' term means; {why}.")
+    why_text = why if language == "en" else (
+        "学生化置换检验 p（推荐：组内模型少于 10 个，或渐近 p 无定义）" if p_col == "p_perm" else "渐近 Brunner–Munzel p")
+    note = label("note_figA2", language, n=n_sig, s="s" if n_sig != 1 else "", q_col=q_col, p_col=p_col, why=why_text)
     finish(fig, label("figA2", language), provenance_of(results), note=note, language=language)
     return fig
 
@@ -621,29 +622,68 @@ def draw(spec: FigureSpec, results, language: str = "en"):
     return fig, reason
 
 
-def draw_all(results, out_dir, language: str = "en", formats=("png", "pdf")) -> list[Path]:
-    """Draw every figure of :data:`FIGURES` into `out_dir` (created) as each of `formats`.
+def _figure_specs(results) -> tuple[FigureSpec, ...]:
+    """The figures drawn for these results: the paper's, and the language figures when the
+    results have the language tables (pyvalues.figures.language)."""
+    return tuple(FIGURES) + tuple(language_figures(results))
 
-    File names are ``<stem>.<fmt>`` (``<stem>_zh.<fmt>`` for Chinese labels). A figure whose
-    tables are absent is saved as a placeholder stating why, and the reason is also written
-    to ``<stem>.absent.txt``. Returns the paths written, PNG first per figure."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths: list[Path] = []
+
+def _render_one(spec: FigureSpec, results, out: Path, language: str, formats) -> tuple[list[Path], str | None]:
+    """Draw one figure and save it as each of `formats`; (paths, reason it is a placeholder)."""
+    fig, reason = draw(spec, results, language)
     suffix = "" if language == "en" else f"_{language}"
-    for spec in FIGURES + language_figures(results):
-        fig, reason = draw(spec, results, language)
+    paths = []
+    try:
         with plt.rc_context(style.rc(language)):
             for fmt in formats:
                 p = out / f"{spec.stem}{suffix}.{fmt}"
-                fig.savefig(p, metadata=_metadata(fmt, spec, results))
+                # zlib level 3: lossless like the default 6, a third less encoding time, no larger
+                extra = {"pil_kwargs": {"compress_level": 3}} if fmt == "png" else {}
+                fig.savefig(p, metadata=_metadata(fmt, spec, results), **extra)
                 paths.append(p)
+    finally:
         plt.close(fig)
-        note = out / f"{spec.stem}{suffix}.absent.txt"
-        if reason:
-            note.write_text(reason + "\n", encoding="utf-8")
-        elif note.exists():
-            note.unlink()
+    note = out / f"{spec.stem}{suffix}.absent.txt"
+    if reason:
+        note.write_text(reason + "\n", encoding="utf-8")
+    elif note.exists():
+        note.unlink()
+    return paths, reason
+
+
+def draw_all(results, out_dir, language: str = "en", formats=("png",), *, workers=1,
+             progress=None) -> list[Path]:
+    """Draw every figure of :data:`FIGURES` into `out_dir` (created) as each of `formats`.
+
+    File names are ``<stem>.<fmt>`` (``<stem>_zh.<fmt>`` for Chinese labels); `formats` is
+    any of ``png`` (default), ``pdf`` and ``svg``, as a tuple or ``"png,pdf"``. A figure whose
+    tables are absent is saved as a placeholder stating why, and the reason is also written
+    to ``<stem>.absent.txt``; ``figures.json`` lists every figure's number, caption, files and
+    reason. `workers` > 1 (or a started :class:`pyvalues.figure_workers.FigureWorkers`) draws
+    in that many processes (the calling script needs an ``if __name__ == "__main__":``
+    guard); `progress` (a :class:`pyvalues.figure_workers.Progress`) is told of each figure.
+    Returns the paths written, in figure order, the formats in the order given."""
+    from ..figure_workers import FigureWorkers, check_formats, render, write_index
+
+    formats = check_formats(formats)
+    style.rc(language)  # an unknown language or a missing CJK font stops here, before any drawing
+    specs = _figure_specs(results)
+    if isinstance(workers, FigureWorkers) or int(workers) > 1:
+        return render(results, out_dir, language=language, formats=formats, workers=workers,
+                      progress=progress, stems=[s.stem for s in specs])
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths: list[Path] = []
+    entries = []
+    for spec in specs:
+        t = time.perf_counter()
+        written, reason = _render_one(spec, results, out, language, formats)
+        paths += written
+        entries.append({"stem": spec.stem, "number": spec.number, "caption": spec.caption,
+                        "files": written, "absent": reason})
+        if progress is not None:
+            progress.step(spec.stem, time.perf_counter() - t)
+    write_index(out, entries, language)
     return paths
 
 

@@ -3,19 +3,26 @@
 * Colours: the Okabe & Ito (2008) colour-blind-safe palette. Each dimension has one fixed
   colour in every figure; countries use the remaining Okabe-Ito colours (never a
   dimension's), and are also told apart by marker shape, so nothing depends on hue alone.
-  Heat maps use colour maps that stay readable for the common colour-vision deficiencies
-  (cividis, RdBu).
+  Heat maps use colour maps that stay readable for the common colour-vision deficiencies.
+* One colour scale means "important" in every figure that colours by rank (Fig. 2, Fig. 7):
+  red = ranked important (low rank), white = the middle rank (13), blue = ranked unimportant,
+  as the paper's text reads Fig. 7 ("a broad blue block" of least-prioritised values). The
+  similarity map (Fig. 5) uses another hue pair (purple/orange), so red and blue never mean
+  anything else.
 * Size: drawn at the text width of a single-column paper (6.5 in) or a column of a
   two-column one (3.4 in), fonts 7-9 pt at that size, so they need no scaling.
 * Language: English labels by default; ``language="zh"`` uses the Chinese term labels of
-  :mod:`pyvalues.instrument` with Noto Sans CJK (Debian ``fonts-noto-cjk``).
+  :mod:`pyvalues.instrument` with Noto Sans CJK SC (Debian ``fonts-noto-cjk``), and Chinese
+  titles, axis labels, footnotes and provenance (:func:`provenance_label`).
 """
 from __future__ import annotations
 
 import glob
+import re
 import subprocess
 import textwrap
 import warnings
+from contextlib import contextmanager
 from functools import lru_cache
 
 import matplotlib
@@ -105,6 +112,27 @@ LABELS = {
         "data": "Data",
         "error_bars": "bars: mean over models; whiskers: ±1 SD across models",
         "ties": "{n} model(s) have tied dimension scores (see primary_secondary.tie)",
+        "mean": "mean",
+        "importance_scale": "red = more important, blue = less important",
+        "note_fig2": "Columns ordered from the most to the least important dimension (mean over models). "
+                     "Colour: the dimension's mean rank on the scale of Fig. 7 (red = ranked important, "
+                     "white = the middle rank 13, blue = ranked unimportant).",
+        "note_fig3": "Dimensions ordered from the most to the least important (mean over models).",
+        "note_fig4": "Terms in bold italics are in this group's list but not in every other group's list.",
+        "note_fig4_one": "One group only ({g}); there is no second group to compare.",
+        "note_fig5_tree": "Models ordered as in the dendrogram (Fig. 6); boxes: its clusters (number at the "
+                          "box's lower left corner).",
+        "note_fig5_data": "Models in data order (clustering was skipped).",
+        "note_fig5_rho": "Mean pairwise ρ (95% CI, bootstrap over models): {parts}.",
+        "note_fig6": "Numbers at each merge: left AU (approximately unbiased p-value), right BP (bootstrap "
+                     "probability), both in % (pvclust); clusters from cutting the tree into {k} groups.",
+        "legend_fig6": "numbers: AU | BP (%), AU ≥ 95 in bold",
+        "note_fig7": "Rows: models in dendrogram order (tree of Fig. 6; lines separate its clusters). Columns: "
+                     "terms from the least (left) to the most important (right) over all models; the strip "
+                     "above gives each term's dimension. Red = ranked important, blue = ranked unimportant.",
+        "note_figA1": "W over each model's {m} rankings (raters) of the 25 terms; Friedman χ² on 24 df.",
+        "note_figA2": "★ BH-FDR {q_col} < .05 over the 25 terms ({n} term{s}); † {p_col} < .05 uncorrected only "
+                      "(exploratory). Brunner–Munzel tests on the models' term means; {why}.",
     },
     "zh": {
         "mean_rank": "平均排名（1 = 最重要）",
@@ -144,6 +172,24 @@ LABELS = {
         "data": "数据",
         "error_bars": "条形：模型均值；误差线：模型间 ±1 SD",
         "ties": "{n} 个模型的维度得分并列（见 primary_secondary.tie）",
+        "mean": "均值",
+        "importance_scale": "红 = 更重要，蓝 = 较不重要",
+        "note_fig2": "列按维度从最重要到最不重要排列（模型均值）。颜色：维度的平均排名，色标与图 7 相同"
+                     "（红 = 排名靠前即重要，白 = 中间排名 13，蓝 = 排名靠后即不重要）。",
+        "note_fig3": "维度按从最重要到最不重要排列（模型均值）。",
+        "note_fig4": "粗斜体词语在本组列表中，但不在其他每一组的列表中。",
+        "note_fig4_one": "只有一组（{g}），没有可比较的第二组。",
+        "note_fig5_tree": "模型按树状图（图 6）的顺序排列；方框：其聚类（编号在方框左下角）。",
+        "note_fig5_data": "模型按数据顺序排列（未进行聚类）。",
+        "note_fig5_rho": "两两 ρ 的均值（95% 置信区间，对模型做 bootstrap）：{parts}。",
+        "note_fig6": "各合并处的数字：左为 AU（近似无偏 p 值），右为 BP（bootstrap 概率），均为 %（pvclust）；"
+                     "聚类由将树切分为 {k} 组得到。",
+        "legend_fig6": "数字：AU | BP (%)，AU ≥ 95 为粗体",
+        "note_fig7": "行：按树状图顺序排列的模型（图 6 的树；横线分隔其聚类）。列：按所有模型从最不重要（左）"
+                     "到最重要（右）排列的词语；上方色条标出每个词语的维度。红 = 排名靠前即重要，蓝 = 排名靠后即不重要。",
+        "note_figA1": "W 基于每个模型对 25 个词语的 {m} 次排序（评分者）；Friedman χ²，自由度 24。",
+        "note_figA2": "★ 25 个词语上 BH-FDR {q_col} < .05（{n} 个词语）；† 仅未校正 {p_col} < .05（探索性）。"
+                      "对模型词语均值的 Brunner–Munzel 检验；{why}。",
     },
 }
 
@@ -161,6 +207,84 @@ def dimension_label(name: str, language: str) -> str:
     return DIMENSION_ZH.get(name, name) if language == "zh" else name
 
 
+# -- provenance in the figure's language -----------------------------------------------------
+# The provenance line is written by the stage that made the data (datasets, parse, collect).
+# Chinese figures translate the known forms; anything else keeps its original text after a
+# Chinese statement that it is untranslated, and a reconstructed or simulated data set is
+# always named as such in Chinese.
+_PROVENANCE_ZH = (
+    (re.compile(r"^RECONSTRUCTED data: a rank data set searched to reproduce the summary statistics published in "
+                r"(?P<cite>.+?); it reproduces (?P<k>\d+) of (?P<n>\d+) \((?P<pct>[\d.]+)%\) of the paper's jointly "
+                r"feasible reported numbers within rounding \((?P<file>.+?) lists the misses\); not the authors' "
+                r"raw data \(unpublished\)$"),
+     "重构数据：为再现 {cite} 发表的汇总统计量而搜索得到的排名数据集；在论文可同时满足的报告数值中，它在舍入范围内"
+     "再现了 {n} 个中的 {k} 个（{pct}%）（未再现者列于 {file}）；并非作者的原始数据（未公开）"),
+    (re.compile(r"^RECONSTRUCTED data: a rank data set searched to reproduce the summary statistics published in "
+                r"(?P<cite>.+?); its fit table \((?P<file>.+?)\) is missing; not the authors' raw data "
+                r"\(unpublished\)$"),
+     "重构数据：为再现 {cite} 发表的汇总统计量而搜索得到的排名数据集；其拟合表（{file}）缺失；并非作者的原始数据（未公开）"),
+    (re.compile(r"^RECONSTRUCTED data: a rank data set consistent with the summary statistics published in "
+                r"(?P<cite>.+?); not the authors' raw data \(unpublished\)$"),
+     "重构数据：与 {cite} 发表的汇总统计量一致的排名数据集；并非作者的原始数据（未公开）"),
+    (re.compile(r"^SIMULATED data: a two-language \(zh, en\) rank table of (?P<n>\d+) fictitious models drawn by "
+                r"(?P<script>\S+) \(seed (?P<seed>\d+)\) with a built-in language effect; not observed responses "
+                r"of any real model$"),
+     "模拟数据：由 {script}（种子 {seed}）生成的双语（zh、en）排名表，含 {n} 个虚构模型，内置语言效应；"
+     "并非任何真实模型的观测回答"),
+    (re.compile(r"^real responses of local models (?P<models>.+?) \((?P<how>.+?)\), collected with (?P<cfg>\S+) "
+                r"and parsed by pyvalues\.parse$"),
+     "本地模型 {models} 的真实回答（{how}），用 {cfg} 收集并由 pyvalues.parse 解析"),
+    (re.compile(r"^collected by pyvalues\.collect with (?P<cfg>\S+) \(store (?P<store>\S+)\), parsed by "
+                r"pyvalues\.parse$"),
+     "由 pyvalues.collect 按 {cfg} 收集（存储 {store}），并由 pyvalues.parse 解析"),
+    (re.compile(r"^parsed from (?P<file>.+?) by pyvalues\.parse \(incomplete_policy=(?P<policy>\w+)\)$"),
+     "由 pyvalues.parse 从 {file} 解析（incomplete_policy={policy}）"),
+    (re.compile(r"^parsed by pyvalues\.parse \(incomplete_policy=(?P<policy>\w+)\)$"),
+     "由 pyvalues.parse 解析（incomplete_policy={policy}）"),
+    (re.compile(r"^user data \((?P<src>.+)\)$"), "用户数据（{src}）"),
+    (re.compile(r"^user data$"), "用户数据"),
+    (re.compile(r"^provenance not recorded$"), "未记录数据来源"),
+)
+
+
+def provenance_label(provenance: str, language: str) -> str:
+    """The provenance line in the figure's language (the text itself for English)."""
+    if language != "zh":
+        return provenance
+    text = provenance.strip()
+    for pattern, template in _PROVENANCE_ZH:
+        m = pattern.match(text)
+        if m:
+            groups = {k: v.replace(" and ", " 与 ") for k, v in m.groupdict().items()}
+            return template.format(**groups)
+    kind = ("重构数据" if text.upper().startswith("RECONSTRUCTED")
+            else "模拟数据" if text.upper().startswith("SIMULATED") else None)
+    head = f"{kind}（说明原文未翻译）：" if kind else "（原文未翻译）"
+    return head + text
+
+
+# -- the one colour scale of importance ---------------------------------------------------------
+IMPORTANCE_CMAP = "RdBu"  # low rank (important) red, high rank (unimportant) blue
+SIMILARITY_CMAP = "PuOr"  # correlation: never red/blue, which mean importance
+RANK_TICKS = (1, 5, 9, 13, 17, 21, 25)
+
+
+def importance_norm(n_terms: int = 25):
+    """Ranks 1..n_terms with the middle rank white: the same mapping in every figure."""
+    from matplotlib.colors import TwoSlopeNorm
+
+    return TwoSlopeNorm(vmin=1, vcenter=(1 + n_terms) / 2, vmax=n_terms)
+
+
+def importance_colorbar(fig, mappable, language: str, what: str, **kw):
+    """Colour bar of the importance scale: rank 1 at the top, the legend says red = important."""
+    cb = fig.colorbar(mappable, **kw)
+    cb.set_ticks(list(RANK_TICKS))
+    cb.ax.invert_yaxis()
+    cb.set_label(f"{what}\n{label('importance_scale', language)}", fontsize=7, linespacing=1.6)
+    return cb
+
+
 def country_styles(countries) -> dict[str, tuple[str, str]]:
     """(colour, marker) per country, in sorted order so a country keeps its style."""
     out = {}
@@ -169,9 +293,33 @@ def country_styles(countries) -> dict[str, tuple[str, str]]:
     return out
 
 
+# Chinese faces in order of preference: the simplified-Chinese face of Noto Sans CJK first
+_CJK_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans CJK TC", "Noto Sans CJK JP",
+                 "Noto Sans CJK KR", "Noto Sans CJK HK")
+_CJK_GLOBS = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.tt*",
+              "/usr/share/fonts/opentype/noto/NotoSansCJK*.otf",
+              "/usr/share/fonts/truetype/noto/NotoSansCJK*.tt*")
+
+
+def _known_cjk_family() -> str | None:
+    """A CJK family already in matplotlib's font list (its cached scan of the system fonts)."""
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    return next((f for f in _CJK_FAMILIES if f in names), None)
+
+
 @lru_cache(maxsize=1)
 def cjk_font_path() -> str | None:
-    """Path of Noto Sans CJK (Debian fonts-noto-cjk), found with fc-list, or None."""
+    """Path of Noto Sans CJK (Debian fonts-noto-cjk), or None.
+
+    Looked up once per process, cheapest source first: matplotlib's cached font list, the
+    Debian install path, and only then ``fc-list`` (a subprocess that can take seconds)."""
+    family = _known_cjk_family()
+    if family is not None:
+        return font_manager.findfont(family, fallback_to_default=False)
+    for pattern in _CJK_GLOBS:
+        hits = sorted(glob.glob(pattern))
+        if hits:
+            return hits[0]
     try:
         out = subprocess.run(
             ["fc-list", ":lang=zh", "file", "family"], capture_output=True, text=True, timeout=20
@@ -179,7 +327,6 @@ def cjk_font_path() -> str | None:
     except (OSError, subprocess.SubprocessError):
         out = ""
     candidates = [line.split(":")[0] for line in out.splitlines() if "Noto Sans CJK" in line]
-    candidates += glob.glob("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.tt*")
     for path in candidates:
         if path.endswith("Regular.ttc") or path.endswith("Regular.otf"):
             return path
@@ -188,6 +335,10 @@ def cjk_font_path() -> str | None:
 
 @lru_cache(maxsize=1)
 def _register_cjk() -> str:
+    """The CJK family name for rcParams (registered with matplotlib when it was not listed)."""
+    family = _known_cjk_family()
+    if family is not None:
+        return family
     path = cjk_font_path()
     if path is None:
         raise PyvaluesError(
@@ -195,7 +346,8 @@ def _register_cjk() -> str:
             "On Debian: apt-get install fonts-noto-cjk; or draw the figures with language='en'."
         )
     font_manager.fontManager.addfont(path)
-    return font_manager.FontProperties(fname=path).get_name()
+    family = _known_cjk_family()
+    return family or font_manager.FontProperties(fname=path).get_name()
 
 
 def rc(language: str) -> dict:
@@ -219,11 +371,65 @@ def rc(language: str) -> dict:
         "axes.linewidth": 0.6,
         "xtick.major.width": 0.6,
         "ytick.major.width": 0.6,
+        # the layout pass and the PNG use one renderer (same dpi), so text is measured once
+        "figure.dpi": 200,
         "savefig.dpi": 200,
         "pdf.fonttype": 3 if language == "zh" else 42,  # Type 3 subsets a CJK collection ~5x faster
         "svg.fonttype": "none",
         "axes.unicode_minus": True,
     }
+
+
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """Lines of at most `width` Latin-character widths. Text without CJK characters wraps at
+    spaces (textwrap); CJK characters count 1.8 widths and a line may break between any two of
+    them, Latin words stay whole."""
+    if not _CJK.search(text):
+        return textwrap.wrap(text, width)
+    tokens = re.findall(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]|\s+|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+", text)
+    lines, cur, used = [], "", 0.0
+    for tok in tokens:
+        w = 1.8 if _CJK.match(tok) else len(tok)
+        if used + w > width and cur.strip():
+            lines.append(cur.rstrip())
+            cur, used = "", 0.0
+            if tok.isspace():
+                continue
+        cur += tok
+        used += w
+    if cur.strip():
+        lines.append(cur.rstrip())
+    return lines
+
+
+@contextmanager
+def _tight_boxes_once(fig):
+    """Within one tight_layout call, measure each axes' tight box once.
+
+    Given a ``rect``, matplotlib's tight layout runs its margin search twice, and both runs
+    measure every axes with all its tick labels (the costliest part of drawing a figure)
+    while nothing has moved in between; the second run reuses the first run's boxes here."""
+    cache: dict = {}
+    patched = []
+    for ax in fig.axes:
+        method = ax.get_tightbbox
+
+        def once(*args, _method=method, _ax=ax, **kwargs):
+            key = (id(_ax), tuple(id(a) for a in args), tuple(sorted(kwargs.items())))
+            if key not in cache:
+                cache[key] = _method(*args, **kwargs)
+            return cache[key]
+
+        ax.get_tightbbox = once
+        patched.append(ax)
+    try:
+        yield
+    finally:
+        for ax in patched:
+            del ax.get_tightbbox  # the class's method again
 
 
 def finish(fig, title: str, provenance: str, note: str = "", language: str = "en", tight: bool = True) -> None:
@@ -233,9 +439,10 @@ def finish(fig, title: str, provenance: str, note: str = "", language: str = "en
     fig.suptitle(title, x=0.01, ha="left", fontsize=9, fontweight="bold")
     lines = []
     if note:
-        lines += textwrap.wrap(note, chars)
+        lines += wrap(note, chars)
     if provenance:
-        lines += textwrap.wrap(f"{label('data', language)}: {provenance}", chars)
+        sep = "：" if language == "zh" else ": "
+        lines += wrap(f"{label('data', language)}{sep}{provenance_label(provenance, language)}", chars)
     if lines:
         fig.text(0.01, 0.005, "\n".join(lines), ha="left", va="bottom", fontsize=6.5, color="#444444")
     # leave room: title above, footer below
@@ -246,7 +453,8 @@ def finish(fig, title: str, provenance: str, note: str = "", language: str = "en
     with warnings.catch_warnings():
         # figures with a colour bar axis or a legend outside the axes still lay out well
         warnings.filterwarnings("ignore", message=".*tight_layout.*")
-        fig.tight_layout(rect=(0.015, min(0.4, footer_in / h), 0.995, 1 - 0.2 / h), pad=0.4)
+        with _tight_boxes_once(fig):
+            fig.tight_layout(rect=(0.015, min(0.4, footer_in / h), 0.995, 1 - 0.2 / h), pad=0.4)
 
 
 def placeholder(title: str, reason: str, provenance: str, language: str = "en"):

@@ -23,6 +23,7 @@ import html
 import math
 from collections.abc import Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -51,11 +52,13 @@ h1{font-size:1.6em;margin-bottom:.2em} h2{font-size:1.25em;border-bottom:1px sol
 .meta{color:#555;font-size:.9em}
 table{border-collapse:collapse;font-size:.82em;margin:.4em 0 1em 0}
 th,td{border:1px solid #ddd;padding:2px 7px;text-align:right;white-space:nowrap}
-th{background:#f2f2f2;position:sticky;top:0;text-align:left} td.txt{text-align:left;white-space:normal}
+th{background:#f2f2f2;position:sticky;top:0;text-align:left} td.txt{text-align:left}
+td.long{white-space:normal;min-width:42em;max-width:56em} .same{color:#444;font-size:.85em;margin:.1em 0}
 th.reported,td.reported{background:#e6f2fa;color:#003c64;font-weight:600}
 td.differs{background:#fde2e1;color:#8b0000;font-weight:700}
 td.na{color:#999} .desc{color:#444;font-size:.9em;margin:.1em 0 .3em 0}
-figure{margin:1.2em 0;page-break-inside:avoid} figure img{max-width:100%;height:auto;border:1px solid #eee}
+figure{margin:1.2em 0;page-break-inside:avoid}
+figure img{max-width:100%;max-height:92vh;width:auto;height:auto;border:1px solid #eee}
 figcaption{font-size:.9em;color:#333} .absent{color:#8a4b00}
 .skipped td{text-align:left;white-space:normal} details summary{cursor:pointer;color:#0072B2}
 nav a{margin-right:1em} .tw{overflow-x:auto;max-width:100%}
@@ -156,7 +159,32 @@ def _agreement_html(results) -> str:
 
 
 
-def _table_html(df: pd.DataFrame, max_rows: int | None = None) -> str:
+# a text cell longer than this wraps (in a column at least 42em wide: two lines hold ~160 characters);
+# shorter ones never do
+_LONG_TEXT = 40
+
+
+def _same_for_all(df: pd.DataFrame) -> dict[str, str]:
+    """Text columns with one long value in every row (e.g. a test's method): stated once above
+    the table instead of repeated, so rows stay one line high. The CSV keeps them."""
+    if len(df) < 2:
+        return {}
+    out = {}
+    for c in df.columns:
+        if _is_reported(c) or not (df[c].dtype == object or pd.api.types.is_string_dtype(df[c])):
+            continue
+        values = df[c].dropna().astype(str).unique()
+        if len(values) == 1 and df[c].notna().all() and len(values[0]) > 24:
+            out[str(c)] = values[0]
+    return out
+
+
+def _table_html(df: pd.DataFrame, max_rows: int | None = None, collapse: bool = False) -> str:
+    same = _same_for_all(df) if collapse else {}
+    lead = "".join(f'<p class="same"><code>{html.escape(c)}</code> (every row): {html.escape(v)}</p>'
+                   for c, v in same.items())
+    if same:
+        df = df.drop(columns=list(same))
     cols = _ordered_columns(df)
     head = "".join(
         f'<th class="reported" title="value reported in the paper">{html.escape(str(c))}</th>'
@@ -171,26 +199,55 @@ def _table_html(df: pd.DataFrame, max_rows: int | None = None) -> str:
                 cls = (cls + " reported").strip()
             if str(c).endswith("_agrees") and isinstance(v, (bool, np.bool_)) and not v:
                 cls = (cls + " differs").strip()
+            if cls.startswith("txt") and len(text) > _LONG_TEXT:
+                cls = (cls + " long").strip()
             cells.append(f'<td class="{cls}">{text}</td>' if cls else f"<td>{text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     more = ""
     if max_rows is not None and len(df) > max_rows:
         more = f'<p class="meta">first {max_rows} of {len(df)} rows; all rows are in the CSV file.</p>'
-    return (f'<div class="tw"><table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
-            f"{more}")
+    return (f'{lead}<div class="tw"><table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody>'
+            f"</table></div>{more}")
+
+
+class _Caption(NamedTuple):
+    number: str
+    caption: str
+    position: int
+
+
+def _captions(paths: list[Path]) -> dict[str, _Caption]:
+    """File name -> the figure's number and caption, from the ``figures.json`` that draw_all
+    writes beside the files (no matplotlib needed); files it does not list fall back to
+    :data:`pyvalues.figures.FIGURES` by stem."""
+    from ..figure_workers import INDEX_NAME, read_index
+
+    by_file: dict[str, _Caption] = {}
+    for folder in dict.fromkeys(p.parent for p in paths):
+        for i, e in enumerate(read_index(folder / INDEX_NAME)):
+            for name in e.get("files", []):
+                by_file.setdefault(name, _Caption(str(e["number"]), str(e["caption"]), i))
+    missing = [p for p in paths if p.name not in by_file]
+    if missing:
+        from ..figures import FIGURES
+
+        specs = {s.stem: (s, i) for i, s in enumerate(FIGURES)}
+        for p in missing:
+            stem = p.name.split(".")[0]
+            hit = specs.get(stem) or specs.get(stem.rsplit("_", 1)[0])
+            if hit:
+                by_file[p.name] = _Caption(hit[0].number, hit[0].caption, hit[1])
+    return by_file
 
 
 def _figure_entries(figures) -> list[dict]:
     """Group the paths draw_all returned by figure; PNG embedded, absent reason read."""
-    from ..figures import FIGURES as _PAPER_FIGURES, LANGUAGE_FIGURES
-
-    FIGURES = _PAPER_FIGURES + LANGUAGE_FIGURES
-    specs = {s.stem: s for s in FIGURES}
+    paths = [Path(p) for p in figures]
+    captions = _captions(paths)
     entries: dict[str, dict] = {}
-    for p in map(Path, figures):
+    for p in paths:
         stem = p.name.split(".")[0]
-        base = stem[:-3] if stem.endswith("_zh") else stem
-        e = entries.setdefault(stem, {"stem": stem, "spec": specs.get(base), "png": None, "files": [],
+        e = entries.setdefault(stem, {"stem": stem, "spec": captions.get(p.name), "png": None, "files": [],
                                       "absent": None})
         e["files"].append(p.name)
         if p.suffix.lower() == ".png":
@@ -198,8 +255,7 @@ def _figure_entries(figures) -> list[dict]:
             note = p.with_name(f"{stem}.absent.txt")
             if note.exists():
                 e["absent"] = note.read_text(encoding="utf-8").strip()
-    order = {s.stem: i for i, s in enumerate(FIGURES)}
-    return sorted(entries.values(), key=lambda e: (order.get(e["stem"].removesuffix("_zh"), 99), e["stem"]))
+    return sorted(entries.values(), key=lambda e: (e["spec"].position if e["spec"] else 99, e["stem"]))
 
 
 def _figures_html(figures) -> str:
@@ -348,7 +404,7 @@ def render_report(results, figures=None, title: str = "pyvalues analysis report"
         if not isinstance(df, pd.DataFrame):
             continue
         head, desc = TABLE_INFO.get(name, (name, ""))
-        table = _table_html(df, max_rows=600)
+        table = _table_html(df, max_rows=600, collapse=True)
         if name in _FOLDED:
             table = f"<details><summary>show {len(df)} rows</summary>{table}</details>"
         out.append(f'<h3 id="t-{html.escape(name)}">{html.escape(head)} <code>{html.escape(name)}</code></h3>'
