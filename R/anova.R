@@ -18,9 +18,8 @@
 }
 
 .pv_afex <- function(...) {
-  if (!requireNamespace("afex", quietly = TRUE)) {
-    stop("the R package 'afex' is required (Debian: apt-get install r-cran-afex)", call. = FALSE)
-  }
+  # afex is in Imports (and rbridge checks for it before the first call from Python);
+  # afex:: loads it on first use, so a run without ANOVAs never loads it
   warns <- character()
   fit <- withCallingHandlers(
     suppressMessages(afex::aov_ez(..., type = 3, anova_table = list(es = "pes", correction = "none"))),
