@@ -30,16 +30,30 @@
     if (mode == "marker") {
       cat("\037pyvalues-progress\t", step, "\t", done, "\t", total, "\n", sep = "")
     } else if (mode == "bar") {
-      width <- 30
-      filled <- if (total > 0) floor(width * done / total) else width
-      cat(sprintf("\r%-40s [%s%s] %d/%d%s", substr(step, 1, 40), strrep("=", filled),
-                  strrep(" ", width - filled), done, total,
-                  if (final) sprintf(" %.1f s\n", now - start) else ""), file = stderr())
+      label <- formatC(substr(step, 1, 60), width = -60)
+      if (total <= 1) {
+        cat("\r", label, if (final) sprintf(" done in %.1f s\n", now - start) else " ...",
+            sep = "", file = stderr())
+      } else {
+        width <- 30
+        filled <- floor(width * done / total)
+        cat(sprintf("\r%s [%s%s] %d/%d%s", label, strrep("=", filled), strrep(" ", width - filled), done,
+                    total, if (final) sprintf(" %.1f s\n", now - start) else ""), file = stderr())
+      }
     } else if (final) {
-      cat(sprintf("%s: %d/%d done in %.1f s\n", step, done, total, now - start), file = stderr())
+      cat(sprintf("%s: %sdone in %.1f s\n", step, if (total > 1) sprintf("%d/%d ", done, total) else "",
+                  now - start), file = stderr())
     }
     invisible()
   }
   emit(0)
   emit
+}
+
+# evaluate `expr` as one step of progress (announced, then finished)
+.pv_step <- function(step, expr) {
+  tick <- .pv_progress(step, 1)
+  value <- expr
+  tick(1)
+  value
 }
