@@ -27,8 +27,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--k", type=int, default=4, help="number of clusters (default 4)")
     ap.add_argument("--nboot", type=int, default=1000, help="pvclust bootstrap replications (default 1000)")
     ap.add_argument("--cores", type=int, default=1,
-                    help="R worker processes for pvclust's bootstrap (default 1: serial; AU/BP then depend "
+                    help="local R worker processes for the bootstrap (default 1: serial; AU/BP then depend "
                     "on the number of workers, as pvclust's parallel random streams do)")
+    ap.add_argument("--cluster", metavar="N|HOST,HOST,...",
+                    help="R workers for the bootstrap: a number of local workers, or host names (one PSOCK "
+                    "worker each, over passwordless ssh; see the README). Overrides --cores")
+    ap.add_argument("--engine", choices=["pyvalues", "pvclust"], default="pyvalues",
+                    help="multiscale bootstrap: pyvalues (default; pvclust's exact numbers, faster) or pvclust")
+    ap.add_argument("--quiet", action="store_true", help="no progress on stderr")
     ap.add_argument("--seed", type=int, default=2026, help="seed of every resampling step (default 2026)")
     ap.add_argument("--no-parity", action="store_true", help="skip the Python twins and the parity table")
     ap.add_argument("--invalid-rankings", choices=["error", "drop"], default="error",
@@ -45,9 +51,13 @@ def main(argv: list[str] | None = None) -> int:
             table = datasets.load(args.data or datasets.DEFAULT_DATASET)
         else:
             table = read_rank_table(args.data, invalid_rankings=args.invalid_rankings)
+        from ..progress import Progress
+
+        progress = None if args.quiet else Progress()
         results = run(table, groups=tuple(args.groups) if args.groups else None, k=args.k,
                       nboot=args.nboot, seed=args.seed, parity=not args.no_parity,
-                      parallel=args.cores if args.cores > 1 else False)
+                      parallel=args.cores if args.cores > 1 else False, cluster=args.cluster,
+                      engine=args.engine, progress=False if progress is None else progress)
         out = Path(args.out)
         written = results.to_dir(out)
         print(results.summary())
