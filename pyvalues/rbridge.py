@@ -156,6 +156,14 @@ class _Session:
             self._progress = handler
             self._set_progress_option()
 
+    @property
+    def started(self) -> bool:
+        return self._env is not None
+
+    def start(self) -> None:
+        """Start R and load pyvalues's R code now (otherwise the first call does)."""
+        self._ensure()
+
     def _ensure(self):
         with self._lock:
             if self._env is None:

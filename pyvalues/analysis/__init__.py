@@ -312,6 +312,10 @@ def run(
         kwargs["cluster"] = _cluster_spec(cluster)
     if groups:
         kwargs["groups"] = list(groups)
+    if progress is not None and not rbridge.session().started:
+        progress("starting R", 0, 1)
+        rbridge.session().start()
+        progress("starting R", 1, 1)
     with rbridge.progress_to(progress):
         r_tables = rbridge.call("pv_analyse", table, **kwargs)
     timings["r"] = time.perf_counter() - t
