@@ -12,7 +12,7 @@ table (paper2026_reconstruction); larger sizes are generated paper-shaped tables
 Both engines cost a fixed set-up (the original tree, pvclust's `hc2split` of it and the
 AU/BP fit) plus a cost per replicate. Where nboot = 1,000 would take too long, an engine
 runs at two smaller nboot values and its time at 1,000 is extrapolated from the line
-through them (the row says so, with both measured points): pvclust beyond 20 models,
+through the two largest nboot values measured (the row says so, with both points): pvclust beyond 20 models,
 and the new engine at 500 (unless --full) and 2,000 models. With --workers N the new
 engine also runs on N local PSOCK workers (wall time, cluster start-up excluded and
 reported separately).
@@ -96,6 +96,48 @@ def plan(n: int, full: bool) -> dict[str, str]:
     return {"pvclust": "1,2", "pyvalues": "1,2,6"}
 
 
+def derive(rows: Rows, measured: dict, models) -> None:
+    """CPU at nboot 1,000 per engine (measured, or the line through the two largest nboot
+    values measured) and the ratio pvclust / pyvalues per size."""
+    at1000 = {}
+    for (n, engine), pts in measured.items():
+        if 1000 in pts:
+            at1000[(n, engine)] = (pts[1000][1], "measured")
+        else:
+            (a, (_, ca)), (b, (_, cb)) = sorted(pts.items())[-2:]
+            slope = (cb - ca) / (b - a)
+            fixed = max(ca - slope * a, 0.0)
+            at1000[(n, engine)] = (fixed + slope * 1000, f"extrapolated from nboot {a} ({ca:.2f} s) and {b} ({cb:.2f} s): "
+                                   f"{fixed:.2f} s fixed + {slope:.3f} s per nboot")
+        rows.add(f"{n} models, {engine}", "cpu_s_at_nboot_1000", at1000[(n, engine)][0], "s", at1000[(n, engine)][1])
+    for n in models:
+        if (n, "pvclust") in at1000 and (n, "pyvalues") in at1000:
+            ratio = at1000[(n, "pvclust")][0] / at1000[(n, "pyvalues")][0]
+            est = any(not at1000[(n, e)][1].startswith("measured") for e in ("pvclust", "pyvalues"))
+            rows.add(f"{n} models", "cpu_ratio_pvclust_over_pyvalues", ratio, "x",
+                     "nboot 1,000" + (" (at least one side extrapolated)" if est else ", both measured"))
+
+
+def rederive(path: Path) -> int:
+    """Recompute the derived rows of an existing pvboot.csv from its measured rows."""
+    from _common import read_rows, write_rows
+
+    old = read_rows(path)
+    keep = [r for r in old if r["metric"] not in ("cpu_s_at_nboot_1000", "cpu_ratio_pvclust_over_pyvalues")]
+    measured: dict = {}
+    for r in keep:
+        parts = r["case"].split(", ")
+        if len(parts) == 3 and parts[1] in ("pvclust", "pyvalues") and r["metric"] in ("cpu_s", "wall_s"):
+            n, nb = int(parts[0].split()[0]), int(parts[2].split()[1])
+            w, c = measured.setdefault((n, parts[1]), {}).get(nb, (0.0, 0.0))
+            measured[(n, parts[1])][nb] = (float(r["value"]), c) if r["metric"] == "wall_s" else (w, float(r["value"]))
+    rows = Rows("pvboot", echo=True)
+    derive(rows, measured, sorted({n for n, _ in measured}))
+    end = [r for r in keep if r["metric"] == "load_average_1min_end"]
+    write_rows([r for r in keep if r not in end] + rows.rows + end, path)
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--models", type=int, nargs="+", default=[20, 100, 500, 2000])
@@ -103,7 +145,11 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", type=int, default=2, help="also run the new engine on this many PSOCK workers (0: no)")
     ap.add_argument("--worker-nboot", type=int, default=100, help="nboot of the worker runs")
     ap.add_argument("--out", default=str(RESULTS / "pvboot.csv"))
+    ap.add_argument("--rederive", action="store_true",
+                    help="run nothing: recompute the nboot-1,000 estimates and ratios of --out from its measured rows")
     args = ap.parse_args(argv)
+    if args.rederive:
+        return rederive(Path(args.out))
     rows = Rows("pvboot")
     rows.add("environment", "load_average_1min_start", os.getloadavg()[0], "", environment_note())
     tmp = Path(tempfile.mkdtemp(prefix="pvboot-"))
@@ -138,24 +184,7 @@ def main(argv=None) -> int:
             measured.setdefault((n, what), {})[nb] = (wall, cpu)
             rows.add(f"{n} models, {what}, nboot {nb}", "cpu_s", cpu, "s", "measured")
             rows.add(f"{n} models, {what}, nboot {nb}", "wall_s", wall, "s", "measured")
-    # CPU at nboot 1,000: measured, or the line through the two smallest nboot values
-    at1000 = {}
-    for (n, engine), pts in measured.items():
-        if 1000 in pts:
-            at1000[(n, engine)] = (pts[1000][1], "measured")
-        else:
-            (a, (_, ca)), (b, (_, cb)) = sorted(pts.items())[:2]
-            slope = (cb - ca) / (b - a)
-            fixed = max(ca - slope * a, 0.0)
-            at1000[(n, engine)] = (fixed + slope * 1000, f"extrapolated from nboot {a} ({ca:.2f} s) and {b} ({cb:.2f} s): "
-                                   f"{fixed:.2f} s fixed + {slope:.3f} s per nboot")
-        rows.add(f"{n} models, {engine}", "cpu_s_at_nboot_1000", at1000[(n, engine)][0], "s", at1000[(n, engine)][1])
-    for n in args.models:
-        if (n, "pvclust") in at1000 and (n, "pyvalues") in at1000:
-            ratio = at1000[(n, "pvclust")][0] / at1000[(n, "pyvalues")][0]
-            est = any(not at1000[(n, e)][1].startswith("measured") for e in ("pvclust", "pyvalues"))
-            rows.add(f"{n} models", "cpu_ratio_pvclust_over_pyvalues", ratio, "x",
-                     "nboot 1,000" + (" (at least one side extrapolated)" if est else ", both measured"))
+    derive(rows, measured, args.models)
     return rows.finish(Path(args.out))
 
 
