@@ -40,10 +40,21 @@
     hosts <- hosts[nzchar(hosts)]
     if (!length(hosts)) stop("cluster: no host names in '", paste(cluster, collapse = ","), "'", call. = FALSE)
     if (length(hosts) == 1 && grepl("^[0-9]+$", hosts)) return(.pv_cluster(as.integer(hosts)))
+    # a host that cannot run Rscript over ssh is named at once, before PSOCK's own
+    # set-up waits minutes for a worker that never connects
+    for (h in setdiff(unique(hosts), c("localhost", "127.0.0.1"))) {
+      status <- suppressWarnings(system2("ssh", c("-o", "BatchMode=yes", "-o", "ConnectTimeout=10", h,
+                                                  "Rscript", "--version"), stdout = FALSE, stderr = FALSE))
+      if (!identical(as.integer(status), 0L)) {
+        stop("cluster: cannot run Rscript on host '", h, "' over ssh (`ssh -o BatchMode=yes ", h,
+             " Rscript --version` failed with status ", status, "); each host needs passwordless ssh from ",
+             "this machine and R on its PATH (README: 'Progress, R workers and several machines')", call. = FALSE)
+      }
+    }
     cl <- tryCatch(parallel::makePSOCKcluster(hosts), error = function(e) stop(
       "could not start R workers on ", paste(hosts, collapse = ", "), ": ", conditionMessage(e),
-      " (each host needs passwordless ssh from this machine and Rscript on its PATH; see the README, ",
-      "'Bootstrap on several machines')", call. = FALSE))
+      " (each host needs passwordless ssh from this machine and Rscript on its PATH, and must reach this ",
+      "machine's port 11000-11999; README: 'Progress, R workers and several machines')", call. = FALSE))
     return(list(cl = cl, own = TRUE))
   }
   stop("cluster: expected NULL, a number of local workers, host names or a cluster from the parallel ",

@@ -15,6 +15,7 @@ import pytest
 
 from conftest import ROOT, make_rank_table, rscript
 from pyvalues import analysis, rbridge
+from pyvalues.errors import RError
 from pyvalues.instrument import TERM_NAMES
 from pyvalues.progress import Progress
 
@@ -140,5 +141,7 @@ def test_import_and_r_start_load_only_what_the_run_needs(tmp_path):
 def test_bad_cluster_argument_is_a_clear_error():
     with pytest.raises(ValueError, match="number of local R workers must be at least 1"):
         analysis.run(make_rank_table(n_cn=3, n_us=3, reps=1), cluster=0, parity=False)
+    with pytest.raises(RError, match="cannot run Rscript on host 'nosuchhost.invalid'"):
+        analysis.cluster_models(make_rank_table(n_cn=3, n_us=3, reps=1), nboot=10, cluster="nosuchhost.invalid")
     with pytest.raises(ValueError, match="engine='fast'"):
         analysis.run(make_rank_table(n_cn=3, n_us=3, reps=1), engine="fast", parity=False)

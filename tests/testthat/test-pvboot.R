@@ -120,4 +120,6 @@ test_that("bad cluster arguments fail at once with what to do", {
   expect_error(pv_pvclust(M, nboot = 10, cluster = 1.5), "whole number of local workers")
   expect_error(pv_pvclust(M, nboot = 10, cluster = list()), "expected NULL, a number of local workers")
   expect_warning(pv_pvclust(M, nboot = 1, cluster = 1L, quiet = TRUE), NA)   # 1 worker: serial
+  # a host without ssh + R is named at once (PSOCK's own set-up would wait for minutes)
+  expect_error(.pv_cluster("nosuchhost.invalid"), "cannot run Rscript on host 'nosuchhost.invalid' over ssh")
 })
