@@ -22,7 +22,8 @@
 #'
 #' @param rank_table a rank table (see [pv_validate()]).
 #' @param groups the two country labels to compare, first one first.
-#' @param k,nboot,distance,linkage,seed,parallel passed to [cluster_models()].
+#' @param k,nboot,distance,linkage,seed,parallel,cluster,engine passed to [cluster_models()];
+#'   `cluster` (or `parallel`) also runs the other resampling steps' workers.
 #' @param ci_nboot bootstrap resamples for the correlation CIs and `cohesion_test`.
 #' @param nperm Monte Carlo draws of the permutation tests when exact enumeration is too
 #'   large (more than `choose(20, 10)` = 184756 splits; see [term_tests()]).
@@ -44,10 +45,15 @@
 #' @export
 pv_analyse <- function(rank_table, groups = NULL, k = 4, nboot = 1000, distance = "correlation",
                        linkage = "average", seed = 2026, parallel = FALSE, ci_nboot = 10000,
-                       nperm = 10000) {
+                       nperm = 10000, cluster = NULL, engine = "pyvalues") {
   d <- pv_validate(rank_table)
   # checked before any computing: unknown names stop here with the countries present
   chosen <- .pv_choose_groups(d, groups)
+  # one cluster for every resampling step of the run (started once, stopped at the end)
+  workers <- .pv_cluster(if (is.null(cluster) && !isFALSE(parallel)) {
+    if (isTRUE(parallel)) parallel::detectCores() - 1L else parallel
+  } else cluster)
+  if (workers$own) on.exit(parallel::stopCluster(workers$cl), add = TRUE)
   models <- unique(d$model)
   out <- list()
   skipped <- data.frame(analysis = character(), reason = character(), message = character(),
@@ -56,7 +62,7 @@ pv_analyse <- function(rank_table, groups = NULL, k = 4, nboot = 1000, distance 
   # family that does not apply (.pv_not_applicable) or that R cannot compute on this
   # data becomes a row of `skipped` with the reason in plain words and R's message.
   family <- function(name, expr) {
-    res <- tryCatch(expr, error = function(e) {
+    res <- tryCatch(.pv_step(name, expr), error = function(e) {
       not_applicable <- inherits(e, "pv_not_applicable")
       skipped[nrow(skipped) + 1L, ] <<- list(name, if (not_applicable) conditionMessage(e) else .pv_plain_reason(e),
                                              if (not_applicable) "" else conditionMessage(e))
@@ -92,7 +98,7 @@ pv_analyse <- function(rank_table, groups = NULL, k = 4, nboot = 1000, distance 
   family("clusters, cluster_edges, archetypes", {
     need_models(3, "clustering")
     cluster_models(d, k = k, nboot = nboot, distance = distance, linkage = linkage, seed = seed,
-                   parallel = parallel)
+                   cluster = workers$cl, engine = engine)
   })
   family("concordance", concordance(d))
   out$groups_compared <- chosen$table

@@ -11,6 +11,8 @@ one row per figure) and ``benchmarks/results/SUMMARY.md``:
    Rscript alone (fresh processes and in process), start-up, conversion, per family;
 2. ``bench_engine.py``  -- each analysis family as R function vs Python twin, at 20, 100
    and 500 models, and pvclust serial vs 2 workers;
+   ``bench_pvboot.py``  -- the multiscale bootstrap, pyvalues's engine vs pvclust::pvclust
+   side by side (same seed and nboot, one R process) at 20 / 100 / 500 / 2,000 models;
 3. ``bench_parse.py``, ``bench_collect.py``, ``bench_reconstruction.py`` -- when present
    (written by the parse, collect and cross-check work), with quick settings.
 
@@ -249,6 +251,26 @@ def summary(rows: list[dict], started: str, command: str, total_s: float, full: 
             when = next((r["note"] for r in pvclust_full if r["case"] == "recorded"), "")
             L += ["", f"nboot 10,000 runs only with `--full`; the row marked is from {when}."]
 
+    # the bootstrap engines side by side
+    pb = [r for r in rows if r["benchmark"] == "pvboot"]
+    if pb:
+        sizes = sorted({int(r["case"].split()[0]) for r in pb if r["metric"] == "cpu_s_at_nboot_1000"})
+        L += ["", "## Multiscale bootstrap: pyvalues's engine vs pvclust::pvclust", "",
+              "CPU seconds at nboot 1,000 (10 scales), same seed, both in one R process; ≈: extrapolated from two "
+              "smaller nboot values (see `pvboot.csv` notes).", "",
+              "| models | pvclust CPU s | pyvalues CPU s | ratio | identical |", "|---:|---:|---:|---:|---|"]
+        for n in sizes:
+            cell = {}
+            for eng in ("pvclust", "pyvalues"):
+                v = _get(pb, "pvboot", f"{n} models, {eng}", "cpu_s_at_nboot_1000")
+                note = next((r["note"] for r in pb if r["case"] == f"{n} models, {eng}"
+                             and r["metric"] == "cpu_s_at_nboot_1000"), "")
+                cell[eng] = ("" if note == "measured" else "≈") + _fmt(v)
+            same = [r for r in pb if r["case"].startswith(f"{n} models, nboot") and r["metric"] == "identical_edges_and_counts"]
+            L.append(f"| {n} | {cell['pvclust']} | {cell['pyvalues']} | "
+                     f"{_fmt(_get(pb, 'pvboot', f'{n} models', 'cpu_ratio_pvclust_over_pyvalues'))} | "
+                     + ", ".join(f"{r['case'].split(', ')[1]}: {'yes' if r['value'] in ('1', 1) else 'NO'}" for r in same) + " |")
+
     # 4-6. others
     for name, title in [("collect", "4. Collection (loopback server, fixed delay)"), ("parse", "5. Parser"),
                         ("reconstruction", "6. Reconstruction")]:
@@ -295,7 +317,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="Run every pyvalues benchmark; write benchmarks.csv and SUMMARY.md.")
     ap.add_argument("--full", action="store_true", help="also pvclust at nboot 10,000 and larger nboot at scale")
     ap.add_argument("--repeats", type=int, default=3, help="repeats of each timed run (medians)")
-    ap.add_argument("--only", nargs="+", choices=["bridge", "engine", "parse", "collect", "reconstruction"],
+    ap.add_argument("--scale-models", type=int, nargs="+", default=[20, 100, 500, 2000],
+                    help="table sizes for the bootstrap engines side by side")
+    ap.add_argument("--only", nargs="+", choices=["bridge", "engine", "pvboot", "parse", "collect", "reconstruction"],
                     help="run only these parts (the others' rows are kept from their last CSVs)")
     ap.add_argument("--models", type=int, nargs="+", default=[20, 100, 500], help="table sizes for the scale part")
     ap.add_argument("--summary-only", action="store_true",
@@ -317,6 +341,9 @@ def main(argv=None) -> int:
         cmd = [PYTHON, str(BENCH / "bench_engine.py"), "--repeats", str(args.repeats), "--models",
                *map(str, args.models)]
         run_part("engine", cmd + (["--full"] if args.full else []), log, 3600)
+    if want("pvboot"):
+        run_part("pvboot", [PYTHON, str(BENCH / "bench_pvboot.py"), "--models", *map(str, args.scale_models)]
+                 + (["--full"] if args.full else []), log, 3600)
     for name, script, extra, csv_name, _, _ in EXTERNAL:
         if want(name):
             if (BENCH / script).exists():
@@ -350,7 +377,7 @@ def main(argv=None) -> int:
         write_rows(log, log_file)
 
     rows: list[dict] = []
-    for name in ["bridge", "engine"]:
+    for name in ["bridge", "engine", "pvboot"]:
         p = RESULTS / f"{name}.csv"
         if p.exists():
             rows += read_rows(p)

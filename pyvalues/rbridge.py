@@ -8,7 +8,11 @@
   (logger ``pyvalues.R``), not printed on the user's terminal; it is attached to the
   :class:`~pyvalues.errors.RError` raised when an R call fails.
 * A missing R, rpy2 or R package raises :class:`~pyvalues.errors.RSetupError` naming what
-  to install.
+  to install. Packages are checked for presence at start-up, not loaded: afex (about 2 CPU
+  seconds to load) is loaded by the first ANOVA that needs it.
+* Progress: R's long steps write marker lines (R/progress.R, ``options(pyvalues.progress =
+  "marker")``); while :func:`progress_to` has set a handler, they are passed to it instead
+  of the console buffer.
 
 The R code is pyvalues's own R package (``R/`` in the repository). In a source checkout
 its files are sourced from ``R/`` (so Python and R code always match); elsewhere the
@@ -26,7 +30,9 @@ import pandas as pd
 
 from .errors import RError, RSetupError
 
-__all__ = ["session", "call", "console", "REQUIRED_R_PACKAGES"]
+__all__ = ["session", "call", "console", "progress_to", "REQUIRED_R_PACKAGES"]
+
+_PROGRESS_MARK = "\x1fpyvalues-progress\t"
 
 log = logging.getLogger("pyvalues.R")
 
@@ -46,6 +52,8 @@ class _Session:
         self._env = None
         self._ro = None
         self.source = ""
+        self._progress = None      # callable(step, done, total) or None
+        self._pending = ""         # an incomplete console line that may be a progress marker
 
     # -- start-up ---------------------------------------------------------------------
     def _start(self) -> None:
@@ -67,8 +75,11 @@ class _Session:
             ) from exc
 
         def capture(text: str) -> None:
-            self._buffer.write(text)
-            log.debug("%s", text.rstrip("\n"))
+            if self._pending or _PROGRESS_MARK in text or text.startswith(_PROGRESS_MARK[:1]):
+                text = self._take_progress(self._pending + text)
+            if text:
+                self._buffer.write(text)
+                log.debug("%s", text.rstrip("\n"))
 
         callbacks.consolewrite_print = capture
         callbacks.consolewrite_warnerror = capture
@@ -78,9 +89,10 @@ class _Session:
         else:
             os.environ["LD_LIBRARY_PATH"] = saved_ld_path
 
+        # installed, not loaded: a namespace is loaded by the first function that uses it
         missing = [
             p for p in REQUIRED_R_PACKAGES
-            if not ro.r(f'isTRUE(requireNamespace("{p}", quietly = TRUE))')[0]
+            if not ro.r(f'nzchar(system.file(package = "{p}"))')[0]
         ]
         if missing:
             debs = " ".join(REQUIRED_R_PACKAGES[p] for p in missing)
@@ -111,6 +123,46 @@ class _Session:
             env = ro.r('asNamespace("pyvalues")')
             self.source = "installed R package pyvalues"
         self._env = env
+        self._set_progress_option()
+
+    # -- progress ---------------------------------------------------------------------
+    def _take_progress(self, text: str) -> str:
+        """Pass complete marker lines in `text` to the progress handler; return the rest."""
+        lines = text.split("\n")
+        tail = lines.pop()
+        self._pending = tail if _PROGRESS_MARK.startswith(tail[: len(_PROGRESS_MARK)]) and tail else ""
+        rest = [] if self._pending else [tail]
+        kept = []
+        for line in lines:
+            if line.startswith(_PROGRESS_MARK):
+                step, done, total = (line[len(_PROGRESS_MARK):].split("\t") + ["0", "0"])[:3]
+                if self._progress is not None:
+                    try:
+                        self._progress(step, int(float(done)), int(float(total)))
+                    except Exception:  # a display problem never stops an analysis
+                        log.debug("progress handler failed", exc_info=True)
+            else:
+                kept.append(line + "\n")
+        return "".join(kept + rest)
+
+    def _set_progress_option(self) -> None:
+        if self._ro is not None and self._env is not None:
+            value = '"marker"' if self._progress else "FALSE"
+            self._ro.r(f"options(pyvalues.progress = {value})")
+
+    def set_progress(self, handler) -> None:
+        """Send R's progress to `handler(step, done, total)`; ``None``: no progress."""
+        with self._lock:
+            self._progress = handler
+            self._set_progress_option()
+
+    @property
+    def started(self) -> bool:
+        return self._env is not None
+
+    def start(self) -> None:
+        """Start R and load pyvalues's R code now (otherwise the first call does)."""
+        self._ensure()
 
     def _ensure(self):
         with self._lock:
@@ -223,3 +275,19 @@ def call(fname: str, *args, **kwargs):
 def console() -> str:
     """Everything R printed in this process so far."""
     return _SESSION.console()
+
+
+class progress_to:
+    """``with progress_to(handler): ...`` -- R's progress goes to `handler(step, done,
+    total)` inside the block (``None``: no progress), and back to what it was after."""
+
+    def __init__(self, handler) -> None:
+        self.handler = handler
+
+    def __enter__(self):
+        self.saved = _SESSION._progress
+        _SESSION.set_progress(self.handler)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _SESSION.set_progress(self.saved)

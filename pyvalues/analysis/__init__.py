@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -180,6 +181,25 @@ def _data_summary(table: pd.DataFrame) -> dict:
     }
 
 
+def _cluster_spec(cluster):
+    """`cluster` as R's ``.pv_cluster()`` reads it: a number of local workers or host names."""
+    if isinstance(cluster, bool) or cluster is None:
+        raise ValueError("cluster: give a number of local R workers or host names, e.g. 2 or 'host1,host2'")
+    if isinstance(cluster, int):
+        if cluster < 1:
+            raise ValueError(f"cluster={cluster}: the number of local R workers must be at least 1")
+        return cluster
+    if isinstance(cluster, str):
+        hosts = [h.strip() for h in cluster.split(",") if h.strip()]
+    else:
+        hosts = [str(h).strip() for h in cluster]
+    if not hosts:
+        raise ValueError(f"cluster={cluster!r}: no host names")
+    if len(hosts) == 1 and hosts[0].isdigit():
+        return _cluster_spec(int(hosts[0]))
+    return hosts
+
+
 @_checked
 def run(
     table: pd.DataFrame | None = None,
@@ -196,6 +216,9 @@ def run(
     reported: bool = False,
     language: str | None = None,
     nperm: int = 10000,
+    cluster: int | str | list[str] | None = None,
+    engine: str = "pyvalues",
+    progress=None,
 ) -> Results:
     """Run every analysis of the paper on `table` (default: the bundled reconstruction).
 
@@ -215,6 +238,17 @@ def run(
     the choice). An unknown name is a ``ValueError`` listing the countries present, raised
     before any computing. ``nperm``: Monte Carlo draws of the permutation tests when exact
     enumeration is too large.
+
+    ``cluster`` runs the multiscale bootstrap on R workers (R's ``parallel`` package): a
+    number of local worker processes, or host names (``"host1,host2"`` or a list; one
+    PSOCK worker per name, started over passwordless ssh, each with R and the pvclust
+    package). Each worker draws its share of the replicates from its own L'Ecuyer-CMRG
+    stream seeded by ``seed``, so AU/BP are reproducible for a given number of workers
+    and equal ``pvclust::pvclust(parallel = <cluster of that size>, iseed = seed)``;
+    ``parallel`` (a number of local workers) is the older spelling. ``engine``:
+    ``"pyvalues"`` (default; pvclust's numbers, an order of magnitude sooner) or
+    ``"pvclust"`` (pvclust itself). ``progress``: ``None`` shows progress on stderr when it
+    is a terminal, ``True`` always, ``False`` never; or a callable ``(step, done, total)``.
     """
     from .. import datasets
 
@@ -242,19 +276,36 @@ def run(
         "nperm": nperm,
         "parallel": parallel,
         "language": language,
+        "cluster": cluster,
+        "engine": engine,
     }
     timings["validate"] = time.perf_counter() - t0
+    if engine not in ("pyvalues", "pvclust"):
+        raise ValueError(f"engine={engine!r}: use 'pyvalues' (default) or 'pvclust'")
+    if progress is None or progress is True:
+        from ..progress import Progress
+
+        progress = Progress() if progress or sys.stderr.isatty() else None
+    elif progress is False:
+        progress = None
 
     t = time.perf_counter()
     kwargs = dict(k=k, nboot=nboot, distance=distance, linkage=linkage, seed=seed, ci_nboot=ci_nboot,
-                  nperm=nperm)
-    if parallel:
-        # pvclust(parallel = <integer>) starts that many R worker processes; TRUE would
-        # start detectCores() - 1 (one worker on a 2-core machine: no speed-up)
-        kwargs["parallel"] = int(os.cpu_count() or 1) if parallel is True else int(parallel)
+                  nperm=nperm, engine=engine)
+    if parallel and cluster is None:
+        # a number of local R worker processes; TRUE: one per core (R's parallel = TRUE
+        # would start detectCores() - 1: one worker on a 2-core machine, no speed-up)
+        cluster = int(os.cpu_count() or 1) if parallel is True else int(parallel)
+    if cluster is not None:
+        kwargs["cluster"] = _cluster_spec(cluster)
     if groups:
         kwargs["groups"] = list(groups)
-    r_tables = rbridge.call("pv_analyse", table, **kwargs)
+    if progress is not None and not rbridge.session().started:
+        progress("starting R", 0, 1)
+        rbridge.session().start()
+        progress("starting R", 1, 1)
+    with rbridge.progress_to(progress):
+        r_tables = rbridge.call("pv_analyse", table, **kwargs)
     timings["r"] = time.perf_counter() - t
 
     tables = {name: r_tables[name] for name in TABLES if name in r_tables}
@@ -274,7 +325,11 @@ def run(
             from .twins import python_twins
 
             t = time.perf_counter()
+            if callable(progress):
+                progress("Python twins and parity table", 0, 1)
             tables["parity"] = parity_table(r_tables, python_twins(table, groups=groups, k=k))
+            if callable(progress):
+                progress("Python twins and parity table", 1, 1)
             timings["python_twins_and_parity"] = time.perf_counter() - t
 
         family("parity", _parity)

@@ -77,12 +77,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--by-language", action="store_true",
                     help="also write the full set of results for each prompt language into OUT/language_<code>/ "
                     "(the pooled set stays in OUT)")
-    ap.add_argument("--groups", nargs=2, metavar=("FIRST", "SECOND"), help="the two countries to compare (default CN US)")
+    ap.add_argument("--groups", nargs=2, metavar=("FIRST", "SECOND"), help="the two countries to compare, first one first (default: the two with the most models)")
     ap.add_argument("--k", type=int, default=None, help="number of clusters (default 4)")
     ap.add_argument("--nboot", type=int, default=1000, help="pvclust bootstrap replications (default 1000)")
     ap.add_argument("--cores", type=int, default=1,
-                    help="R worker processes for pvclust's bootstrap (default 1: serial; AU/BP then depend "
+                    help="local R worker processes for the bootstrap (default 1: serial; AU/BP then depend "
                     "on the number of workers, as pvclust's parallel random streams do)")
+    ap.add_argument("--cluster", metavar="N|HOST,HOST,...",
+                    help="R workers for the bootstrap: a number of local workers, or host names (one PSOCK "
+                    "worker each, over passwordless ssh; see the README). Overrides --cores")
+    ap.add_argument("--engine", choices=["pyvalues", "pvclust"], default="pyvalues",
+                    help="multiscale bootstrap: pyvalues (default; pvclust's exact numbers, faster) or pvclust")
     ap.add_argument("--seed", type=int, default=2026, help="seed of every resampling step (default 2026)")
     ap.add_argument("--no-parity", action="store_true", help="skip the Python twins and the parity table")
     ap.add_argument("--invalid-rankings", choices=["error", "drop"], default="error",
@@ -141,9 +146,14 @@ def main(argv: list[str] | None = None) -> int:
         n_models = table["model"].nunique()
         if args.k is not None and args.k >= n_models:
             return fail(f"--k {args.k}: the table has {n_models} models, so at most {n_models - 1} clusters")
+        from ..progress import Progress as StepProgress
+
+        step_progress = None if args.quiet else StepProgress()
         results = run(table, groups=tuple(args.groups) if args.groups else None, k=args.k or 4,
                       nboot=args.nboot, seed=args.seed, parity=not args.no_parity,
-                      parallel=args.cores if args.cores > 1 else False, language=args.prompt_language,
+                      parallel=args.cores if args.cores > 1 else False, cluster=args.cluster,
+                      engine=args.engine, progress=False if step_progress is None else step_progress,
+                      language=args.prompt_language,
                       # the paper's values beside ours: an explicit step, taken on its reconstruction
                       reported=table.attrs.get("dataset") == "paper2026_reconstruction")
         t_figures = time.perf_counter()

@@ -1,0 +1,285 @@
+#' pvclust's multiscale bootstrap, the same numbers sooner
+#'
+#' The algorithm and the random numbers of `pvclust::pvclust()` (version 2.2): for each
+#' relative sample size `r`, `nboot` times, `sample(1:n, size, replace = TRUE)` rows of
+#' `data`, the same distance between its columns and the same `hclust`; then each edge of
+#' the original tree is counted in the trees where it appears, and pvclust's own code
+#' (`pvclust:::pvclust.merge`, `msfit`) fits AU, BP and their standard errors. The result
+#' is a `pvclust` object, identical to `pvclust::pvclust(..., iseed = iseed)` (and with a
+#' cluster, to `pvclust(..., parallel = cl, iseed = iseed)` on the same number of workers).
+#'
+#' What is faster: pvclust turns every bootstrap tree into 0/1 strings of its clusters'
+#' members (`hc2split`, most of its time) and tabulates them. Here each cluster is
+#' compared with the original tree through the dendrogram order of the original tree: an
+#' original cluster is a run of consecutive positions `lo..hi` in that order, so a
+#' bootstrap cluster is an original one exactly when its members' positions have
+#' `hi - lo + 1 == size` and `(lo, hi)` is an original cluster's pair (an exact integer
+#' key, no hashing). Bookkeeping runs vectorised over replicates. Per replicate, the
+#' correlation and the clustering call the same compiled code as `stats::cor()` and
+#' `stats::hclust()` without their R-level argument checks; the first replicate of every
+#' run is computed both ways and compared, and any difference switches the run to the
+#' public functions.
+#'
+#' @param data a numeric matrix; its columns are clustered, its rows resampled.
+#' @param method.hclust,method.dist,use.cor,nboot,r,iseed as in `pvclust::pvclust()`.
+#' @param quiet `FALSE` shows progress (see `options(pyvalues.progress)`).
+#' @param cluster `NULL` (serial), a number of local workers, host names, or a cluster
+#'   from the parallel package (see [cluster_models()]); like pvclust's `parallel = cl`,
+#'   each worker draws its share of the replicates from its own L'Ecuyer-CMRG stream set
+#'   by `parallel::clusterSetRNGStream(cl, iseed)`.
+#' @return an object of class `pvclust` (see `pvclust::pvclust`).
+#' @examples
+#' \donttest{
+#' x <- matrix(rnorm(25 * 8), 25, 8)
+#' pv <- pv_pvclust(x, nboot = 100, iseed = 1)
+#' pv$edges
+#' }
+#' @export
+pv_pvclust <- function(data, method.hclust = "average", method.dist = "correlation",
+                       use.cor = "pairwise.complete.obs", nboot = 1000, r = seq(0.5, 1.4, by = 0.1),
+                       iseed = NULL, quiet = FALSE, cluster = NULL) {
+  if (!requireNamespace("pvclust", quietly = TRUE)) {
+    stop("the R package 'pvclust' is required (Debian: apt-get install r-cran-pvclust)", call. = FALSE)
+  }
+  if (!is.numeric(nboot) || length(nboot) != 1 || is.na(nboot) || nboot < 1 || nboot != round(nboot)) {
+    stop("nboot must be one whole number >= 1; got ", deparse(nboot), call. = FALSE)
+  }
+  data <- as.matrix(data)
+  if (ncol(data) < 3) stop("pv_pvclust: data needs at least 3 columns to cluster", call. = FALSE)
+  # pvclust's own set-up: the original tree and the scales (floor(n * r) / n, unique)
+  # pvclust's internals are called, not copied, so the numbers stay pvclust's
+  pvclust_fn <- function(name) utils::getFromNamespace(name, "pvclust")
+  pars <- pvclust_fn("pvclust.common.settings")(data = data, method.dist = method.dist, use.cor = use.cor,
+                                                method.hclust = method.hclust, r = r)
+  n <- nrow(data)
+  # boot.hclust recomputes each scale's size from r and keeps size / n
+  sizes <- vapply(pars$r, function(ri) round(n * ri, digits = 0), numeric(1))
+  if (any(sizes == 0)) stop("invalid scale parameter(r)", call. = FALSE)
+  hc <- pars$data.hclust
+  spec <- .pv_boot_spec(hc, method.dist, use.cor, pars$method.hclust)
+
+  spec_cl <- .pv_cluster(cluster)
+  cl <- spec_cl$cl
+  if (spec_cl$own) on.exit(parallel::stopCluster(cl), add = TRUE)
+  if (!is.null(cl) && (length(cl) < 2 || length(cl) > nboot)) {
+    # what pvclust:::check.parallel does: too small a cluster runs serially
+    warning(if (length(cl) < 2) "Cluster size is too small (or NULL)" else "nboot is too small for cluster size",
+            ". non-parallel version is executed", call. = FALSE)
+    cl <- NULL
+  }
+  step <- sprintf("multiscale bootstrap (%d models, %d scales x %s)", ncol(data), length(sizes),
+                  format(nboot, big.mark = ","))
+  if (is.null(cl)) {
+    if (!is.null(iseed)) set.seed(seed = iseed)
+    tick <- if (quiet) function(done) invisible() else .pv_progress(step, nboot * length(sizes))
+    counts <- .pv_boot_counts(data, sizes, nboot, spec, tick)
+    nboots <- rep(list(nboot), length(sizes))
+  } else {
+    # pvclust:::pvclust.parallel: streams per worker, nboot split as evenly as possible,
+    # each worker running every scale on its share
+    if (!is.null(iseed)) parallel::clusterSetRNGStream(cl = cl, iseed = iseed)
+    nbl <- as.list(rep(nboot %/% length(cl), times = length(cl)))
+    if ((rem <- nboot %% length(cl)) > 0) nbl[1:rem] <- lapply(nbl[1:rem], "+", 1)
+    tick <- if (quiet) function(done) invisible() else
+      .pv_progress(sprintf("%s on %d workers", step, length(cl)), 1)
+    # shipped by value (environment: the global one), so workers need no pyvalues
+    worker <- .pv_boot_counts
+    environment(worker) <- globalenv()
+    node <- function(nb, data, sizes, spec, worker) worker(data, sizes, nb, spec, function(done) invisible())
+    environment(node) <- globalenv()
+    parts <- parallel::parLapply(cl, nbl, node, data = data, sizes = sizes, spec = spec, worker = worker)
+    tick(1)
+    counts <- parts[[1]]
+    nboots <- rep(nbl[1], length(sizes))
+    for (i in seq_along(parts)[-1]) {
+      for (j in seq_along(sizes)) {
+        counts[[j]] <- counts[[j]] + parts[[i]][[j]]
+        nboots[[j]] <- nboots[[j]] + nbl[[i]]
+      }
+    }
+  }
+  mboot <- lapply(seq_along(sizes), function(j) {
+    if (attr(counts[[j]], "omitted") > 0) {
+      warning(paste("inappropriate distance matrices are omitted in computation: r = ", sizes[j] / n),
+              call. = FALSE)
+    }
+    structure(list(edges.cnt = as.vector(counts[[j]]), method.dist = method.dist, use.cor = use.cor,
+                   method.hclust = pars$method.hclust, nboot = nboots[[j]], size = sizes[j],
+                   r = sizes[j] / n, store = list()), class = "boot.hclust")
+  })
+  pvclust_fn("pvclust.merge")(data = data, object.hclust = hc, mboot = mboot)
+}
+
+# What a worker needs to count edges: plain data only (it is shipped to PSOCK workers).
+.pv_boot_spec <- function(hc, method.dist, use.cor, method.hclust) {
+  p <- length(hc$order)
+  pos <- match(seq_len(p), hc$order)           # each column's place in the dendrogram order
+  # each original merge's members are the positions lo..hi (hclust's order is a
+  # depth-first walk of the tree, so every cluster is a run of consecutive positions)
+  lo <- hi <- size <- numeric(p - 1)
+  for (i in seq_len(p - 1)) {
+    ends <- vapply(hc$merge[i, ], function(m) if (m < 0) c(pos[-m], pos[-m], 1) else c(lo[m], hi[m], size[m]),
+                   numeric(3))
+    lo[i] <- min(ends[1, ]); hi[i] <- max(ends[2, ]); size[i] <- sum(ends[3, ])
+  }
+  if (any(hi - lo + 1 != size)) stop("internal error: hclust's order is not contiguous", call. = FALSE)
+  methods <- c("ward.D", "single", "complete", "average", "mcquitty", "median", "centroid", "ward.D2")
+  list(p = p, pos = pos, keys = lo * (p + 1) + hi,
+       fast_cor = is.character(method.dist) && !is.na(pmatch(method.dist, "correlation")),
+       fast_abscor = is.character(method.dist) && !is.na(pmatch(method.dist, "abscor")),
+       na_method = pmatch(use.cor, c("all.obs", "complete.obs", "pairwise.complete.obs", "everything",
+                                     "na.or.complete")),
+       method.dist = method.dist, use.cor = use.cor, method.hclust = method.hclust,
+       i_meth = pmatch(method.hclust, methods))
+}
+
+# Edge counts per scale for `nboot` replicates, drawing from the current RNG stream in
+# pvclust's order (scale by scale, replicate by replicate). Self-contained: it runs on
+# workers too. Returns a list (one per scale) of integer counts in the original tree's
+# merge order, with attribute "omitted" (replicates whose distances were not finite).
+.pv_boot_counts <- function(data, sizes, nboot, spec, tick) {
+  n <- nrow(data)
+  p <- spec$p
+  low <- which(lower.tri(matrix(0, p, p)))    # as.dist's element order
+  C_cor <- utils::getFromNamespace("C_cor", "stats")
+  C_hclust <- utils::getFromNamespace("C_hclust", "stats")
+  fast <- (spec$fast_cor || spec$fast_abscor) && !is.na(spec$na_method) && !is.na(spec$i_meth)
+  abscor <- spec$fast_abscor
+  na_method <- spec$na_method
+  i_meth <- spec$i_meth
+  len <- as.integer(p * (p - 1) / 2)
+  ones <- rep(1, p)
+  p <- as.integer(p)
+  distance <- function(x, fast) {
+    if (fast) {
+      cc <- .Call(C_cor, x, NULL, spec$na_method, FALSE)
+      if (abscor) 1 - abs(cc[low]) else 1 - cc[low]
+    } else if (is.function(spec$method.dist)) {
+      as.vector(spec$method.dist(x))
+    } else {
+      as.vector(utils::getFromNamespace("dist.pvclust", "pvclust")(x, method = spec$method.dist, use.cor = spec$use.cor))
+    }
+  }
+  merges <- function(d, fast) {
+    if (fast) {
+      h <- .Fortran(C_hclust, n = p, len = len, method = i_meth, ia = integer(p),
+                    ib = integer(p), crit = double(p), members = ones, nn = integer(p),
+                    disnn = double(p), diss = d)
+      c(h$ia[-p], h$ib[-p])
+    } else {
+      # the public function; its merge matrix read back as pairs of smallest members
+      m <- stats::hclust(structure(d, Size = p, class = "dist"), method = spec$method.hclust)$merge
+      first <- integer(p - 1)
+      ids <- matrix(0L, p - 1, 2)
+      for (i in seq_len(p - 1)) {
+        ids[i, ] <- ifelse(m[i, ] < 0, -m[i, ], first[pmax(m[i, ], 1L)])
+        first[i] <- min(ids[i, ])
+      }
+      c(ids[, 1], ids[, 2])
+    }
+  }
+  # a replicate's merges as (smaller, larger) cluster ids, whichever side hclust put them
+  pairs <- function(ab) c(pmin(ab[seq_len(p - 1)], ab[p - 1 + seq_len(p - 1)]),
+                          pmax(ab[seq_len(p - 1)], ab[p - 1 + seq_len(p - 1)]))
+  checked <- !fast
+  done <- 0
+  # replicates per block of bookkeeping: bounded memory (a few v x p matrices) and a
+  # progress update every second or so at any size
+  chunk <- max(1, min(nboot, 1.6e7 %/% (p * p)))
+  out <- vector("list", length(sizes))
+  for (j in seq_along(sizes)) {
+    counts <- integer(p - 1)
+    omitted <- 0L
+    left <- nboot
+    while (left > 0) {
+      b_n <- min(chunk, left)
+      idx <- matrix(sample(1:n, sizes[j] * b_n, replace = TRUE), nrow = sizes[j])
+      ab <- matrix(0L, b_n, 2 * (p - 1))
+      ok <- logical(b_n)
+      withCallingHandlers({
+        if (fast && checked) {
+          # the hot loop: the compiled code of cor() and hclust(), nothing else
+          for (b in seq_len(b_n)) {
+            cc <- .Call(C_cor, data[idx[, b], , drop = FALSE], NULL, na_method, FALSE)
+            d <- if (abscor) 1 - abs(cc[low]) else 1 - cc[low]
+            if (all(is.finite(d))) {
+              h <- .Fortran(C_hclust, n = p, len = len, method = i_meth, ia = integer(p),
+                            ib = integer(p), crit = double(p), members = ones, nn = integer(p),
+                            disnn = double(p), diss = d)
+              ab[b, ] <- c(h$ia[-p], h$ib[-p])
+              ok[b] <- TRUE
+            }
+          }
+        } else {
+          for (b in seq_len(b_n)) {
+            x <- data[idx[, b], , drop = FALSE]
+            d <- distance(x, fast)
+            if (all(is.finite(d))) {
+              ab[b, ] <- merges(d, fast)
+              ok[b] <- TRUE
+            }
+            if (!checked) {
+              # the first replicate, both ways: the compiled code must give what the
+              # public functions give, else the whole run uses the public functions
+              d0 <- as.vector(if (abscor) 1 - abs(stats::cor(x, use = spec$use.cor))
+                              else 1 - stats::cor(x, use = spec$use.cor))[low]
+              same <- identical(d0, d)
+              if (same && ok[b]) same <- identical(pairs(merges(d0, FALSE)), pairs(ab[b, ]))
+              if (!same) {
+                fast <- FALSE
+                d <- distance(x, fast)
+                ok[b] <- all(is.finite(d))
+                if (ok[b]) ab[b, ] <- merges(d, fast)
+              }
+              checked <- TRUE
+              if (fast && b < b_n) {
+                # the rest of the block on the fast path
+                for (bb in (b + 1):b_n) {
+                  d <- distance(data[idx[, bb], , drop = FALSE], TRUE)
+                  if (all(is.finite(d))) {
+                    ab[bb, ] <- merges(d, TRUE)
+                    ok[bb] <- TRUE
+                  }
+                }
+                break
+              }
+            }
+          }
+        }
+      }, warning = function(w) {
+        # cor()'s "the standard deviation is zero": pvclust suppresses it too (the
+        # replicate is dropped below and reported once per scale)
+        invokeRestart("muffleWarning")
+      })
+      omitted <- omitted + sum(!ok)
+      v <- sum(ok)
+      if (v > 0) {
+        ab <- ab[ok, , drop = FALSE]
+        ia <- pmin(ab[, seq_len(p - 1), drop = FALSE], ab[, p - 1 + seq_len(p - 1), drop = FALSE])
+        ib <- pmax(ab[, seq_len(p - 1), drop = FALSE], ab[, p - 1 + seq_len(p - 1), drop = FALSE])
+        # per replicate and cluster id (its smallest member, which hclust keeps for the
+        # merged cluster): lowest and highest position in the original order, and size
+        lo <- matrix(spec$pos, v, p, byrow = TRUE)
+        hi <- lo
+        sz <- matrix(1L, v, p)
+        rows <- seq_len(v)
+        hit <- matrix(NA_integer_, v, p - 1)
+        for (k in seq_len(p - 1)) {
+          a <- (ia[, k] - 1L) * v + rows
+          z <- (ib[, k] - 1L) * v + rows
+          l <- pmin(lo[a], lo[z]); h <- pmax(hi[a], hi[z]); s <- sz[a] + sz[z]
+          lo[a] <- l; hi[a] <- h; sz[a] <- s
+          key <- l * (p + 1) + h
+          key[h - l + 1 != s] <- NA
+          hit[, k] <- match(key, spec$keys)
+        }
+        counts <- counts + tabulate(hit[!is.na(hit)], nbins = p - 1)
+      }
+      left <- left - b_n
+      done <- done + b_n
+      tick(done)
+    }
+    out[[j]] <- structure(counts, omitted = omitted)
+  }
+  out
+}

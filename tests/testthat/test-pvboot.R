@@ -1,0 +1,125 @@
+# pv_pvclust() against pvclust::pvclust() itself: the same iseed must give identical
+# edges (AU, BP, their SEs, SI, fit), identical edge counts per scale and the same tree,
+# serially and on a cluster (pvclust's parallel = cl path).
+
+expect_same_pvclust <- function(ours, ref) {
+  expect_identical(ours$edges$au, ref$edges$au)
+  expect_identical(ours$edges$bp, ref$edges$bp)
+  expect_identical(ours$edges$se.au, ref$edges$se.au)
+  expect_identical(ours$edges$se.bp, ref$edges$se.bp)
+  expect_identical(ours$edges, ref$edges)
+  expect_identical(ours$count, ref$count)
+  expect_identical(ours$nboot, ref$nboot)
+  expect_identical(ours$r, ref$r)
+  expect_identical(ours$hclust$merge, ref$hclust$merge)
+}
+
+# term-mean-like columns: 25 rows, models in columns, some exact ties (rounded values)
+random_columns <- function(p, seed) {
+  set.seed(seed)
+  base <- matrix(stats::rnorm(25 * 4), 25, 4)
+  M <- sapply(seq_len(p), function(j) round(base[, (j - 1) %% 4 + 1] + stats::rnorm(25, sd = 0.8), 1))
+  dimnames(M) <- list(pv_instrument()$term, sprintf("m%03d", seq_len(p)))
+  M
+}
+
+bundled_matrix <- function() {
+  tm <- model_term_means(paper2026_reconstruction)
+  models <- unique(tm$model)
+  inst <- pv_instrument()
+  matrix(tm$mean_rank[order(match(tm$model, models), match(tm$term, inst$term))],
+         nrow = length(inst$term), dimnames = list(inst$term, models))
+}
+
+test_that("bundled table: pv_pvclust and cluster_models equal pvclust::pvclust exactly", {
+  M <- bundled_matrix()
+  ref <- pvclust::pvclust(M, nboot = 100, iseed = 2026, quiet = TRUE)
+  expect_same_pvclust(pv_pvclust(M, nboot = 100, iseed = 2026, quiet = TRUE), ref)
+  cl <- cluster_models(paper2026_reconstruction, nboot = 100, seed = 2026, quiet = TRUE)
+  expect_identical(cl$cluster_edges$au, ref$edges$au)
+  expect_identical(cl$cluster_edges$bp, ref$edges$bp)
+  expect_identical(cl$cluster_edges$se_au, ref$edges$se.au)
+  expect_identical(cl$cluster_edges$se_bp, ref$edges$se.bp)
+  expect_identical(cluster_models(paper2026_reconstruction, nboot = 100, seed = 2026, engine = "pvclust"), cl)
+})
+
+test_that("random tables of 5, 50 and 200 models: identical to pvclust::pvclust", {
+  for (p in c(5, 50)) {
+    M <- random_columns(p, seed = p)
+    expect_same_pvclust(pv_pvclust(M, nboot = 60, iseed = 7, quiet = TRUE),
+                        pvclust::pvclust(M, nboot = 60, iseed = 7, quiet = TRUE))
+  }
+  skip_on_cran()  # pvclust itself takes ~10 s at 200 models
+  M <- random_columns(200, seed = 200)
+  expect_same_pvclust(pv_pvclust(M, nboot = 12, iseed = 7, quiet = TRUE),
+                      pvclust::pvclust(M, nboot = 12, iseed = 7, quiet = TRUE))
+})
+
+test_that("other linkages and distances, NAs and constant resamples: identical to pvclust", {
+  set.seed(3)
+  X <- matrix(sample(1:3, 25 * 12, replace = TRUE), 25, 12)   # many tied distances
+  X[, 2] <- X[, 1]
+  X[1:23, 5] <- 2     # resamples where this column is constant: cor() is NA, the replicate omitted
+  ref <- suppressWarnings(pvclust::pvclust(X, nboot = 40, iseed = 3, quiet = TRUE))
+  warned <- character()
+  ours <- withCallingHandlers(pv_pvclust(X, nboot = 40, iseed = 3, quiet = TRUE), warning = function(w) {
+    warned <<- c(warned, conditionMessage(w))
+    invokeRestart("muffleWarning")
+  })
+  expect_true(any(grepl("inappropriate distance matrices are omitted", warned)))
+  expect_same_pvclust(ours, ref)
+  expect_lt(sum(ours$count[, 1]), 40 * (ncol(X) - 1))          # some replicates were omitted
+  for (m in c("single", "complete", "ward.D2", "centroid")) {
+    expect_same_pvclust(suppressWarnings(pv_pvclust(X, method.hclust = m, nboot = 30, iseed = 4, quiet = TRUE)),
+                        suppressWarnings(pvclust::pvclust(X, method.hclust = m, nboot = 30, iseed = 4, quiet = TRUE)))
+  }
+  for (d in c("abscor", "euclidean", "uncentered")) {
+    expect_same_pvclust(suppressWarnings(pv_pvclust(X, method.dist = d, nboot = 30, iseed = 5, quiet = TRUE)),
+                        suppressWarnings(pvclust::pvclust(X, method.dist = d, nboot = 30, iseed = 5, quiet = TRUE)))
+  }
+  Y <- random_columns(9, seed = 9)
+  Y[3, 4] <- NA
+  expect_same_pvclust(pv_pvclust(Y, nboot = 30, iseed = 6, quiet = TRUE),
+                      pvclust::pvclust(Y, nboot = 30, iseed = 6, quiet = TRUE))
+})
+
+test_that("two local PSOCK workers: identical to pvclust(parallel = cl); reproducible", {
+  skip_on_cran()
+  cl <- parallel::makePSOCKcluster(2)
+  on.exit(parallel::stopCluster(cl))
+  M <- bundled_matrix()
+  ref <- pvclust::pvclust(M, nboot = 101, iseed = 2026, quiet = TRUE, parallel = cl)
+  ours <- pv_pvclust(M, nboot = 101, iseed = 2026, quiet = TRUE, cluster = cl)
+  expect_same_pvclust(ours, ref)
+  expect_identical(pv_pvclust(M, nboot = 101, iseed = 2026, quiet = TRUE, cluster = cl)$edges, ours$edges)
+  # pvclust's own parallel = <integer> path starts a PSOCK cluster of that size
+  expect_same_pvclust(pv_pvclust(M, nboot = 101, iseed = 2026, quiet = TRUE, cluster = 2L), ref)
+  # serial and 2-worker runs use different generators, as pvclust's do
+  serial <- pv_pvclust(M, nboot = 101, iseed = 2026, quiet = TRUE)
+  expect_false(identical(serial$count, ours$count))
+  # .pv_lapply: per-worker L'Ecuyer streams, blocks in order; equal to doing it by hand
+  draws <- .pv_lapply(1:5, function(i) stats::runif(2), cluster = cl, seed = 11)
+  RNGkind("L'Ecuyer-CMRG")
+  set.seed(11)
+  s1 <- .Random.seed
+  s2 <- parallel::nextRNGStream(s1)
+  RNGkind("default")
+  by_hand <- list()
+  assign(".Random.seed", s1, envir = globalenv()); for (i in 1:3) by_hand[[i]] <- stats::runif(2)
+  assign(".Random.seed", s2, envir = globalenv()); for (i in 4:5) by_hand[[i]] <- stats::runif(2)
+  RNGkind("default")
+  expect_identical(draws, by_hand)
+  set.seed(11)
+  serial_draws <- as.list(stats::runif(3))
+  expect_identical(.pv_lapply(1:3, function(i) stats::runif(1), seed = 11), serial_draws)
+})
+
+test_that("bad cluster arguments fail at once with what to do", {
+  M <- bundled_matrix()
+  expect_error(pv_pvclust(M, nboot = 0), "nboot must be one whole number")
+  expect_error(pv_pvclust(M, nboot = 10, cluster = 1.5), "whole number of local workers")
+  expect_error(pv_pvclust(M, nboot = 10, cluster = list()), "expected NULL, a number of local workers")
+  expect_warning(pv_pvclust(M, nboot = 1, cluster = 1L, quiet = TRUE), NA)   # 1 worker: serial
+  # a host without ssh + R is named at once (PSOCK's own set-up would wait for minutes)
+  expect_error(.pv_cluster("nosuchhost.invalid"), "cannot run Rscript on host 'nosuchhost.invalid' over ssh")
+})
