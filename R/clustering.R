@@ -44,9 +44,6 @@ cluster_models <- function(rank_table, k = 4, nboot = 1000, distance = "correlat
                            linkage = "average", seed = 2026, parallel = FALSE, n_terms = 5,
                            cluster = NULL, engine = c("pyvalues", "pvclust"), quiet = FALSE) {
   engine <- match.arg(engine)
-  if (!requireNamespace("pvclust", quietly = TRUE)) {
-    stop("the R package 'pvclust' is required (Debian: apt-get install r-cran-pvclust)", call. = FALSE)
-  }
   tm <- model_term_means(rank_table)
   models <- unique(tm$model)
   inst <- pv_instrument()
