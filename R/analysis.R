@@ -61,8 +61,13 @@ pv_analyse <- function(rank_table, groups = NULL, k = 4, nboot = 1000, distance 
   # One analysis family inside its own error boundary: its table(s) go into `out`; a
   # family that does not apply (.pv_not_applicable) or that R cannot compute on this
   # data becomes a row of `skipped` with the reason in plain words and R's message.
+  steps <- c(dispersion_anova = "dispersion ANOVA (afex)", dispersion_posthoc = "dispersion post hoc tests",
+             correlations = sprintf("rank correlations (%s bootstrap resamples)", format(ci_nboot, big.mark = ",")),
+             mixed_anova = "mixed ANOVA (afex)", term_tests = "Brunner-Munzel tests per term (permutation p)",
+             cohesion_test = "cohesion test (permutation and bootstrap)")
   family <- function(name, expr) {
-    res <- tryCatch(.pv_step(name, expr), error = function(e) {
+    step <- if (name %in% names(steps)) steps[[name]] else name
+    res <- tryCatch(.pv_step(step, expr), error = function(e) {
       not_applicable <- inherits(e, "pv_not_applicable")
       skipped[nrow(skipped) + 1L, ] <<- list(name, if (not_applicable) conditionMessage(e) else .pv_plain_reason(e),
                                              if (not_applicable) "" else conditionMessage(e))

@@ -70,6 +70,7 @@ from .api import (  # noqa: E402
     term_tests, cohesion_test,
 )
 from .api import checked as _checked  # noqa: E402
+from .api import _cluster_spec  # noqa: E402
 
 from .language import (  # noqa: E402  (prompt language as a factor: R/language.R)
     LANGUAGE_TABLES, language_anova, language_consistency, language_consistency_summary,
@@ -179,25 +180,6 @@ def _data_summary(table: pd.DataFrame) -> dict:
         "n_rankings": int(len(table.drop_duplicates(["model", "language", "replicate"]))),
         "n_rows": int(len(table)),
     }
-
-
-def _cluster_spec(cluster):
-    """`cluster` as R's ``.pv_cluster()`` reads it: a number of local workers or host names."""
-    if isinstance(cluster, bool) or cluster is None:
-        raise ValueError("cluster: give a number of local R workers or host names, e.g. 2 or 'host1,host2'")
-    if isinstance(cluster, int):
-        if cluster < 1:
-            raise ValueError(f"cluster={cluster}: the number of local R workers must be at least 1")
-        return cluster
-    if isinstance(cluster, str):
-        hosts = [h.strip() for h in cluster.split(",") if h.strip()]
-    else:
-        hosts = [str(h).strip() for h in cluster]
-    if not hosts:
-        raise ValueError(f"cluster={cluster!r}: no host names")
-    if len(hosts) == 1 and hosts[0].isdigit():
-        return _cluster_spec(int(hosts[0]))
-    return hosts
 
 
 @_checked

@@ -90,6 +90,25 @@ def _choice(name: str, value, choices: Sequence[str]) -> str:
     return value
 
 
+def _cluster_spec(cluster):
+    """`cluster` as R's ``.pv_cluster()`` reads it: a number of local workers or host names."""
+    if isinstance(cluster, bool) or cluster is None:
+        raise ValueError("cluster: give a number of local R workers or host names, e.g. 2 or 'host1,host2'")
+    if isinstance(cluster, int):
+        if cluster < 1:
+            raise ValueError(f"cluster={cluster}: the number of local R workers must be at least 1")
+        return cluster
+    if isinstance(cluster, str):
+        hosts = [h.strip() for h in cluster.split(",") if h.strip()]
+    else:
+        hosts = [str(h).strip() for h in cluster]
+    if not hosts:
+        raise ValueError(f"cluster={cluster!r}: no host names")
+    if len(hosts) == 1 and hosts[0].isdigit():
+        return _cluster_spec(int(hosts[0]))
+    return hosts
+
+
 def _parallel(value):
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
@@ -447,7 +466,8 @@ ClusterResult: 20 models in 4 clusters (tables: clusters, cluster_edges, archety
 """)
 def cluster_models(table: pd.DataFrame, *, k: int = 4, nboot: int = 1000, distance: str = "correlation",
                    linkage: str = "average", seed: int = 2026, parallel: bool | int = False,
-                   n_terms: int = 5) -> ClusterResult:
+                   n_terms: int = 5, cluster: int | str | list[str] | None = None,
+                   engine: str = "pyvalues") -> ClusterResult:
     k = _whole("k", k, 1)
     nboot = _whole("nboot", nboot, 1)
     distance = _choice("distance", distance, DISTANCES)
@@ -455,8 +475,10 @@ def cluster_models(table: pd.DataFrame, *, k: int = 4, nboot: int = 1000, distan
     seed = _whole("seed", seed, -(2**31) + 1, 2**31 - 1)
     parallel = _parallel(parallel)
     n_terms = _whole("n_terms", n_terms, 1, 25)
+    engine = _choice("engine", engine, ("pyvalues", "pvclust"))
+    extra = {} if cluster is None else {"cluster": _cluster_spec(cluster)}
     out = _call("cluster_models", _validated(table), k=k, nboot=nboot, distance=distance, linkage=linkage,
-                seed=seed, parallel=parallel, n_terms=n_terms)
+                seed=seed, parallel=parallel, n_terms=n_terms, engine=engine, **extra)
     return ClusterResult(**{name: out[name] for name in _CLUSTER_TABLES})
 
 
