@@ -23,6 +23,11 @@ def _n(x: float, d: int = 2) -> str:
     return f"{x:.{d}f}"
 
 
+def _count(n, noun: str) -> str:
+    n = int(n)
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def _agreement_lines(ag) -> list[str]:
     """'k of n reported values reproduced' and each one that differs (or cannot be judged)."""
     if ag is None or not len(ag):
@@ -133,7 +138,7 @@ def format_summary(results) -> str:
         undefined = int(tt["p"].isna().sum())
         other = "q" if q_col == "q_perm" else "q_perm"
         lines.append(
-            f"  (the other p: {int((tt[other] < 0.05).sum())} terms {other} < .05"
+            f"  (the other p: {_count((tt[other] < 0.05).sum(), 'term')} {other} < .05"
             + (f"; asymptotic p undefined for {undefined} terms: the groups do not overlap or do not vary"
                if undefined else "") + ")"
         )
