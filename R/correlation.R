@@ -28,6 +28,9 @@
 #'   ci_high, ci_method, ci_low_pairs, ci_high_pairs, ci_low_t, ci_high_t`.
 #' @param nboot bootstrap resamples for the CIs.
 #' @param seed seed of the bootstraps.
+#' @param cluster `NULL` (serial), a number of local workers, host names or a cluster from
+#'   the `parallel` package (see [pv_analyse()]): the bootstrap draws run on its workers. Each
+#'   block of draws (and each group's pair bootstrap) has its own random stream, so the result is identical to the serial one.
 #' @examples
 #' correlations(paper2026_reconstruction, nboot = 2000)
 #' @export
@@ -203,6 +206,9 @@ correlations <- function(rank_table, nboot = 10000, seed = 2026, cluster = NULL)
 #' @param nboot bootstrap draws for the interval.
 #' @param nperm Monte Carlo splits when exact enumeration is too large.
 #' @param seed seed of the bootstrap and the Monte Carlo splits.
+#' @param cluster `NULL` (serial), a number of local workers, host names or a cluster from
+#'   the `parallel` package (see [pv_analyse()]): the bootstrap and Monte Carlo splits run on its workers. Each
+#'   block of draws has its own random stream, so the result is identical to the serial one.
 #' @return `method, group1, group2, n1, n2, mean1, mean2, diff, ci_low, ci_high, p_perm,
 #'   n_perm, note`.
 #' @examples

@@ -93,6 +93,9 @@ dimension_tests <- function(rank_table, groups = NULL) {
 #' @param groups the two country labels, first one first.
 #' @param nperm Monte Carlo draws when exact enumeration is too large.
 #' @param seed seed of the Monte Carlo draws.
+#' @param cluster `NULL` (serial), a number of local workers, host names or a cluster from
+#'   the `parallel` package (see [pv_analyse()]): the terms' permutation tests run on its workers. Each
+#'   term (and each block of its Monte Carlo draws) has its own random stream, so the result is identical to the serial one.
 #' @return `term, dimension, group1, group2, n1, n2, statistic, df, p, q, p_perm, q_perm,
 #'   n_perm, p_perm_mcse, cliffs_delta, estimate, method, note`.
 #' @examples
