@@ -95,11 +95,12 @@ pv_analyse <- function(rank_table, groups = NULL, k = 4, nboot = 1000, distance 
   family("dispersion_anova", {need_models(2, "the dispersion ANOVA"); dispersion_anova(d)})
   family("dispersion_posthoc", {need_models(2, "the dispersion post hoc tests"); dispersion_posthoc(d)})
   family("correlation_pairs", {need_models(2, "pairwise correlations"); correlation_pairs(d)})
-  family("correlations", {need_models(2, "pairwise correlations"); correlations(d, nboot = ci_nboot, seed = seed)})
+  family("correlations", {need_models(2, "pairwise correlations"); correlations(d, nboot = ci_nboot, seed = seed, cluster = workers$cl)})
   family("dimension_tests", dimension_tests(d, need_groups()))
   family("mixed_anova", mixed_anova(d, need_groups()))
-  family("term_tests", term_tests(d, need_groups(), nperm = nperm, seed = seed))
-  family("cohesion_test", cohesion_test(d, need_groups(), nboot = ci_nboot, nperm = nperm, seed = seed))
+  family("term_tests", term_tests(d, need_groups(), nperm = nperm, seed = seed, cluster = workers$cl))
+  family("cohesion_test", cohesion_test(d, need_groups(), nboot = ci_nboot, nperm = nperm, seed = seed,
+                                                 cluster = workers$cl))
   family("clusters, cluster_edges, archetypes", {
     need_models(3, "clustering")
     cluster_models(d, k = k, nboot = nboot, distance = distance, linkage = linkage, seed = seed,
@@ -189,7 +190,17 @@ pv_analyse <- function(rank_table, groups = NULL, k = 4, nboot = 1000, distance 
 # seed and the block, not on which process runs which block - what a cluster started with
 # parallel::clusterSetRNGStream would need - and memory is bounded by one block. The
 # caller's random-number generator (kind and state) is restored afterwards.
-.pv_resample <- function(n, seed, block_fun, block_size = 1000L) {
+# With `cluster` (a cluster from parallel, or what .pv_cluster accepts), the blocks run on
+# its workers in contiguous chunks, each block from its own stream as above, so the result is
+# identical to the serial one for any number of workers. `helpers` names the package's
+# functions block_fun calls; they and block_fun travel by value (.pv_portable), so workers
+# need no pyvalues installed.
+.pv_resample <- function(n, seed, block_fun, block_size = 1000L, cluster = NULL, helpers = character()) {
+  spec <- .pv_cluster(cluster)
+  if (!is.null(spec$cl)) {
+    if (spec$own) on.exit(parallel::stopCluster(spec$cl), add = TRUE)
+    return(.pv_resample_cluster(spec$cl, n, seed, block_fun, block_size, helpers))
+  }
   genv <- globalenv()
   had_seed <- exists(".Random.seed", envir = genv, inherits = FALSE)
   old_seed <- if (had_seed) get(".Random.seed", envir = genv)
@@ -216,3 +227,67 @@ pv_analyse <- function(rank_table, groups = NULL, k = 4, nboot = 1000, distance 
 # tests (term_tests' p_perm, cohesion_test) enumerate exactly: choose(20, 10), so every
 # split of up to 20 models (the paper's 11 + 9 = 167960) is exact; beyond it, Monte Carlo.
 .pv_max_exact_splits <- choose(20, 10)
+
+# The streams of .pv_resample's blocks, computed here as the serial loop does, then the
+# blocks run on the workers of `cl` (contiguous chunks, one per worker, in order).
+.pv_resample_cluster <- function(cl, n, seed, block_fun, block_size, helpers) {
+  genv <- globalenv()
+  had_seed <- exists(".Random.seed", envir = genv, inherits = FALSE)
+  old_seed <- if (had_seed) get(".Random.seed", envir = genv)
+  old_kind <- RNGkind()
+  on.exit({
+    RNGkind(old_kind[1], old_kind[2], old_kind[3])
+    if (had_seed) assign(".Random.seed", old_seed, envir = genv) else
+      if (exists(".Random.seed", envir = genv, inherits = FALSE)) rm(".Random.seed", envir = genv)
+  })
+  RNGkind("L'Ecuyer-CMRG")
+  set.seed(seed)
+  stream <- get(".Random.seed", envir = genv)
+  starts <- seq(1L, n, by = block_size)
+  tasks <- vector("list", length(starts))
+  for (b in seq_along(starts)) {
+    tasks[[b]] <- list(b = b, size = min(block_size, n - starts[b] + 1L), stream = stream)
+    stream <- parallel::nextRNGStream(stream)
+  }
+  fun <- .pv_portable(block_fun, helpers)
+  node <- function(tasks, block_fun) {
+    kind <- RNGkind()
+    on.exit(RNGkind(kind[1], kind[2], kind[3]))
+    RNGkind("L'Ecuyer-CMRG")
+    lapply(tasks, function(task) {
+      assign(".Random.seed", task$stream, envir = globalenv())
+      block_fun(task$b, task$size)
+    })
+  }
+  environment(node) <- globalenv()
+  chunks <- split(tasks, rep(seq_along(cl), times = .pv_split_count(length(tasks), length(cl))))
+  out <- parallel::clusterApply(cl, unname(chunks), node, block_fun = fun)
+  do.call(c, unname(out))
+}
+
+# A copy of `fun` that can be sent to a worker without pyvalues: its environment's
+# variables and the named package functions (`helpers`) are copied into a fresh
+# environment under the global one, and every function among them is rebound to it.
+.pv_portable <- function(fun, helpers = character()) {
+  env <- new.env(parent = globalenv())
+  src <- environment(fun)
+  if (!is.null(src) && !identical(src, globalenv())) {
+    for (nm in ls(src, all.names = TRUE)) {
+      value <- get(nm, envir = src)
+      holds_cluster <- inherits(value, "cluster") ||
+        (is.list(value) && any(vapply(value, inherits, logical(1), "cluster")))
+      if (!holds_cluster) assign(nm, value, envir = env)   # connections stay here
+    }
+  }
+  for (h in helpers) assign(h, get(h, envir = environment(.pv_portable)), envir = env)
+  for (nm in ls(env, all.names = TRUE)) {
+    f <- get(nm, envir = env)
+    home <- if (is.function(f) && !is.primitive(f)) environment(f)
+    if (!is.null(home) && (identical(home, src) || identical(home, environment(.pv_portable)))) {
+      environment(f) <- env
+      assign(nm, f, envir = env)
+    }
+  }
+  environment(fun) <- env
+  fun
+}

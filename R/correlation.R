@@ -28,6 +28,9 @@
 #'   ci_high, ci_method, ci_low_pairs, ci_high_pairs, ci_low_t, ci_high_t`.
 #' @param nboot bootstrap resamples for the CIs.
 #' @param seed seed of the bootstraps.
+#' @param cluster `NULL` (serial), a number of local workers, host names or a cluster from
+#'   the `parallel` package (see [pv_analyse()]): the bootstrap draws run on its workers. Each
+#'   block of draws (and each group's pair bootstrap) has its own random stream, so the result is identical to the serial one.
 #' @examples
 #' correlations(paper2026_reconstruction, nboot = 2000)
 #' @export
@@ -56,21 +59,29 @@ correlation_pairs <- function(rank_table) {
 
 #' @rdname correlation_pairs
 #' @export
-correlations <- function(rank_table, nboot = 10000, seed = 2026) {
+correlations <- function(rank_table, nboot = 10000, seed = 2026, cluster = NULL) {
   cm <- .pv_cor_matrices(rank_table)
   pairs <- correlation_pairs(rank_table)
   groups <- c(sort(unique(cm$country)), "all")
-  rows <- list()
-  for (g in groups) {
-    members <- if (g == "all") seq_along(cm$models) else which(cm$country == g)
+  spec <- .pv_cluster(cluster)
+  if (spec$own) on.exit(parallel::stopCluster(spec$cl), add = TRUE)
+  Xs <- lapply(groups, function(g) {
     sel <- if (g == "all") rep(TRUE, nrow(pairs)) else pairs$pair_group == g
-    X <- cbind(spearman = pairs$spearman[sel], kendall = pairs$kendall[sel])
+    cbind(spearman = pairs$spearman[sel], kendall = pairs$kendall[sel])
+  })
+  # the pair bootstrap as before: both methods resampled with the same pairs (one seed per
+  # group, so the groups can run on different workers with the same result)
+  boots_pairs_all <- .pv_boot_means_groups(Xs, nboot, seed, spec$cl)
+  rows <- list()
+  for (gi in seq_along(groups)) {
+    g <- groups[gi]
+    members <- if (g == "all") seq_along(cm$models) else which(cm$country == g)
+    X <- Xs[[gi]]
     k <- nrow(X)
-    # the pair bootstrap as before: both methods resampled with the same pairs (one seed)
-    boots_pairs <- if (k >= 2) .pv_boot_means(X, nboot, seed) else NULL
+    boots_pairs <- boots_pairs_all[[gi]]
     boots_models <- if (length(members) >= 2) {
       .pv_model_boot(list(cm$spearman[members, members, drop = FALSE],
-                          cm$kendall[members, members, drop = FALSE]), nboot, seed)
+                          cm$kendall[members, members, drop = FALSE]), nboot, seed, cluster = spec$cl)
     }
     for (m in 1:2) {
       method <- c("spearman", "kendall")[m]
@@ -105,17 +116,41 @@ correlations <- function(rank_table, nboot = 10000, seed = 2026) {
 # sample.int(k, k * nboot, replace = TRUE) call filling an nboot x k matrix column by
 # column, but are made a block of columns at a time, so that memory stays about 16 MB
 # however many pairs there are (one call would hold nboot x k values: 25 GB at 500 models).
+# (Arithmetic as rowSums(matrix(X[idx, j], nrow = nboot)) accumulated block by block, done
+# with .rowSums on the gathered column, which is the same C routine without the copies.)
 .pv_boot_means <- function(X, nboot, seed) {
   k <- nrow(X)
   set.seed(seed)
   cols <- max(1L, floor(1e6 / nboot))
-  out <- matrix(0, nboot, ncol(X), dimnames = list(NULL, colnames(X)))
+  xs <- lapply(seq_len(ncol(X)), function(j) X[, j])
+  acc <- rep(list(numeric(nboot)), ncol(X))
   for (first in seq(1L, k, by = cols)) {
     m <- min(cols, k - first + 1L)
     idx <- sample.int(k, m * nboot, replace = TRUE)
-    for (j in seq_len(ncol(X))) out[, j] <- out[, j] + rowSums(matrix(X[idx, j], nrow = nboot))
+    for (j in seq_along(xs)) acc[[j]] <- acc[[j]] + .rowSums(xs[[j]][idx], nboot, m)
   }
+  out <- matrix(unlist(acc, use.names = FALSE), nboot, ncol(X), dimnames = list(NULL, colnames(X)))
   out / k
+}
+
+# .pv_boot_means for each matrix of `Xs` (NULL for fewer than 2 rows). Each call starts
+# from set.seed(seed) with this session's generator, so on a cluster (one group per task,
+# load-balanced) the draws and the result are those of the serial loop.
+.pv_boot_means_groups <- function(Xs, nboot, seed, cl = NULL) {
+  one <- function(X) if (nrow(X) >= 2) .pv_boot_means(X, nboot, seed) else NULL
+  if (is.null(cl) || length(Xs) < 2) return(lapply(Xs, one))
+  kind <- RNGkind()
+  task <- function(X) {
+    old <- RNGkind()
+    on.exit(RNGkind(old[1], old[2], old[3]))
+    RNGkind(kind[1], kind[2], kind[3])
+    one(X)
+  }
+  task <- .pv_portable(task, ".pv_boot_means")
+  # the largest groups first, so that they do not end up last on a busy worker
+  ord <- order(vapply(Xs, nrow, numeric(1)), decreasing = TRUE)
+  out <- parallel::clusterApplyLB(cl, Xs[ord], task)
+  out[order(ord)]
 }
 
 # Mean pairwise coefficient among resampled models, for a block of draws given as counts:
@@ -134,12 +169,12 @@ correlations <- function(rank_table, nboot = 10000, seed = 2026) {
 # Model-bootstrap draws of the mean pairwise coefficient: for each matrix in `Rs` (same
 # models), `nboot` resamples of the models with replacement (the same draws for every
 # matrix); one column per matrix. Memory: one block of 1000 x n_models counts.
-.pv_model_boot <- function(Rs, nboot, seed) {
+.pv_model_boot <- function(Rs, nboot, seed, cluster = NULL) {
   n <- nrow(Rs[[1]])
   blocks <- .pv_resample(nboot, seed, function(block, size) {
     C <- .pv_draw_counts(size, n)
     vapply(Rs, function(R) .pv_mean_pairs(C, R), numeric(size))
-  })
+  }, cluster = cluster, helpers = c(".pv_draw_counts", ".pv_mean_pairs"))
   do.call(rbind, lapply(blocks, matrix, ncol = length(Rs)))
 }
 
@@ -171,6 +206,9 @@ correlations <- function(rank_table, nboot = 10000, seed = 2026) {
 #' @param nboot bootstrap draws for the interval.
 #' @param nperm Monte Carlo splits when exact enumeration is too large.
 #' @param seed seed of the bootstrap and the Monte Carlo splits.
+#' @param cluster `NULL` (serial), a number of local workers, host names or a cluster from
+#'   the `parallel` package (see [pv_analyse()]): the bootstrap and Monte Carlo splits run on its workers. Each
+#'   block of draws has its own random stream, so the result is identical to the serial one.
 #' @return `method, group1, group2, n1, n2, mean1, mean2, diff, ci_low, ci_high, p_perm,
 #'   n_perm, note`.
 #' @examples
@@ -178,7 +216,8 @@ correlations <- function(rank_table, nboot = 10000, seed = 2026) {
 #' cohesion_test(paper2026_reconstruction, nboot = 2000)
 #' }
 #' @export
-cohesion_test <- function(rank_table, groups = NULL, nboot = 10000, nperm = 10000, seed = 2026) {
+cohesion_test <- function(rank_table, groups = NULL, nboot = 10000, nperm = 10000, seed = 2026,
+                          cluster = NULL) {
   cm <- .pv_cor_matrices(rank_table)
   groups <- .pv_groups(data.frame(model = cm$models, country = cm$country), groups)
   i1 <- which(cm$country == groups[1])
@@ -190,6 +229,8 @@ cohesion_test <- function(rank_table, groups = NULL, nboot = 10000, nperm = 1000
   both <- c(i1, i2)
   n1 <- length(i1)
   n <- length(both)
+  spec <- .pv_cluster(cluster)
+  if (spec$own) on.exit(parallel::stopCluster(spec$cl), add = TRUE)
   methods <- c("spearman", "kendall")
   Rs <- lapply(methods, function(m) cm[[m]][both, both])
   # within-group mean for the models flagged in each row of Z (0/1), vectorised over rows
@@ -228,7 +269,7 @@ cohesion_test <- function(rank_table, groups = NULL, nboot = 10000, nperm = 1000
       }, numeric(n)))
       vapply(seq_along(Rs), function(m) sum(abs(split_diff(Z, Rs[[m]])) >= abs(observed[m]) - tol),
              numeric(1))
-    })
+    }, cluster = spec$cl)
     extreme <- Reduce(`+`, blocks)
     p_perm <- (1 + extreme) / (1 + nperm)
     n_perm <- nperm
@@ -237,8 +278,10 @@ cohesion_test <- function(rank_table, groups = NULL, nboot = 10000, nperm = 1000
   }
   # bootstrap of the difference: models resampled within each group, the same draws for
   # both methods
-  b1 <- .pv_model_boot(lapply(Rs, function(R) R[seq_len(n1), seq_len(n1)]), nboot, seed)
-  b2 <- .pv_model_boot(lapply(Rs, function(R) R[n1 + seq_len(n - n1), n1 + seq_len(n - n1)]), nboot, seed + 2L)
+  b1 <- .pv_model_boot(lapply(Rs, function(R) R[seq_len(n1), seq_len(n1)]), nboot, seed,
+                       cluster = spec$cl)
+  b2 <- .pv_model_boot(lapply(Rs, function(R) R[n1 + seq_len(n - n1), n1 + seq_len(n - n1)]), nboot, seed + 2L,
+                       cluster = spec$cl)
   out <- do.call(rbind, lapply(seq_along(methods), function(m) {
     d <- b1[, m] - b2[, m]
     ci <- unname(stats::quantile(d, c(0.025, 0.975), na.rm = TRUE))

@@ -93,19 +93,27 @@ dimension_tests <- function(rank_table, groups = NULL) {
 #' @param groups the two country labels, first one first.
 #' @param nperm Monte Carlo draws when exact enumeration is too large.
 #' @param seed seed of the Monte Carlo draws.
+#' @param cluster `NULL` (serial), a number of local workers, host names or a cluster from
+#'   the `parallel` package (see [pv_analyse()]): the terms' permutation tests run on its workers. Each
+#'   term (and each block of its Monte Carlo draws) has its own random stream, so the result is identical to the serial one.
 #' @return `term, dimension, group1, group2, n1, n2, statistic, df, p, q, p_perm, q_perm,
 #'   n_perm, p_perm_mcse, cliffs_delta, estimate, method, note`.
 #' @examples
 #' head(term_tests(paper2026_reconstruction))
 #' @export
-term_tests <- function(rank_table, groups = NULL, nperm = 10000, seed = 2026) {
+term_tests <- function(rank_table, groups = NULL, nperm = 10000, seed = 2026, cluster = NULL) {
   tm <- model_term_means(rank_table)
   groups <- .pv_groups(tm, groups)
   inst <- pv_instrument()
+  xs <- lapply(inst$term, function(t) tm$mean_rank[tm$term == t & tm$country == groups[1]])
+  ys <- lapply(inst$term, function(t) tm$mean_rank[tm$term == t & tm$country == groups[2]])
+  # the permutation p of every term (exact, or Monte Carlo from term i's own seed), on the
+  # workers of `cluster` when given: the same numbers either way
+  perms <- .pv_bm_perm_terms(xs, ys, nperm = nperm, seed = seed, cluster = cluster)
   out <- do.call(rbind, lapply(seq_along(inst$term), function(i) {
     t <- inst$term[i]
-    x <- tm$mean_rank[tm$term == t & tm$country == groups[1]]
-    y <- tm$mean_rank[tm$term == t & tm$country == groups[2]]
+    x <- xs[[i]]
+    y <- ys[[i]]
     b <- bm_test(x, y)
     note <- ""
     p <- b$p
@@ -117,7 +125,7 @@ term_tests <- function(rank_table, groups = NULL, nperm = 10000, seed = 2026) {
       }
       p <- NA_real_
     }
-    perm <- .pv_bm_perm(x, y, nperm = nperm, seed = seed + i - 1L)
+    perm <- perms[[i]]
     data.frame(term = t, dimension = inst$dimension[i], group1 = groups[1], group2 = groups[2],
                n1 = length(x), n2 = length(y), statistic = b$statistic, df = b$df, p = p,
                p_perm = perm$p, n_perm = perm$n, p_perm_mcse = perm$mcse,
@@ -140,4 +148,31 @@ term_tests <- function(rank_table, groups = NULL, nperm = 10000, seed = 2026) {
   }
   p <- .bm_permutation_mc(x, y, nperm = nperm, seed = seed)
   list(p = p, n = nperm, mcse = sqrt(p * (1 - p) / nperm))
+}
+
+# .pv_bm_perm for term i = 1, 2, ... (seed + i - 1), serially or one term per task on a
+# cluster (load-balanced; each term's p depends only on its data and seed).
+.pv_bm_perm_terms <- function(xs, ys, nperm, seed, cluster = NULL) {
+  spec <- .pv_cluster(cluster)
+  if (is.null(spec$cl)) {
+    return(lapply(seq_along(xs), function(i) .pv_bm_perm(xs[[i]], ys[[i]], nperm = nperm, seed = seed + i - 1L)))
+  }
+  if (spec$own) on.exit(parallel::stopCluster(spec$cl), add = TRUE)
+  impl <- getOption("pyvalues.bm_impl", "auto")
+  task <- function(i) {
+    old <- options(pyvalues.bm_impl = impl)
+    on.exit(options(old))
+    .pv_bm_perm(xs[[i]], ys[[i]], nperm = nperm, seed = seed + i - 1L)
+  }
+  task <- .pv_portable(task, c(".pv_bm_perm", "bm_permutation_test", ".bm_prepare", ".bm_impl",
+                               ".bm_method_label", ".bm_permutation_internal", ".bm_count_vectors",
+                               ".bm_perm_statistic", ".bm_single", ".bm_pst", ".bm_max_permutations",
+                               ".bm_permutation_mc", ".pv_resample", ".pv_cluster",
+                               ".pv_max_exact_splits"))
+  # terms with the most splits first, so that the slow ones do not end up last
+  work <- vapply(seq_along(xs), function(i) min(choose(length(xs[[i]]) + length(ys[[i]]), length(xs[[i]])),
+                                                .pv_max_exact_splits + nperm), numeric(1))
+  ord <- order(work, decreasing = TRUE)
+  out <- parallel::clusterApplyLB(spec$cl, ord, task)
+  out[order(ord)]
 }
