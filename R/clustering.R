@@ -36,15 +36,15 @@
 #'   position, term, dimension, mean_rank`).
 #' @examples
 #' \donttest{
-#' cl <- cluster_models(paper2026_reconstruction, nboot = 100)
+#' cl <- pv_cluster_models(paper2026_reconstruction, nboot = 100)
 #' cl$clusters
 #' }
 #' @export
-cluster_models <- function(rank_table, k = 4, nboot = 1000, distance = "correlation",
+pv_cluster_models <- function(rank_table, k = 4, nboot = 1000, distance = "correlation",
                            linkage = "average", seed = 2026, parallel = FALSE, n_terms = 5,
                            cluster = NULL, engine = c("pyvalues", "pvclust"), quiet = FALSE) {
   engine <- match.arg(engine)
-  tm <- model_term_means(rank_table)
+  tm <- pv_model_term_means(rank_table)
   models <- unique(tm$model)
   inst <- pv_instrument()
   if (length(models) < 3) stop("clustering needs at least 3 models; the table has ", length(models), call. = FALSE)

@@ -178,7 +178,7 @@ API = ["model_term_means", "model_dimension_scores", "term_means", "dimension_me
 def test_help_lists_the_columns_and_an_example(name):
     text = pydoc.render_doc(getattr(analysis, name), renderer=pydoc.plaintext)
     tables = ["clusters", "cluster_edges", "archetypes"] if name == "cluster_models" else [name]
-    for sec in ("Parameters", "Returns", "Examples", f"pyvalues::{name}()"):
+    for sec in ("Parameters", "Returns", "Examples", f"pyvalues::pv_{name}()"):
         assert sec in text, f"help({name}) has no {sec}"
     pos = text.index("Returns")
     for tname in tables:

@@ -199,7 +199,7 @@ _PARAMS = {
         "parallel : bool or int, default False\n    pvclust's parallel: an int starts that many R workers.\n"
         "n_terms : int, default 5\n    Terms per archetype (1-25)."),
 }
-_R_NOTE = ("Computed by the R function ``pyvalues::{name}()`` (the same numbers in R).\n"
+_R_NOTE = ("Computed by the R function ``pyvalues::pv_{name}()`` (the same numbers in R).\n"
            "Arguments are checked before R is called: an unknown keyword raises ArgumentError\n"
            "(a TypeError) naming the closest one, a bad value OptionError (a ValueError).")
 
@@ -215,7 +215,7 @@ def _call(r_name: str, table: pd.DataFrame, **kwargs) -> pd.DataFrame:
 (500, 7)
 """)
 def model_term_means(table: pd.DataFrame) -> pd.DataFrame:
-    return _call("model_term_means", _validated(table))
+    return _call("pv_model_term_means", _validated(table))
 
 
 @_analysis("model_dimension_scores",
@@ -224,7 +224,7 @@ def model_term_means(table: pd.DataFrame) -> pd.DataFrame:
 (100, 5)
 """)
 def model_dimension_scores(table: pd.DataFrame) -> pd.DataFrame:
-    return _call("model_dimension_scores", _validated(table))
+    return _call("pv_model_dimension_scores", _validated(table))
 
 
 @_analysis("term_means", example=_EX + """\
@@ -236,7 +236,7 @@ def model_dimension_scores(table: pd.DataFrame) -> pd.DataFrame:
 2       Protecting vulnerable entities  Protective      7.233      3
 """)
 def term_means(table: pd.DataFrame) -> pd.DataFrame:
-    return _call("term_means", _validated(table))
+    return _call("pv_term_means", _validated(table))
 
 
 @_analysis("dimension_means", example=_EX + """\
@@ -249,7 +249,7 @@ def term_means(table: pd.DataFrame) -> pd.DataFrame:
 4    Personal      21.340           1.877      5
 """)
 def dimension_means(table: pd.DataFrame) -> pd.DataFrame:
-    return _call("dimension_means", _validated(table))
+    return _call("pv_dimension_means", _validated(table))
 
 
 @_analysis("primary_secondary", example=_EX + """\
@@ -258,7 +258,7 @@ def dimension_means(table: pd.DataFrame) -> pd.DataFrame:
 (9, 9)
 """)
 def primary_secondary(table: pd.DataFrame) -> pd.DataFrame:
-    return _call("primary_secondary", _validated(table))
+    return _call("pv_primary_secondary", _validated(table))
 
 
 @_analysis("primary_secondary_counts",
@@ -272,7 +272,7 @@ def primary_secondary(table: pd.DataFrame) -> pd.DataFrame:
 4    Personal        0          0
 """)
 def primary_secondary_counts(table: pd.DataFrame) -> pd.DataFrame:
-    return _call("primary_secondary_counts", _validated(table))
+    return _call("pv_primary_secondary_counts", _validated(table))
 
 
 @_analysis("dispersion_anova", example=_EX + """\
@@ -281,7 +281,7 @@ def primary_secondary_counts(table: pd.DataFrame) -> pd.DataFrame:
 0  dimension  4.0  76.0  12.3338  0.3936
 """)
 def dispersion_anova(table: pd.DataFrame) -> pd.DataFrame:
-    return _call("dispersion_anova", _validated(table))
+    return _call("pv_dispersion_anova", _validated(table))
 
 
 @_analysis("dispersion_posthoc", example=_EX + """\
@@ -289,7 +289,7 @@ def dispersion_anova(table: pd.DataFrame) -> pd.DataFrame:
 (10, 9)
 """)
 def dispersion_posthoc(table: pd.DataFrame) -> pd.DataFrame:
-    return _call("dispersion_posthoc", _validated(table))
+    return _call("pv_dispersion_posthoc", _validated(table))
 
 
 @_analysis("group_top_bottom", example=_EX + """\
@@ -301,7 +301,7 @@ def dispersion_posthoc(table: pd.DataFrame) -> pd.DataFrame:
 """)
 def group_top_bottom(table: pd.DataFrame, *, n: int = 5) -> pd.DataFrame:
     n = _whole("n", n, 1, 25)
-    return _call("group_top_bottom", _validated(table), n=n)
+    return _call("pv_group_top_bottom", _validated(table), n=n)
 
 
 @_analysis("dimension_tests", example=_EX + """\
@@ -319,7 +319,7 @@ pyvalues.errors.ArgumentError: dimension_tests() got an unexpected keyword argum
 """)
 def dimension_tests(table: pd.DataFrame, *, groups: tuple[str, str] | None = None) -> pd.DataFrame:
     table = _validated(table)
-    return _call("dimension_tests", table, groups=_groups(groups, table))
+    return _call("pv_dimension_tests", table, groups=_groups(groups, table))
 
 
 @_analysis("mixed_anova", example=_EX + """\
@@ -331,7 +331,7 @@ def dimension_tests(table: pd.DataFrame, *, groups: tuple[str, str] | None = Non
 """)
 def mixed_anova(table: pd.DataFrame, *, groups: tuple[str, str] | None = None) -> pd.DataFrame:
     table = _validated(table)
-    return _call("mixed_anova", table, groups=_groups(groups, table))
+    return _call("pv_mixed_anova", table, groups=_groups(groups, table))
 
 
 @_analysis("term_tests", example=_EX + """\
@@ -347,7 +347,7 @@ def term_tests(table: pd.DataFrame, *, groups: tuple[str, str] | None = None, np
     nperm = _whole("nperm", nperm, 1)
     seed = _whole("seed", seed, -(2**31) + 1, 2**31 - 1)
     table = _validated(table)
-    return _call("term_tests", table, groups=_groups(groups, table), nperm=nperm, seed=seed)
+    return _call("pv_term_tests", table, groups=_groups(groups, table), nperm=nperm, seed=seed)
 
 
 @_analysis("correlation_pairs", example=_EX + """\
@@ -355,7 +355,7 @@ def term_tests(table: pd.DataFrame, *, groups: tuple[str, str] | None = None, np
 (190, 7)
 """)
 def correlation_pairs(table: pd.DataFrame) -> pd.DataFrame:
-    return _call("correlation_pairs", _validated(table))
+    return _call("pv_correlation_pairs", _validated(table))
 
 
 @_analysis("correlations", example=_EX + """\
@@ -372,7 +372,7 @@ def correlation_pairs(table: pd.DataFrame) -> pd.DataFrame:
 def correlations(table: pd.DataFrame, *, nboot: int = 10000, seed: int = 2026) -> pd.DataFrame:
     nboot = _whole("nboot", nboot, 1)
     seed = _whole("seed", seed, -(2**31) + 1, 2**31 - 1)
-    return _call("correlations", _validated(table), nboot=nboot, seed=seed)
+    return _call("pv_correlations", _validated(table), nboot=nboot, seed=seed)
 
 
 @_analysis("cohesion_test", example=_EX + """\
@@ -388,7 +388,7 @@ def cohesion_test(table: pd.DataFrame, *, groups: tuple[str, str] | None = None,
     nperm = _whole("nperm", nperm, 1)
     seed = _whole("seed", seed, -(2**31) + 1, 2**31 - 1)
     table = _validated(table)
-    return _call("cohesion_test", table, groups=_groups(groups, table), nboot=nboot, nperm=nperm, seed=seed)
+    return _call("pv_cohesion_test", table, groups=_groups(groups, table), nboot=nboot, nperm=nperm, seed=seed)
 
 
 _CLUSTER_TABLES = ("clusters", "cluster_edges", "archetypes")
@@ -455,7 +455,7 @@ def cluster_models(table: pd.DataFrame, *, k: int = 4, nboot: int = 1000, distan
     seed = _whole("seed", seed, -(2**31) + 1, 2**31 - 1)
     parallel = _parallel(parallel)
     n_terms = _whole("n_terms", n_terms, 1, 25)
-    out = _call("cluster_models", _validated(table), k=k, nboot=nboot, distance=distance, linkage=linkage,
+    out = _call("pv_cluster_models", _validated(table), k=k, nboot=nboot, distance=distance, linkage=linkage,
                 seed=seed, parallel=parallel, n_terms=n_terms)
     return ClusterResult(**{name: out[name] for name in _CLUSTER_TABLES})
 
@@ -468,4 +468,4 @@ def cluster_models(table: pd.DataFrame, *, k: int = 4, nboot: int = 1000, distan
 2  Gemini 2.5 Pro      US             3  0.986
 """)
 def concordance(table: pd.DataFrame) -> pd.DataFrame:
-    return _call("concordance", _validated(table))
+    return _call("pv_concordance", _validated(table))

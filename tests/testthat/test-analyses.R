@@ -7,10 +7,10 @@ test_that("term means and dimension scores: hand computation on a two-ranking mo
   r2 <- c(2, 1, 3:25)
   tab <- data.frame(model = "m", country = "CN", language = "en", replicate = rep(1:2, each = 25),
                     term = rep(inst$term, 2), rank = c(r1, r2))
-  tm <- model_term_means(tab)
+  tm <- pv_model_term_means(tab)
   expect_equal(tm$mean_rank[tm$term == "Helpfulness"], 1.5)       # (1 + 2) / 2
   expect_equal(tm$mean_rank[tm$term == "Professionalism"], 1.5)    # (2 + 1) / 2
-  ds <- model_dimension_scores(tab)
+  ds <- pv_model_dimension_scores(tab)
   # Practical = first five terms: ranks 1..5 in both rankings -> mean 3, SD of (1.5,1.5,3,4,5)
   expect_equal(ds$score[ds$dimension == "Practical"], 3)
   expect_equal(ds$sd_within[ds$dimension == "Practical"], sd(c(1.5, 1.5, 3, 4, 5)))
@@ -21,7 +21,7 @@ test_that("term means and dimension scores: hand computation on a two-ranking mo
 
 test_that("equal scores are equal doubles (rank sums divided once)", {
   tab <- make_rank_table(seed = 11)
-  ds <- model_dimension_scores(tab)
+  ds <- pv_model_dimension_scores(tab)
   num <- stats::aggregate(rank ~ model + dimension, data = pv_validate(tab), FUN = sum)
   key <- paste(ds$model, ds$dimension)
   expect_identical(ds$score, num$rank[match(key, paste(num$model, num$dimension))] / 15)
@@ -30,7 +30,7 @@ test_that("equal scores are equal doubles (rank sums divided once)", {
 test_that("dimension scores agree with a plain aggregate() computation", {
   tab <- make_rank_table(seed = 2)
   ref <- plain_scores(tab)$scores
-  ds <- model_dimension_scores(tab)
+  ds <- pv_model_dimension_scores(tab)
   i <- match(paste(ds$model, ds$dimension), paste(ref$model, ref$dimension))
   expect_equal(ds$score, ref$score[i], tolerance = 1e-12)
   expect_equal(ds$sd_within, ref$sd_within[i], tolerance = 1e-12)
@@ -41,7 +41,7 @@ test_that("dispersion ANOVA equals afex::aov_ez and car's GG correction", {
   sc <- plain_scores(tab)$scores
   fit <- suppressMessages(afex::aov_ez("model", "sd_within", sc, within = "dimension",
                                        anova_table = list(es = "pes", correction = "none")))
-  ours <- dispersion_anova(tab)
+  ours <- pv_dispersion_anova(tab)
   expect_equal(ours$F, fit$anova_table$F, tolerance = 1e-10)
   expect_equal(ours$p, fit$anova_table$`Pr(>F)`, tolerance = 1e-10)
   expect_equal(ours$pes, fit$anova_table$pes, tolerance = 1e-10)
@@ -56,7 +56,7 @@ test_that("Bonferroni post hoc equals pairwise.t.test and rstatix::pairwise_t_te
   tab <- make_rank_table(seed = 4)
   sc <- plain_scores(tab)$scores
   sc <- sc[order(sc$dimension, sc$model), ]
-  ph <- dispersion_posthoc(tab)
+  ph <- pv_dispersion_posthoc(tab)
   ref <- pairwise.t.test(sc$sd_within, sc$dimension, paired = TRUE, p.adjust.method = "bonferroni")$p.value
   row <- ph[ph$group1 == "Practical" & ph$group2 == "Personal", ]
   expect_equal(row$p_adj, ref["Practical", "Personal"], tolerance = 1e-10)
@@ -72,7 +72,7 @@ test_that("Bonferroni post hoc equals pairwise.t.test and rstatix::pairwise_t_te
 test_that("dimension tests equal wilcox.test, t.test and effectsize::hedges_g", {
   tab <- make_rank_table(seed = 5)
   sc <- plain_scores(tab)$scores
-  dt <- dimension_tests(tab)
+  dt <- pv_dimension_tests(tab)
   for (dm in pv_dimensions()) {
     x <- sc$score[sc$dimension == dm & sc$country == "CN"]
     y <- sc$score[sc$dimension == dm & sc$country == "US"]
@@ -100,7 +100,7 @@ test_that("mixed ANOVA: within effects equal afex; the country effect is flagged
   sc <- plain_scores(tab)$scores
   fit <- suppressMessages(afex::aov_ez("model", "score", sc, between = "country", within = "dimension",
                                        type = 3, anova_table = list(es = "pes", correction = "none")))
-  ours <- mixed_anova(tab)
+  ours <- pv_mixed_anova(tab)
   at <- fit$anova_table
   for (eff in c("dimension", "country:dimension")) {
     expect_equal(ours$F[ours$effect == eff], at[eff, "F"], tolerance = 1e-8)
@@ -117,7 +117,7 @@ test_that("mixed ANOVA: groups given in the other order give the same F (afex di
   sc$country <- factor(sc$country, levels = c("US", "CN"))
   fit <- suppressMessages(afex::aov_ez("model", "score", sc, between = "country", within = "dimension",
                                        type = 3, anova_table = list(es = "pes", correction = "none")))
-  ours <- mixed_anova(tab, groups = c("US", "CN"))
+  ours <- pv_mixed_anova(tab, groups = c("US", "CN"))
   expect_equal(ours$F[ours$effect == "country:dimension"], fit$anova_table["country:dimension", "F"],
                tolerance = 1e-8)
   expect_equal(ours$pes[ours$effect == "dimension"], fit$anova_table["dimension", "pes"], tolerance = 1e-8)
@@ -126,7 +126,7 @@ test_that("mixed ANOVA: groups given in the other order give the same F (afex di
 test_that("term tests: Brunner-Munzel by hand (Brunner & Munzel 2000, eq. 2.3-2.5), hand Cliff's delta", {
   tab <- make_rank_table(seed = 8)
   tm <- plain_scores(tab)$term_means
-  tt <- term_tests(tab)
+  tt <- pv_term_tests(tab)
   x <- tm$rank[tm$term == "Accuracy" & tm$country == "CN"]
   y <- tm$rank[tm$term == "Accuracy" & tm$country == "US"]
   row <- tt[tt$term == "Accuracy", ]
@@ -154,7 +154,7 @@ test_that("term tests: separated 3 vs 3 give p NA (not 0) and the exact permutat
                                               term = inst$term, rank = ranks)
   tab <- rbind(one("c1", "CN", 1:25), one("c2", "CN", c(2, 1, 3:25)), one("c3", "CN", c(1:23, 25, 24)),
                one("u1", "US", 25:1), one("u2", "US", c(24, 25, 23:1)), one("u3", "US", c(25:3, 1, 2)))
-  tt <- term_tests(tab)
+  tt <- pv_term_tests(tab)
   sep <- tt$estimate %in% c(0, 1)
   expect_true(sum(sep) >= 20)
   expect_true(all(is.na(tt$p[sep])) && all(is.na(tt$q[sep])))
@@ -170,7 +170,7 @@ test_that("term tests: separated 3 vs 3 give p NA (not 0) and the exact permutat
 test_that("Monte Carlo permutation p is within 4 standard errors of the exact p", {
   set.seed(3)
   x <- round(runif(12, 1, 25), 1); y <- round(runif(10, 3, 25), 1)
-  exact <- bm_permutation_test(x, y)$p
+  exact <- pv_bm_permutation_test(x, y)$p
   mc <- .bm_permutation_mc(x, y, nperm = 4000, seed = 1)
   expect_lt(abs(mc - exact), 4 * sqrt(exact * (1 - exact) / 4000) + 1 / 4001)
   expect_identical(mc, .bm_permutation_mc(x, y, nperm = 4000, seed = 1))   # seeded
@@ -181,13 +181,13 @@ test_that("correlations equal cor() and the t interval", {
   tm <- plain_scores(tab)$term_means
   M <- tapply(tm$rank, list(tm$term, tm$model), identity)
   rho <- cor(M, method = "spearman")
-  pr <- correlation_pairs(tab)
+  pr <- pv_correlation_pairs(tab)
   expect_equal(pr$spearman[pr$model1 == "cn01" & pr$model2 == "us03"], rho["cn01", "us03"], tolerance = 1e-12)
   tau <- cor(M, method = "kendall")
   expect_equal(pr$kendall[pr$model1 == "cn02" & pr$model2 == "cn05"], tau["cn02", "cn05"], tolerance = 1e-12)
   cn <- rho[grepl("^cn", rownames(rho)), grepl("^cn", colnames(rho))]
   v <- cn[upper.tri(cn)]
-  co <- correlations(tab, nboot = 2000)
+  co <- pv_correlations(tab, nboot = 2000)
   row <- co[co$group == "CN" & co$method == "spearman", ]
   expect_equal(row$n_pairs, 55)
   expect_equal(row$mean, mean(v), tolerance = 1e-12)
@@ -235,7 +235,7 @@ test_that("cohesion test: difference of within-group mean correlations and its e
   obs <- within(models[cn]) - within(models[!cn])
   splits <- combn(7, 4)
   perm <- apply(splits, 2, function(s) within(models[s]) - within(models[-s]))
-  co <- cohesion_test(tab, nboot = 500)
+  co <- pv_cohesion_test(tab, nboot = 500)
   k <- co[co$method == "kendall", ]
   expect_equal(c(k$mean1, k$mean2, k$diff), c(within(models[cn]), within(models[!cn]), obs), tolerance = 1e-12)
   expect_equal(k$p_perm, mean(abs(perm) >= abs(obs) - 1e-12), tolerance = 1e-15)
@@ -249,7 +249,7 @@ test_that("clustering equals pvclust called directly", {
   inst <- pv_instrument()
   M <- tapply(tm$rank, list(factor(tm$term, levels = inst$term), tm$model), identity)
   pv <- pvclust::pvclust(M, nboot = 100, iseed = 1, quiet = TRUE)
-  cl <- cluster_models(tab, k = 3, nboot = 100, seed = 1)
+  cl <- pv_cluster_models(tab, k = 3, nboot = 100, seed = 1)
   expect_equal(cl$cluster_edges$au, pv$edges$au, tolerance = 1e-12)
   expect_equal(cl$cluster_edges$height, pv$hclust$height, tolerance = 1e-12)
   ref <- cutree(pv$hclust, k = 3)
@@ -259,7 +259,7 @@ test_that("clustering equals pvclust called directly", {
 
 test_that("concordance equals friedman.test and rstatix::friedman_effsize", {
   tab <- make_rank_table(seed = 12, reps = 3)
-  co <- concordance(tab)
+  co <- pv_concordance(tab)
   x <- tab[tab$model == "us02", ]
   ft <- friedman.test(rank ~ term | replicate, data = x)
   es <- rstatix::friedman_effsize(x, rank ~ term | replicate)
@@ -271,8 +271,8 @@ test_that("concordance equals friedman.test and rstatix::friedman_effsize", {
   # identical replicates: W = 1, chi-square = m (n - 1) = 72
   same <- tab[tab$model == "cn01" & tab$replicate == 1, ]
   same3 <- rbind(transform(same, replicate = 1), transform(same, replicate = 2), transform(same, replicate = 3))
-  expect_equal(concordance(same3)$W, 1)
-  expect_equal(concordance(same3)$chisq, 72)
+  expect_equal(pv_concordance(same3)$W, 1)
+  expect_equal(pv_concordance(same3)$chisq, 72)
 })
 
 test_that("pv_analyse skips what the shape does not allow, and says why", {
@@ -306,7 +306,7 @@ test_that("pv_analyse: three countries compare the two with most models; unknown
   res <- pv_analyse(rbind(tab, uk), nboot = 20, ci_nboot = 200)
   expect_equal(unlist(res$groups_compared[, c("group1", "group2")]), c(group1 = "CN", group2 = "US"))
   expect_match(res$groups_compared$rule, "not compared: UK")
-  expect_equal(res$dimension_tests$p_mwu, dimension_tests(tab)$p_mwu)
+  expect_equal(res$dimension_tests$p_mwu, pv_dimension_tests(tab)$p_mwu)
   expect_error(pv_analyse(tab, groups = c("CN", "JP")),
                "'JP' is not a country of the rank table; countries present: CN \\(11 models\\), US \\(9 models\\)")
 })
