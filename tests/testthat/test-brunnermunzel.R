@@ -231,3 +231,12 @@ test_that("cliffs_delta matches a pair-by-pair hand count", {
   expect_lt(abs(pv_cliffs_delta(cases$x[[i]], cases$y[[i]]) - (1 - 2 * cases$estimate[i])), 1e-12)
   expect_error(pv_cliffs_delta(numeric(0), 1), "at least one")
 })
+
+test_that("Monte Carlo permutation p is within 4 standard errors of the exact p", {
+  set.seed(3)
+  x <- round(runif(12, 1, 25), 1); y <- round(runif(10, 3, 25), 1)
+  exact <- pv_bm_permutation_test(x, y)$p
+  mc <- .bm_permutation_mc(x, y, nperm = 4000, seed = 1)
+  expect_lt(abs(mc - exact), 4 * sqrt(exact * (1 - exact) / 4000) + 1 / 4001)
+  expect_identical(mc, .bm_permutation_mc(x, y, nperm = 4000, seed = 1))   # seeded
+})
