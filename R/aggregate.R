@@ -82,11 +82,10 @@ pv_validate <- function(rank_table) {
 #' (the paper's "Consensus within categories").
 #'
 #' @param rank_table a rank table (see [pv_validate()]).
-#' @return `pv_model_term_means()`: `model, country, term, dimension, n_rankings, rank_sum,
-#'   mean_rank`. `pv_model_dimension_scores()`: `model, country, dimension, score, sd_within`.
 #' @examples
 #' head(pv_model_term_means(paper2026_reconstruction))
 #' head(pv_model_dimension_scores(paper2026_reconstruction))
+#' @template return-pv_model_term_means
 #' @export
 pv_model_term_means <- function(rank_table) {
   s <- .pv_rank_sums(pv_validate(rank_table))
@@ -102,6 +101,7 @@ pv_model_term_means <- function(rank_table) {
 }
 
 #' @rdname pv_model_term_means
+#' @template return-pv_model_dimension_scores
 #' @export
 pv_model_dimension_scores <- function(rank_table) {
   tm <- pv_model_term_means(rank_table)
@@ -129,10 +129,9 @@ pv_model_dimension_scores <- function(rank_table) {
 #' Term mean ranks over models (the paper's Figure 1)
 #'
 #' @param rank_table a rank table.
-#' @return `term, dimension, mean_rank, sd, min, max, n_models, order` (order 1 = most
-#'   important), one row per term.
 #' @examples
 #' pv_term_means(paper2026_reconstruction)
+#' @template return-pv_term_means
 #' @export
 pv_term_means <- function(rank_table) {
   tm <- pv_model_term_means(rank_table)
@@ -152,11 +151,9 @@ pv_term_means <- function(rank_table) {
 #' Dimension mean ranks and within-dimension dispersion (the paper's Figure 2)
 #'
 #' @param rank_table a rank table.
-#' @return `dimension, mean_score, sd_score, min_score, max_score, mean_sd_within,
-#'   n_models, order`: the mean over models of the dimension scores, and the mean over
-#'   models of the within-dimension SD ("mean SD" in the paper).
 #' @examples
 #' pv_dimension_means(paper2026_reconstruction)
+#' @template return-pv_dimension_means
 #' @export
 pv_dimension_means <- function(rank_table) {
   ds <- pv_model_dimension_scores(rank_table)
@@ -182,10 +179,9 @@ pv_dimension_means <- function(rank_table) {
 #' the second and third lowest scores are equal (or the first and second).
 #'
 #' @param rank_table a rank table.
-#' @return `pv_primary_secondary()`: `model, country, primary, primary_score, secondary,
-#'   secondary_score, tie`. `pv_primary_secondary_counts()`: `dimension, primary, secondary`.
 #' @examples
 #' pv_primary_secondary_counts(paper2026_reconstruction)
+#' @template return-pv_primary_secondary
 #' @export
 pv_primary_secondary <- function(rank_table) {
   ds <- pv_model_dimension_scores(rank_table)
@@ -202,6 +198,7 @@ pv_primary_secondary <- function(rank_table) {
 }
 
 #' @rdname pv_primary_secondary
+#' @template return-pv_primary_secondary_counts
 #' @export
 pv_primary_secondary_counts <- function(rank_table) {
   ps <- pv_primary_secondary(rank_table)
@@ -216,10 +213,9 @@ pv_primary_secondary_counts <- function(rank_table) {
 #'
 #' @param rank_table a rank table.
 #' @param n how many terms at each end.
-#' @return `group, end, position, term, dimension, mean_rank` (end `top` = most
-#'   important; position 1 is the extreme).
 #' @examples
 #' pv_group_top_bottom(paper2026_reconstruction)
+#' @template return-pv_group_top_bottom
 #' @export
 pv_group_top_bottom <- function(rank_table, n = 5) {
   tm <- pv_model_term_means(rank_table)

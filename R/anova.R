@@ -38,12 +38,9 @@
 #' the uncorrected F(4, 76); the Greenhouse-Geisser epsilon and p are given beside it.
 #'
 #' @param rank_table a rank table.
-#' @return `pv_dispersion_anova()`: one row, effect `dimension`, with `df1, df2, F, p, pes,
-#'   gg_eps, p_gg, note`. `pv_dispersion_posthoc()`: Bonferroni-corrected pairwise paired t
-#'   tests (as stats::pairwise.t.test and rstatix::pairwise_t_test): `group1, group2, n, mean_diff, statistic, df, p,
-#'   p_adj`.
 #' @examples
 #' pv_dispersion_anova(paper2026_reconstruction)
+#' @template return-pv_dispersion_anova
 #' @export
 pv_dispersion_anova <- function(rank_table) {
   ds <- pv_model_dimension_scores(rank_table)
@@ -53,6 +50,7 @@ pv_dispersion_anova <- function(rank_table) {
 }
 
 #' @rdname pv_dispersion_anova
+#' @template return-pv_dispersion_posthoc
 #' @export
 pv_dispersion_posthoc <- function(rank_table) {
   ds <- pv_model_dimension_scores(rank_table)
@@ -85,10 +83,9 @@ pv_dispersion_posthoc <- function(rank_table) {
 #' @param rank_table a rank table.
 #' @param groups the two country labels, first one first (default: the two countries
 #'   with the most models, in alphabetical order; see [pv_analyse()]).
-#' @return one row per effect (`country`, `dimension`, `country:dimension`) with `df1,
-#'   df2, F, p, pes, gg_eps, p_gg, note`.
 #' @examples
 #' pv_mixed_anova(paper2026_reconstruction)
+#' @template return-pv_mixed_anova
 #' @export
 pv_mixed_anova <- function(rank_table, groups = NULL) {
   ds <- pv_model_dimension_scores(rank_table)

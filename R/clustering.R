@@ -29,16 +29,12 @@
 #'   (`pvclust::pvclust`); both give identical edges.
 #' @param quiet `TRUE` shows no progress of the bootstrap (see `options(pyvalues.progress)`).
 #' @param n_terms terms per archetype.
-#' @return a list of data.frames: `clusters` (`model, country, cluster, order`),
-#'   `cluster_edges` (one row per merge of the tree: `edge, left, right, height, au, bp,
-#'   se_au, se_bp`; `left`/`right` as in `hclust$merge`: negative = a model's column
-#'   index, positive = an earlier edge), `archetypes` (`cluster, n_models, members,
-#'   position, term, dimension, mean_rank`).
 #' @examples
 #' \donttest{
 #' cl <- pv_cluster_models(paper2026_reconstruction, nboot = 100)
 #' cl$clusters
 #' }
+#' @template return-pv_cluster_models
 #' @export
 pv_cluster_models <- function(rank_table, k = 4, nboot = 1000, distance = "correlation",
                            linkage = "average", seed = 2026, parallel = FALSE, n_terms = 5,

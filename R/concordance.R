@@ -15,10 +15,9 @@
 #' language. See also [pv_language_consistency()].
 #'
 #' @param rank_table a rank table.
-#' @return `model, country, n_replicates, W, chisq, df, p, note` (`n_replicates` = m, the
-#'   number of rankings), with `W_<code>` per language after `W` when there are several.
 #' @examples
 #' pv_concordance(paper2026_reconstruction)
+#' @template return-pv_concordance
 #' @export
 pv_concordance <- function(rank_table) {
   d <- pv_validate(rank_table)

@@ -22,14 +22,11 @@
 #' interval depends only on `seed` and `nboot`.
 #'
 #' @param rank_table a rank table.
-#' @return `pv_correlation_pairs()`: `model1, model2, country1, country2, pair_group,
-#'   spearman, kendall` (pair_group: the country when both models share it, else
-#'   `between`). `pv_correlations()`: `group, method, n_models, n_pairs, mean, sd, ci_low,
-#'   ci_high, ci_method, ci_low_pairs, ci_high_pairs, ci_low_t, ci_high_t`.
 #' @param nboot bootstrap resamples for the CIs.
 #' @param seed seed of the bootstraps.
 #' @examples
 #' pv_correlations(paper2026_reconstruction, nboot = 2000)
+#' @template return-pv_correlation_pairs
 #' @export
 pv_correlation_pairs <- function(rank_table) {
   cm <- .pv_cor_matrices(rank_table)
@@ -55,6 +52,7 @@ pv_correlation_pairs <- function(rank_table) {
 }
 
 #' @rdname pv_correlation_pairs
+#' @template return-pv_correlations
 #' @export
 pv_correlations <- function(rank_table, nboot = 10000, seed = 2026) {
   cm <- .pv_cor_matrices(rank_table)
@@ -171,12 +169,11 @@ pv_correlations <- function(rank_table, nboot = 10000, seed = 2026) {
 #' @param nboot bootstrap draws for the interval.
 #' @param nperm Monte Carlo splits when exact enumeration is too large.
 #' @param seed seed of the bootstrap and the Monte Carlo splits.
-#' @return `method, group1, group2, n1, n2, mean1, mean2, diff, ci_low, ci_high, p_perm,
-#'   n_perm, note`.
 #' @examples
 #' \donttest{
 #' pv_cohesion_test(paper2026_reconstruction, nboot = 2000)
 #' }
+#' @template return-pv_cohesion_test
 #' @export
 pv_cohesion_test <- function(rank_table, groups = NULL, nboot = 10000, nperm = 10000, seed = 2026) {
   cm <- .pv_cor_matrices(rank_table)

@@ -29,15 +29,11 @@
 #' @param rank_table a rank table (see [pv_validate()]).
 #' @param languages the two language codes compared, first one first (default: `zh`, `en`
 #'   when both are present, else the table's two codes in alphabetical order).
-#' @return `pv_language_term_tests()`: `term, dimension, n_models, mean_zh, mean_en,
-#'   median_diff, V, p, q, r_rb, method, note` (`mean_<code>` named by the two language
-#'   codes, first one first: the mean over the paired models of their mean rank in that
-#'   language). `pv_language_dimension_tests()`: `dimension, n_models, mean_zh, mean_en,
-#'   median_diff, V, p, q, r_rb, method, note`.
 #' @examples
 #' tab <- language_simulation
 #' head(pv_language_term_tests(tab))
 #' pv_language_dimension_tests(tab)
+#' @template return-pv_language_term_tests
 #' @export
 pv_language_term_tests <- function(rank_table, languages = NULL) {
   s <- .pv_language_sums(pv_validate(rank_table), languages)
@@ -51,6 +47,7 @@ pv_language_term_tests <- function(rank_table, languages = NULL) {
 }
 
 #' @rdname pv_language_term_tests
+#' @template return-pv_language_dimension_tests
 #' @export
 pv_language_dimension_tests <- function(rank_table, languages = NULL) {
   s <- .pv_language_sums(pv_validate(rank_table), languages)
@@ -79,12 +76,10 @@ pv_language_dimension_tests <- function(rank_table, languages = NULL) {
 #' and `pes` are NA and `note` says why, as for the country effect of [pv_mixed_anova()].
 #'
 #' @inheritParams pv_language_term_tests
-#' @return one row per effect, in the order `country, language, dimension,
-#'   country:language, country:dimension, language:dimension, country:language:dimension`,
-#'   with `effect, df1, df2, F, p, pes, gg_eps, p_gg, note`.
 #' @examples
 #' tab <- language_simulation
 #' pv_language_anova(tab)
+#' @template return-pv_language_anova
 #' @export
 pv_language_anova <- function(rank_table, languages = NULL) {
   d <- pv_validate(rank_table)
@@ -148,14 +143,11 @@ pv_language_anova <- function(rank_table, languages = NULL) {
 #' @inheritParams pv_language_term_tests
 #' @param nboot bootstrap resamples for the CI.
 #' @param seed seed of the bootstrap.
-#' @return `pv_language_consistency()`: `model, country, spearman, kendall, W_zh, W_en, n_zh,
-#'   n_en, note` (`W_<code>`, `n_<code>` named by the language codes, first one first;
-#'   `n_<code>` = number of rankings in that language). `pv_language_consistency_summary()`:
-#'   `group, method, n_models, mean, sd, ci_low, ci_high`.
 #' @examples
 #' tab <- language_simulation
 #' pv_language_consistency(tab)
 #' pv_language_consistency_summary(tab, nboot = 1000)
+#' @template return-pv_language_consistency
 #' @export
 pv_language_consistency <- function(rank_table, languages = NULL) {
   d <- pv_validate(rank_table)
@@ -188,6 +180,7 @@ pv_language_consistency <- function(rank_table, languages = NULL) {
 }
 
 #' @rdname pv_language_consistency
+#' @template return-pv_language_consistency_summary
 #' @export
 pv_language_consistency_summary <- function(rank_table, languages = NULL, nboot = 10000, seed = 2026) {
   lc <- pv_language_consistency(rank_table, languages)

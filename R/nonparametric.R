@@ -16,11 +16,9 @@
 #'
 #' @param rank_table a rank table.
 #' @param groups the two country labels, first one first (see [pv_analyse()]).
-#' @return `dimension, group1, group2, n1, n2, median1, median2, mean1, sd1, mean2, sd2, U,
-#'   p_mwu, q_mwu, r_rb, t, df, p_welch, q_welch, hedges_g, method` (`1` columns belong
-#'   to `group1`, `2` columns to `group2`).
 #' @examples
 #' pv_dimension_tests(paper2026_reconstruction)
+#' @template return-pv_dimension_tests
 #' @export
 pv_dimension_tests <- function(rank_table, groups = NULL) {
   ds <- pv_model_dimension_scores(rank_table)
@@ -93,10 +91,9 @@ pv_dimension_tests <- function(rank_table, groups = NULL) {
 #' @param groups the two country labels, first one first.
 #' @param nperm Monte Carlo draws when exact enumeration is too large.
 #' @param seed seed of the Monte Carlo draws.
-#' @return `term, dimension, group1, group2, n1, n2, statistic, df, p, q, p_perm, q_perm,
-#'   n_perm, p_perm_mcse, cliffs_delta, estimate, method, note`.
 #' @examples
 #' head(pv_term_tests(paper2026_reconstruction))
+#' @template return-pv_term_tests
 #' @export
 pv_term_tests <- function(rank_table, groups = NULL, nperm = 10000, seed = 2026) {
   tm <- pv_model_term_means(rank_table)
