@@ -38,9 +38,6 @@
 pv_pvclust <- function(data, method.hclust = "average", method.dist = "correlation",
                        use.cor = "pairwise.complete.obs", nboot = 1000, r = seq(0.5, 1.4, by = 0.1),
                        iseed = NULL, quiet = FALSE, cluster = NULL) {
-  if (!requireNamespace("pvclust", quietly = TRUE)) {
-    stop("the R package 'pvclust' is required (Debian: apt-get install r-cran-pvclust)", call. = FALSE)
-  }
   if (!is.numeric(nboot) || length(nboot) != 1 || is.na(nboot) || nboot < 1 || nboot != round(nboot)) {
     stop("nboot must be one whole number >= 1; got ", deparse(nboot), call. = FALSE)
   }

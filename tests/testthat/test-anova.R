@@ -19,6 +19,7 @@ test_that("dispersion ANOVA equals afex::aov_ez and car's GG correction", {
 })
 
 test_that("Bonferroni post hoc equals pairwise.t.test and rstatix::pairwise_t_test", {
+  skip_if_not_installed("rstatix")  # Suggests: the independent reference
   tab <- make_rank_table(seed = 4)
   sc <- plain_scores(tab)$scores
   sc <- sc[order(sc$dimension, sc$model), ]

@@ -3,6 +3,7 @@
 # or against a hand computation.
 
 test_that("concordance equals friedman.test and rstatix::friedman_effsize", {
+  skip_if_not_installed("rstatix")  # Suggests: the independent reference
   tab <- make_rank_table(seed = 12, reps = 3)
   co <- pv_concordance(tab)
   x <- tab[tab$model == "us02", ]

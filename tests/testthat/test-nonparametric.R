@@ -3,6 +3,7 @@
 # or against a hand computation.
 
 test_that("dimension tests equal wilcox.test, t.test and effectsize::hedges_g", {
+  skip_if_not_installed("effectsize")  # Suggests: the independent reference
   tab <- make_rank_table(seed = 5)
   sc <- plain_scores(tab)$scores
   dt <- pv_dimension_tests(tab)
