@@ -62,7 +62,7 @@ pv_analyse <- function(rank_table, groups = NULL, k = 4, nboot = 1000, distance 
   # family that does not apply (.pv_not_applicable) or that R cannot compute on this
   # data becomes a row of `skipped` with the reason in plain words and R's message.
   family <- function(name, expr) {
-    res <- tryCatch(.pv_step(name, expr), error = function(e) {
+    res <- tryCatch(.pv_step(.pv_step_label(name), expr), error = function(e) {
       not_applicable <- inherits(e, "pv_not_applicable")
       skipped[nrow(skipped) + 1L, ] <<- list(name, if (not_applicable) conditionMessage(e) else .pv_plain_reason(e),
                                              if (not_applicable) "" else conditionMessage(e))
@@ -109,6 +109,16 @@ pv_analyse <- function(rank_table, groups = NULL, k = 4, nboot = 1000, distance 
   })
   out$skipped <- skipped
   structure(out, class = c("pv_results", "list"), provenance = attr(rank_table, "provenance"))
+}
+
+# What the progress line calls a family (`skipped` keeps the table names).
+.pv_step_label <- function(name) {
+  labels <- c(dispersion_anova = "dispersion ANOVA (afex)", dispersion_posthoc = "dispersion post hoc (paired t)",
+              dimension_tests = "dimension tests (Mann-Whitney U, Welch)", mixed_anova = "mixed ANOVA (afex)",
+              term_tests = "term tests (Brunner-Munzel, permutation p)",
+              correlations = "correlations (model bootstrap)",
+              cohesion_test = "cohesion test (bootstrap, permutation p)", concordance = "concordance (Kendall's W)")
+  if (name %in% names(labels)) labels[[name]] else name
 }
 
 # Signal that an analysis does not apply to the table's shape (caught by pv_analyse's

@@ -197,7 +197,11 @@ _PARAMS = {
         f"linkage : str, default 'average'\n    hclust's method: {', '.join(LINKAGES)}.\n"
         "seed : int, default 2026\n    Seed of pvclust's bootstrap (iseed).\n"
         "parallel : bool or int, default False\n    pvclust's parallel: an int starts that many R workers.\n"
-        "n_terms : int, default 5\n    Terms per archetype (1-25)."),
+        "n_terms : int, default 5\n    Terms per archetype (1-25).\n"
+        "cluster : int, str or list of str, optional\n    R workers for the bootstrap: a number of local workers, "
+        "or host names\n    ('host1,host2'); overrides `parallel`.\n"
+        "engine : str, default 'pyvalues'\n    'pyvalues' (pv_pvclust, pvclust's algorithm and numbers) or "
+        "'pvclust'."),
 }
 _R_NOTE = ("Computed by the R function ``pyvalues::pv_{name}()`` (the same numbers in R).\n"
            "Arguments are checked before R is called: an unknown keyword raises ArgumentError\n"
@@ -447,7 +451,7 @@ ClusterResult: 20 models in 4 clusters (tables: clusters, cluster_edges, archety
 """)
 def cluster_models(table: pd.DataFrame, *, k: int = 4, nboot: int = 1000, distance: str = "correlation",
                    linkage: str = "average", seed: int = 2026, parallel: bool | int = False,
-                   n_terms: int = 5) -> ClusterResult:
+                   n_terms: int = 5, cluster=None, engine: str = "pyvalues") -> ClusterResult:
     k = _whole("k", k, 1)
     nboot = _whole("nboot", nboot, 1)
     distance = _choice("distance", distance, DISTANCES)
@@ -455,8 +459,12 @@ def cluster_models(table: pd.DataFrame, *, k: int = 4, nboot: int = 1000, distan
     seed = _whole("seed", seed, -(2**31) + 1, 2**31 - 1)
     parallel = _parallel(parallel)
     n_terms = _whole("n_terms", n_terms, 1, 25)
+    engine = _choice("engine", engine, ("pyvalues", "pvclust"))
+    if cluster is not None:
+        from pyvalues.analysis import _cluster_spec  # the package's own reading of --cluster
+        cluster = _cluster_spec(cluster)
     out = _call("pv_cluster_models", _validated(table), k=k, nboot=nboot, distance=distance, linkage=linkage,
-                seed=seed, parallel=parallel, n_terms=n_terms)
+                seed=seed, parallel=parallel, n_terms=n_terms, cluster=cluster, engine=engine)
     return ClusterResult(**{name: out[name] for name in _CLUSTER_TABLES})
 
 
