@@ -82,13 +82,12 @@ pv_validate <- function(rank_table) {
 #' (the paper's "Consensus within categories").
 #'
 #' @param rank_table a rank table (see [pv_validate()]).
-#' @return `model_term_means()`: `model, country, term, dimension, n_rankings, rank_sum,
-#'   mean_rank`. `model_dimension_scores()`: `model, country, dimension, score, sd_within`.
 #' @examples
-#' head(model_term_means(paper2026_reconstruction))
-#' head(model_dimension_scores(paper2026_reconstruction))
+#' head(pv_model_term_means(paper2026_reconstruction))
+#' head(pv_model_dimension_scores(paper2026_reconstruction))
+#' @template return-pv_model_term_means
 #' @export
-model_term_means <- function(rank_table) {
+pv_model_term_means <- function(rank_table) {
   s <- .pv_rank_sums(pv_validate(rank_table))
   out <- expand.grid(term = s$inst$term, model = s$models, stringsAsFactors = FALSE)[, c("model", "term")]
   i <- match(out$model, s$models)
@@ -101,10 +100,11 @@ model_term_means <- function(rank_table) {
   out[, c("model", "country", "term", "dimension", "n_rankings", "rank_sum", "mean_rank")]
 }
 
-#' @rdname model_term_means
+#' @rdname pv_model_term_means
+#' @template return-pv_model_dimension_scores
 #' @export
-model_dimension_scores <- function(rank_table) {
-  tm <- model_term_means(rank_table)
+pv_model_dimension_scores <- function(rank_table) {
+  tm <- pv_model_term_means(rank_table)
   dims <- pv_dimensions()
   models <- unique(tm$model)
   out <- expand.grid(dimension = dims, model = models, stringsAsFactors = FALSE)[, c("model", "dimension")]
@@ -129,13 +129,12 @@ model_dimension_scores <- function(rank_table) {
 #' Term mean ranks over models (the paper's Figure 1)
 #'
 #' @param rank_table a rank table.
-#' @return `term, dimension, mean_rank, sd, min, max, n_models, order` (order 1 = most
-#'   important), one row per term.
 #' @examples
-#' term_means(paper2026_reconstruction)
+#' pv_term_means(paper2026_reconstruction)
+#' @template return-pv_term_means
 #' @export
-term_means <- function(rank_table) {
-  tm <- model_term_means(rank_table)
+pv_term_means <- function(rank_table) {
+  tm <- pv_model_term_means(rank_table)
   inst <- pv_instrument()
   rows <- lapply(inst$term, function(t) {
     x <- tm[tm$term == t, ]
@@ -152,15 +151,13 @@ term_means <- function(rank_table) {
 #' Dimension mean ranks and within-dimension dispersion (the paper's Figure 2)
 #'
 #' @param rank_table a rank table.
-#' @return `dimension, mean_score, sd_score, min_score, max_score, mean_sd_within,
-#'   n_models, order`: the mean over models of the dimension scores, and the mean over
-#'   models of the within-dimension SD ("mean SD" in the paper).
 #' @examples
-#' dimension_means(paper2026_reconstruction)
+#' pv_dimension_means(paper2026_reconstruction)
+#' @template return-pv_dimension_means
 #' @export
-dimension_means <- function(rank_table) {
-  ds <- model_dimension_scores(rank_table)
-  tm <- model_term_means(rank_table)
+pv_dimension_means <- function(rank_table) {
+  ds <- pv_model_dimension_scores(rank_table)
+  tm <- pv_model_term_means(rank_table)
   out <- do.call(rbind, lapply(pv_dimensions(), function(dm) {
     x <- ds[ds$dimension == dm, ]
     y <- tm[tm$dimension == dm, ]
@@ -182,13 +179,12 @@ dimension_means <- function(rank_table) {
 #' the second and third lowest scores are equal (or the first and second).
 #'
 #' @param rank_table a rank table.
-#' @return `primary_secondary()`: `model, country, primary, primary_score, secondary,
-#'   secondary_score, tie`. `primary_secondary_counts()`: `dimension, primary, secondary`.
 #' @examples
-#' primary_secondary_counts(paper2026_reconstruction)
+#' pv_primary_secondary_counts(paper2026_reconstruction)
+#' @template return-pv_primary_secondary
 #' @export
-primary_secondary <- function(rank_table) {
-  ds <- model_dimension_scores(rank_table)
+pv_primary_secondary <- function(rank_table) {
+  ds <- pv_model_dimension_scores(rank_table)
   dims <- pv_dimensions()
   do.call(rbind, lapply(unique(ds$model), function(m) {
     x <- ds[ds$model == m, ]
@@ -201,10 +197,11 @@ primary_secondary <- function(rank_table) {
   }))
 }
 
-#' @rdname primary_secondary
+#' @rdname pv_primary_secondary
+#' @template return-pv_primary_secondary_counts
 #' @export
-primary_secondary_counts <- function(rank_table) {
-  ps <- primary_secondary(rank_table)
+pv_primary_secondary_counts <- function(rank_table) {
+  ps <- pv_primary_secondary(rank_table)
   dims <- pv_dimensions()
   data.frame(dimension = dims,
              primary = as.integer(table(factor(ps$primary, levels = dims))),
@@ -216,13 +213,12 @@ primary_secondary_counts <- function(rank_table) {
 #'
 #' @param rank_table a rank table.
 #' @param n how many terms at each end.
-#' @return `group, end, position, term, dimension, mean_rank` (end `top` = most
-#'   important; position 1 is the extreme).
 #' @examples
-#' group_top_bottom(paper2026_reconstruction)
+#' pv_group_top_bottom(paper2026_reconstruction)
+#' @template return-pv_group_top_bottom
 #' @export
-group_top_bottom <- function(rank_table, n = 5) {
-  tm <- model_term_means(rank_table)
+pv_group_top_bottom <- function(rank_table, n = 5) {
+  tm <- pv_model_term_means(rank_table)
   inst <- pv_instrument()
   do.call(rbind, lapply(sort(unique(tm$country)), function(g) {
     x <- tm[tm$country == g, ]

@@ -22,11 +22,11 @@
 #'
 #' @param rank_table a rank table (see [pv_validate()]).
 #' @param groups the two country labels to compare, first one first.
-#' @param k,nboot,distance,linkage,seed,parallel,cluster,engine passed to [cluster_models()];
+#' @param k,nboot,distance,linkage,seed,parallel,cluster,engine passed to [pv_cluster_models()];
 #'   `cluster` (or `parallel`) also runs the other resampling steps' workers.
 #' @param ci_nboot bootstrap resamples for the correlation CIs and `cohesion_test`.
 #' @param nperm Monte Carlo draws of the permutation tests when exact enumeration is too
-#'   large (more than `choose(20, 10)` = 184756 splits; see [term_tests()]).
+#'   large (more than `choose(20, 10)` = 184756 splits; see [pv_term_tests()]).
 #' @return a `pv_results` object (see [pv_results]): a named list of data.frames that prints
 #'   as a compact summary: `model_term_means`, `model_dimension_scores`,
 #'   `term_means`, `dimension_means`, `primary_secondary`, `primary_secondary_counts`,
@@ -61,13 +61,8 @@ pv_analyse <- function(rank_table, groups = NULL, k = 4, nboot = 1000, distance 
   # One analysis family inside its own error boundary: its table(s) go into `out`; a
   # family that does not apply (.pv_not_applicable) or that R cannot compute on this
   # data becomes a row of `skipped` with the reason in plain words and R's message.
-  steps <- c(dispersion_anova = "dispersion ANOVA (afex)", dispersion_posthoc = "dispersion post hoc tests",
-             correlations = sprintf("rank correlations (%s bootstrap resamples)", format(ci_nboot, big.mark = ",")),
-             mixed_anova = "mixed ANOVA (afex)", term_tests = "Brunner-Munzel tests per term (permutation p)",
-             cohesion_test = "cohesion test (permutation and bootstrap)")
   family <- function(name, expr) {
-    step <- if (name %in% names(steps)) steps[[name]] else name
-    res <- tryCatch(.pv_step(step, expr), error = function(e) {
+    res <- tryCatch(.pv_step(.pv_step_label(name), expr), error = function(e) {
       not_applicable <- inherits(e, "pv_not_applicable")
       skipped[nrow(skipped) + 1L, ] <<- list(name, if (not_applicable) conditionMessage(e) else .pv_plain_reason(e),
                                              if (not_applicable) "" else conditionMessage(e))
@@ -85,28 +80,28 @@ pv_analyse <- function(rank_table, groups = NULL, k = 4, nboot = 1000, distance 
     chosen$groups
   }
 
-  family("model_term_means", model_term_means(d))
-  family("model_dimension_scores", model_dimension_scores(d))
-  family("term_means", term_means(d))
-  family("dimension_means", dimension_means(d))
-  family("primary_secondary", primary_secondary(d))
-  family("primary_secondary_counts", primary_secondary_counts(d))
-  family("group_top_bottom", group_top_bottom(d))
-  family("dispersion_anova", {need_models(2, "the dispersion ANOVA"); dispersion_anova(d)})
-  family("dispersion_posthoc", {need_models(2, "the dispersion post hoc tests"); dispersion_posthoc(d)})
-  family("correlation_pairs", {need_models(2, "pairwise correlations"); correlation_pairs(d)})
-  family("correlations", {need_models(2, "pairwise correlations"); correlations(d, nboot = ci_nboot, seed = seed, cluster = workers$cl)})
-  family("dimension_tests", dimension_tests(d, need_groups()))
-  family("mixed_anova", mixed_anova(d, need_groups()))
-  family("term_tests", term_tests(d, need_groups(), nperm = nperm, seed = seed, cluster = workers$cl))
-  family("cohesion_test", cohesion_test(d, need_groups(), nboot = ci_nboot, nperm = nperm, seed = seed,
+  family("model_term_means", pv_model_term_means(d))
+  family("model_dimension_scores", pv_model_dimension_scores(d))
+  family("term_means", pv_term_means(d))
+  family("dimension_means", pv_dimension_means(d))
+  family("primary_secondary", pv_primary_secondary(d))
+  family("primary_secondary_counts", pv_primary_secondary_counts(d))
+  family("group_top_bottom", pv_group_top_bottom(d))
+  family("dispersion_anova", {need_models(2, "the dispersion ANOVA"); pv_dispersion_anova(d)})
+  family("dispersion_posthoc", {need_models(2, "the dispersion post hoc tests"); pv_dispersion_posthoc(d)})
+  family("correlation_pairs", {need_models(2, "pairwise correlations"); pv_correlation_pairs(d)})
+  family("correlations", {need_models(2, "pairwise correlations"); pv_correlations(d, nboot = ci_nboot, seed = seed, cluster = workers$cl)})
+  family("dimension_tests", pv_dimension_tests(d, need_groups()))
+  family("mixed_anova", pv_mixed_anova(d, need_groups()))
+  family("term_tests", pv_term_tests(d, need_groups(), nperm = nperm, seed = seed, cluster = workers$cl))
+  family("cohesion_test", pv_cohesion_test(d, need_groups(), nboot = ci_nboot, nperm = nperm, seed = seed,
                                                  cluster = workers$cl))
   family("clusters, cluster_edges, archetypes", {
     need_models(3, "clustering")
-    cluster_models(d, k = k, nboot = nboot, distance = distance, linkage = linkage, seed = seed,
+    pv_cluster_models(d, k = k, nboot = nboot, distance = distance, linkage = linkage, seed = seed,
                    cluster = workers$cl, engine = engine)
   })
-  family("concordance", concordance(d))
+  family("concordance", pv_concordance(d))
   out$groups_compared <- chosen$table
   family("language_term_tests, language_dimension_tests, language_anova, language_consistency", {
     lang <- .pv_language_tables(d, seed = seed, nboot = ci_nboot)  # R/language.R
@@ -115,6 +110,16 @@ pv_analyse <- function(rank_table, groups = NULL, k = 4, nboot = 1000, distance 
   })
   out$skipped <- skipped
   structure(out, class = c("pv_results", "list"), provenance = attr(rank_table, "provenance"))
+}
+
+# What the progress line calls a family (`skipped` keeps the table names).
+.pv_step_label <- function(name) {
+  labels <- c(dispersion_anova = "dispersion ANOVA (afex)", dispersion_posthoc = "dispersion post hoc (paired t)",
+              dimension_tests = "dimension tests (Mann-Whitney U, Welch)", mixed_anova = "mixed ANOVA (afex)",
+              term_tests = "term tests (Brunner-Munzel, permutation p)",
+              correlations = "correlations (model bootstrap)",
+              cohesion_test = "cohesion test (bootstrap, permutation p)", concordance = "concordance (Kendall's W)")
+  if (name %in% names(labels)) labels[[name]] else name
 }
 
 # Signal that an analysis does not apply to the table's shape (caught by pv_analyse's

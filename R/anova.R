@@ -33,29 +33,27 @@
 #' Repeated-measures ANOVA of within-dimension dispersion
 #'
 #' The paper's "Consensus within categories": for each model and dimension the SD of
-#' the five term means ([model_dimension_scores()]`$sd_within`), compared across the five
+#' the five term means ([pv_model_dimension_scores()]`$sd_within`), compared across the five
 #' dimensions with afex's one-way repeated-measures ANOVA (Type III). The paper reports
 #' the uncorrected F(4, 76); the Greenhouse-Geisser epsilon and p are given beside it.
 #'
 #' @param rank_table a rank table.
-#' @return `dispersion_anova()`: one row, effect `dimension`, with `df1, df2, F, p, pes,
-#'   gg_eps, p_gg, note`. `dispersion_posthoc()`: Bonferroni-corrected pairwise paired t
-#'   tests (as stats::pairwise.t.test and rstatix::pairwise_t_test): `group1, group2, n, mean_diff, statistic, df, p,
-#'   p_adj`.
 #' @examples
-#' dispersion_anova(paper2026_reconstruction)
+#' pv_dispersion_anova(paper2026_reconstruction)
+#' @template return-pv_dispersion_anova
 #' @export
-dispersion_anova <- function(rank_table) {
-  ds <- model_dimension_scores(rank_table)
+pv_dispersion_anova <- function(rank_table) {
+  ds <- pv_model_dimension_scores(rank_table)
   ds$dimension <- factor(ds$dimension, levels = pv_dimensions())
   r <- .pv_afex(id = "model", dv = "sd_within", data = ds, within = "dimension")
   .pv_tidy_afex(r$fit, note = paste(r$warnings, collapse = "; "))
 }
 
-#' @rdname dispersion_anova
+#' @rdname pv_dispersion_anova
+#' @template return-pv_dispersion_posthoc
 #' @export
-dispersion_posthoc <- function(rank_table) {
-  ds <- model_dimension_scores(rank_table)
+pv_dispersion_posthoc <- function(rank_table) {
+  ds <- pv_model_dimension_scores(rank_table)
   dims <- pv_dimensions()
   # paired t tests as stats::pairwise.t.test(paired = TRUE) computes them (and
   # rstatix::pairwise_t_test wraps), kept unrounded, with t and df beside p
@@ -85,13 +83,12 @@ dispersion_posthoc <- function(rank_table) {
 #' @param rank_table a rank table.
 #' @param groups the two country labels, first one first (default: the two countries
 #'   with the most models, in alphabetical order; see [pv_analyse()]).
-#' @return one row per effect (`country`, `dimension`, `country:dimension`) with `df1,
-#'   df2, F, p, pes, gg_eps, p_gg, note`.
 #' @examples
-#' mixed_anova(paper2026_reconstruction)
+#' pv_mixed_anova(paper2026_reconstruction)
+#' @template return-pv_mixed_anova
 #' @export
-mixed_anova <- function(rank_table, groups = NULL) {
-  ds <- model_dimension_scores(rank_table)
+pv_mixed_anova <- function(rank_table, groups = NULL) {
+  ds <- pv_model_dimension_scores(rank_table)
   groups <- .pv_groups(ds, groups)
   ds <- ds[ds$country %in% groups, ]
   ds$country <- factor(ds$country, levels = groups)

@@ -143,10 +143,10 @@
 #' # Pain scores of Brunner & Munzel (2000), as in the brunnermunzel package's examples.
 #' treated <- c(1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 2, 4, 1, 1)
 #' control <- c(3, 3, 4, 3, 1, 2, 3, 1, 1, 5, 4)
-#' bm_test(treated, control)
-#' bm_test(treated, control, alternative = "less", est = "difference")
+#' pv_bm_test(treated, control)
+#' pv_bm_test(treated, control, alternative = "less", est = "difference")
 #' @export
-bm_test <- function(x, y, alternative = c("two.sided", "greater", "less"), alpha = 0.05,
+pv_bm_test <- function(x, y, alternative = c("two.sided", "greater", "less"), alpha = 0.05,
                     est = c("original", "difference")) {
   alternative <- match.arg(alternative)
   est <- match.arg(est)
@@ -326,16 +326,16 @@ bm_test <- function(x, y, alternative = c("two.sided", "greater", "less"), alpha
 #' the share of all `choose(length(x) + length(y), length(x))` ways of splitting the pooled values
 #' into groups of the observed sizes whose studentized statistic is at least as extreme as the
 #' observed one, exactly as `brunnermunzel::brunnermunzel.permutation.test()` (version 2.0) computes
-#' it. The package is called when installed (see [bm_test()] for `options(pyvalues.bm_impl)`);
+#' it. The package is called when installed (see [pv_bm_test()] for `options(pyvalues.bm_impl)`);
 #' otherwise a reimplementation is used, which enumerates tied values by count, so heavily tied
 #' data (ranks, Likert scores) are fast.
 #'
 #' The package silently falls back to the asymptotic test when there are more than 40116600
 #' (`choose(28, 14)`) splits and `force = FALSE`; this function stops with an error instead, so
-#' that a result labelled as a permutation p-value always is one. Use [bm_test()] for such samples,
+#' that a result labelled as a permutation p-value always is one. Use [pv_bm_test()] for such samples,
 #' or `force = TRUE` to enumerate them all the same.
 #'
-#' @inheritParams bm_test
+#' @inheritParams pv_bm_test
 #' @param force If `TRUE`, enumerate all splits even beyond the package's limit of 40116600
 #'   (as `force = TRUE` in `brunnermunzel.permutation.test()`).
 #' @return A one-row data.frame with columns `p` (exact permutation p-value), `estimate`
@@ -344,9 +344,9 @@ bm_test <- function(x, y, alternative = c("two.sided", "greater", "less"), alpha
 #' # Hollander & Wolfe (1973), as in the brunnermunzel package's examples: p = 0.158.
 #' first_visit <- c(1.83, 0.50, 1.62, 2.48, 1.68, 1.88, 1.55, 3.06, 1.30)
 #' second_visit <- c(0.878, 0.647, 0.598, 2.05, 1.06, 1.29, 1.06, 3.14, 1.29)
-#' bm_permutation_test(first_visit, second_visit)
+#' pv_bm_permutation_test(first_visit, second_visit)
 #' @export
-bm_permutation_test <- function(x, y, alternative = c("two.sided", "greater", "less"),
+pv_bm_permutation_test <- function(x, y, alternative = c("two.sided", "greater", "less"),
                                 est = c("original", "difference"), force = FALSE) {
   alternative <- match.arg(alternative)
   est <- match.arg(est)
@@ -359,7 +359,7 @@ bm_permutation_test <- function(x, y, alternative = c("two.sided", "greater", "l
          format(n_permutations, big.mark = ",", scientific = FALSE),
          " splits exceed the limit of 40,116,600 = choose(28, 14) used by ",
          "brunnermunzel.permutation.test (which would silently return the asymptotic test). ",
-         "Fix: use bm_test() for samples of this size, or force = TRUE to enumerate anyway ",
+         "Fix: use pv_bm_test() for samples of this size, or force = TRUE to enumerate anyway ",
          "(slow unless the data have many ties).", call. = FALSE)
   }
   impl <- .bm_impl()
@@ -382,16 +382,16 @@ bm_permutation_test <- function(x, y, alternative = c("two.sided", "greater", "l
 #'
 #' Cliff's dominance statistic \eqn{\delta = P(X > Y) - P(X < Y)}, estimated over all
 #' `length(x) * length(y)` pairs, with `x` first: positive when `x` tends to be larger. It equals
-#' \eqn{1 - 2 p} for the Brunner-Munzel estimate \eqn{p = P(X < Y) + 0.5 P(X = Y)} of [bm_test()].
+#' \eqn{1 - 2 p} for the Brunner-Munzel estimate \eqn{p = P(X < Y) + 0.5 P(X = Y)} of [pv_bm_test()].
 #' Computed from mid-ranks, so it is fast for long vectors. Missing values are dropped.
 #'
 #' @param x Numeric vector, the first sample.
 #' @param y Numeric vector, the second sample.
 #' @return A single number in \[-1, 1\].
 #' @examples
-#' cliffs_delta(c(3, 4, 5), c(1, 2, 3))  # (8 - 0) / 9 = 0.889
+#' pv_cliffs_delta(c(3, 4, 5), c(1, 2, 3))  # (8 - 0) / 9 = 0.889
 #' @export
-cliffs_delta <- function(x, y) {
+pv_cliffs_delta <- function(x, y) {
   for (arg in c("x", "y")) {
     value <- get(arg)
     if (!is.numeric(value)) {

@@ -29,22 +29,18 @@
 #'   (`pvclust::pvclust`); both give identical edges.
 #' @param quiet `TRUE` shows no progress of the bootstrap (see `options(pyvalues.progress)`).
 #' @param n_terms terms per archetype.
-#' @return a list of data.frames: `clusters` (`model, country, cluster, order`),
-#'   `cluster_edges` (one row per merge of the tree: `edge, left, right, height, au, bp,
-#'   se_au, se_bp`; `left`/`right` as in `hclust$merge`: negative = a model's column
-#'   index, positive = an earlier edge), `archetypes` (`cluster, n_models, members,
-#'   position, term, dimension, mean_rank`).
 #' @examples
 #' \donttest{
-#' cl <- cluster_models(paper2026_reconstruction, nboot = 100)
+#' cl <- pv_cluster_models(paper2026_reconstruction, nboot = 100)
 #' cl$clusters
 #' }
+#' @template return-pv_cluster_models
 #' @export
-cluster_models <- function(rank_table, k = 4, nboot = 1000, distance = "correlation",
+pv_cluster_models <- function(rank_table, k = 4, nboot = 1000, distance = "correlation",
                            linkage = "average", seed = 2026, parallel = FALSE, n_terms = 5,
                            cluster = NULL, engine = c("pyvalues", "pvclust"), quiet = FALSE) {
   engine <- match.arg(engine)
-  tm <- model_term_means(rank_table)
+  tm <- pv_model_term_means(rank_table)
   models <- unique(tm$model)
   inst <- pv_instrument()
   if (length(models) < 3) stop("clustering needs at least 3 models; the table has ", length(models), call. = FALSE)

@@ -12,15 +12,14 @@
 #' `W_zh`, `W_en`: zh and en first when present, other codes after them in alphabetical
 #' order; NA when the model has fewer than two
 #' rankings in that language), so a reader sees how much of a model's inconsistency is
-#' language. See also [language_consistency()].
+#' language. See also [pv_language_consistency()].
 #'
 #' @param rank_table a rank table.
-#' @return `model, country, n_replicates, W, chisq, df, p, note` (`n_replicates` = m, the
-#'   number of rankings), with `W_<code>` per language after `W` when there are several.
 #' @examples
-#' concordance(paper2026_reconstruction)
+#' pv_concordance(paper2026_reconstruction)
+#' @template return-pv_concordance
 #' @export
-concordance <- function(rank_table) {
+pv_concordance <- function(rank_table) {
   d <- pv_validate(rank_table)
   inst <- pv_instrument()
   out <- do.call(rbind, lapply(unique(d$model), function(m) {

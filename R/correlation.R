@@ -3,7 +3,7 @@
 #' Spearman's rho and Kendall's tau-b (`stats::cor`, which gives tau-b when there are
 #' ties) between every pair of models' 25 term means.
 #'
-#' `correlations()` summarises, per group (each country, and `all`) and method, the
+#' `pv_correlations()` summarises, per group (each country, and `all`) and method, the
 #' pairwise coefficients among the group's models: number of pairs, mean, SD and three
 #' 95% intervals of the mean:
 #'
@@ -18,23 +18,20 @@
 #'   were independent (the previous default; pairs share models, so it is too narrow).
 #' * `ci_low_t, ci_high_t`: the t interval over pairs (equally naive).
 #'
-#' Draws come from seeded blocks of L'Ecuyer-CMRG streams (see [cohesion_test()]), so the
+#' Draws come from seeded blocks of L'Ecuyer-CMRG streams (see [pv_cohesion_test()]), so the
 #' interval depends only on `seed` and `nboot`.
 #'
 #' @param rank_table a rank table.
-#' @return `correlation_pairs()`: `model1, model2, country1, country2, pair_group,
-#'   spearman, kendall` (pair_group: the country when both models share it, else
-#'   `between`). `correlations()`: `group, method, n_models, n_pairs, mean, sd, ci_low,
-#'   ci_high, ci_method, ci_low_pairs, ci_high_pairs, ci_low_t, ci_high_t`.
 #' @param nboot bootstrap resamples for the CIs.
 #' @param seed seed of the bootstraps.
 #' @param cluster `NULL` (serial), a number of local workers, host names or a cluster from
 #'   the `parallel` package (see [pv_analyse()]): the bootstrap draws run on its workers. Each
 #'   block of draws (and each group's pair bootstrap) has its own random stream, so the result is identical to the serial one.
 #' @examples
-#' correlations(paper2026_reconstruction, nboot = 2000)
+#' pv_correlations(paper2026_reconstruction, nboot = 2000)
+#' @template return-pv_correlation_pairs
 #' @export
-correlation_pairs <- function(rank_table) {
+pv_correlation_pairs <- function(rank_table) {
   cm <- .pv_cor_matrices(rank_table)
   models <- cm$models
   country <- cm$country
@@ -48,7 +45,7 @@ correlation_pairs <- function(rank_table) {
 
 # Spearman and Kendall matrices between models (columns of the 25 x models term means).
 .pv_cor_matrices <- function(rank_table) {
-  tm <- model_term_means(rank_table)
+  tm <- pv_model_term_means(rank_table)
   models <- unique(tm$model)
   inst <- pv_instrument()
   M <- matrix(tm$mean_rank[order(match(tm$model, models), match(tm$term, inst$term))],
@@ -57,11 +54,12 @@ correlation_pairs <- function(rank_table) {
        spearman = stats::cor(M, method = "spearman"), kendall = stats::cor(M, method = "kendall"))
 }
 
-#' @rdname correlation_pairs
+#' @rdname pv_correlation_pairs
+#' @template return-pv_correlations
 #' @export
-correlations <- function(rank_table, nboot = 10000, seed = 2026, cluster = NULL) {
+pv_correlations <- function(rank_table, nboot = 10000, seed = 2026, cluster = NULL) {
   cm <- .pv_cor_matrices(rank_table)
-  pairs <- correlation_pairs(rank_table)
+  pairs <- pv_correlation_pairs(rank_table)
   groups <- c(sort(unique(cm$country)), "all")
   spec <- .pv_cluster(cluster)
   if (spec$own) on.exit(parallel::stopCluster(spec$cl), add = TRUE)
@@ -188,7 +186,7 @@ correlations <- function(rank_table, nboot = 10000, seed = 2026, cluster = NULL)
 #' Is one group more cohesive than the other? (the paper's Figure 5 claim)
 #'
 #' For each method (Spearman, Kendall), the difference `diff = mean1 - mean2` of the two
-#' groups' mean within-group pairwise correlation ([correlations()]), positive when the
+#' groups' mean within-group pairwise correlation ([pv_correlations()]), positive when the
 #' first group is more cohesive, with
 #'
 #' * `p_perm`: two-sided permutation p from reassigning the country labels across the
@@ -198,7 +196,7 @@ correlations <- function(rank_table, nboot = 10000, seed = 2026, cluster = NULL)
 #'   11 + 9 models: 167960), `n_perm` = that number; otherwise `nperm` seeded Monte Carlo
 #'   splits with p = (1 + extreme) / (1 + nperm), and the note gives its Monte Carlo SE.
 #' * `ci_low, ci_high`: percentile interval of the difference from a model bootstrap
-#'   within each group (as in [correlations()]: pairs of a model with its own copy left
+#'   within each group (as in [pv_correlations()]: pairs of a model with its own copy left
 #'   out), `nboot` draws.
 #'
 #' @param rank_table a rank table.
@@ -209,15 +207,14 @@ correlations <- function(rank_table, nboot = 10000, seed = 2026, cluster = NULL)
 #' @param cluster `NULL` (serial), a number of local workers, host names or a cluster from
 #'   the `parallel` package (see [pv_analyse()]): the bootstrap and Monte Carlo splits run on its workers. Each
 #'   block of draws has its own random stream, so the result is identical to the serial one.
-#' @return `method, group1, group2, n1, n2, mean1, mean2, diff, ci_low, ci_high, p_perm,
-#'   n_perm, note`.
 #' @examples
 #' \donttest{
-#' cohesion_test(paper2026_reconstruction, nboot = 2000)
+#' pv_cohesion_test(paper2026_reconstruction, nboot = 2000)
 #' }
+#' @template return-pv_cohesion_test
 #' @export
-cohesion_test <- function(rank_table, groups = NULL, nboot = 10000, nperm = 10000, seed = 2026,
-                          cluster = NULL) {
+pv_cohesion_test <- function(rank_table, groups = NULL, nboot = 10000, nperm = 10000, seed = 2026,
+                             cluster = NULL) {
   cm <- .pv_cor_matrices(rank_table)
   groups <- .pv_groups(data.frame(model = cm$models, country = cm$country), groups)
   i1 <- which(cm$country == groups[1])

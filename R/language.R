@@ -16,7 +16,7 @@
 #' two codes in alphabetical order. A positive `median_diff` or `r_rb` means the term (or
 #' dimension) gets a larger rank, i.e. is *less* important, in the first language.
 #'
-#' `language_term_tests()`: per term, `stats::wilcox.test(x = first, y = second, paired =
+#' `pv_language_term_tests()`: per term, `stats::wilcox.test(x = first, y = second, paired =
 #' TRUE)` with R's default variant (exact p without ties or zero differences and n < 50,
 #' else the normal approximation with continuity correction; `method` names it), V = R's
 #' statistic (sum of the ranks of the positive differences), Benjamini-Hochberg q over the
@@ -24,22 +24,18 @@
 #' rank-biserial correlation `r_rb = (T+ - T-) / (T+ + T-)` over the non-zero differences
 #' (Kerby 2014; equals `4 V / (n'(n' + 1)) - 1` with n' non-zero differences). When every
 #' difference is zero, p and r_rb are 0/0: NA, and `note` says so.
-#' `language_dimension_tests()`: the same for the five dimension scores, BH over 5.
+#' `pv_language_dimension_tests()`: the same for the five dimension scores, BH over 5.
 #'
 #' @param rank_table a rank table (see [pv_validate()]).
 #' @param languages the two language codes compared, first one first (default: `zh`, `en`
 #'   when both are present, else the table's two codes in alphabetical order).
-#' @return `language_term_tests()`: `term, dimension, n_models, mean_zh, mean_en,
-#'   median_diff, V, p, q, r_rb, method, note` (`mean_<code>` named by the two language
-#'   codes, first one first: the mean over the paired models of their mean rank in that
-#'   language). `language_dimension_tests()`: `dimension, n_models, mean_zh, mean_en,
-#'   median_diff, V, p, q, r_rb, method, note`.
 #' @examples
 #' tab <- language_simulation
-#' head(language_term_tests(tab))
-#' language_dimension_tests(tab)
+#' head(pv_language_term_tests(tab))
+#' pv_language_dimension_tests(tab)
+#' @template return-pv_language_term_tests
 #' @export
-language_term_tests <- function(rank_table, languages = NULL) {
+pv_language_term_tests <- function(rank_table, languages = NULL) {
   s <- .pv_language_sums(pv_validate(rank_table), languages)
   inst <- s$inst
   items <- lapply(seq_along(inst$term), function(j) {
@@ -50,9 +46,10 @@ language_term_tests <- function(rank_table, languages = NULL) {
   out
 }
 
-#' @rdname language_term_tests
+#' @rdname pv_language_term_tests
+#' @template return-pv_language_dimension_tests
 #' @export
-language_dimension_tests <- function(rank_table, languages = NULL) {
+pv_language_dimension_tests <- function(rank_table, languages = NULL) {
   s <- .pv_language_sums(pv_validate(rank_table), languages)
   dims <- pv_dimensions()
   items <- lapply(dims, function(dm) {
@@ -67,26 +64,24 @@ language_dimension_tests <- function(rank_table, languages = NULL) {
 #' Prompt language as a factor: mixed ANOVA country x language x dimension
 #'
 #' afex Type III mixed ANOVA (`afex::aov_ez`, sum contrasts) of the models' dimension scores
-#' per language (see [language_term_tests()] for how a score is computed), with `country`
+#' per language (see [pv_language_term_tests()] for how a score is computed), with `country`
 #' between models and `language` x `dimension` within models, over the models with rankings
 #' in both languages (the others are named in `note`). The uncorrected F is given with the
-#' Greenhouse-Geisser epsilon and p beside it, as in [mixed_anova()]. With one country the
+#' Greenhouse-Geisser epsilon and p beside it, as in [pv_mixed_anova()]. With one country the
 #' between factor is dropped and the effects with `country` are absent.
 #'
 #' Complete rankings make every model's five dimension scores in each language average
 #' exactly (1 + 25) / 2 = 13, so the effects without `dimension` (`country`, `language`,
 #' `country:language`) have zero effect and zero error variance: F is 0/0. Their `F`, `p`
-#' and `pes` are NA and `note` says why, as for the country effect of [mixed_anova()].
+#' and `pes` are NA and `note` says why, as for the country effect of [pv_mixed_anova()].
 #'
-#' @inheritParams language_term_tests
-#' @return one row per effect, in the order `country, language, dimension,
-#'   country:language, country:dimension, language:dimension, country:language:dimension`,
-#'   with `effect, df1, df2, F, p, pes, gg_eps, p_gg, note`.
+#' @inheritParams pv_language_term_tests
 #' @examples
 #' tab <- language_simulation
-#' language_anova(tab)
+#' pv_language_anova(tab)
+#' @template return-pv_language_anova
 #' @export
-language_anova <- function(rank_table, languages = NULL) {
+pv_language_anova <- function(rank_table, languages = NULL) {
   d <- pv_validate(rank_table)
   s <- .pv_language_sums(d, languages)
   if (length(s$paired) < 2) {
@@ -136,28 +131,25 @@ language_anova <- function(rank_table, languages = NULL) {
 
 #' Prompt language as a factor: each model's consistency across languages
 #'
-#' `language_consistency()`: per model, Spearman's rho and Kendall's tau-b (`stats::cor`)
+#' `pv_language_consistency()`: per model, Spearman's rho and Kendall's tau-b (`stats::cor`)
 #' between its 25 term means in the first language and in the second, and Kendall's W
 #' among its rankings within each language separately (Friedman chi-square / (m (n - 1)),
-#' as [concordance()]; NA when the model has fewer than two rankings in that language). A
+#' as [pv_concordance()]; NA when the model has fewer than two rankings in that language). A
 #' model with rankings in one language only has NA correlations and a `note`.
-#' `language_consistency_summary()`: per country (and `all`), the mean, SD and a 95%
+#' `pv_language_consistency_summary()`: per country (and `all`), the mean, SD and a 95%
 #' percentile bootstrap CI of the models' cross-language coefficients, resampling models
 #' (the independent unit; `nboot` resamples, seeded).
 #'
-#' @inheritParams language_term_tests
+#' @inheritParams pv_language_term_tests
 #' @param nboot bootstrap resamples for the CI.
 #' @param seed seed of the bootstrap.
-#' @return `language_consistency()`: `model, country, spearman, kendall, W_zh, W_en, n_zh,
-#'   n_en, note` (`W_<code>`, `n_<code>` named by the language codes, first one first;
-#'   `n_<code>` = number of rankings in that language). `language_consistency_summary()`:
-#'   `group, method, n_models, mean, sd, ci_low, ci_high`.
 #' @examples
 #' tab <- language_simulation
-#' language_consistency(tab)
-#' language_consistency_summary(tab, nboot = 1000)
+#' pv_language_consistency(tab)
+#' pv_language_consistency_summary(tab, nboot = 1000)
+#' @template return-pv_language_consistency
 #' @export
-language_consistency <- function(rank_table, languages = NULL) {
+pv_language_consistency <- function(rank_table, languages = NULL) {
   d <- pv_validate(rank_table)
   s <- .pv_language_sums(d, languages)
   L <- s$languages
@@ -187,10 +179,11 @@ language_consistency <- function(rank_table, languages = NULL) {
   out
 }
 
-#' @rdname language_consistency
+#' @rdname pv_language_consistency
+#' @template return-pv_language_consistency_summary
 #' @export
-language_consistency_summary <- function(rank_table, languages = NULL, nboot = 10000, seed = 2026) {
-  lc <- language_consistency(rank_table, languages)
+pv_language_consistency_summary <- function(rank_table, languages = NULL, nboot = 10000, seed = 2026) {
+  lc <- pv_language_consistency(rank_table, languages)
   lc <- lc[!is.na(lc$spearman), ]
   rows <- list()
   for (g in c(sort(unique(lc$country)), "all")) {
@@ -323,7 +316,7 @@ language_consistency_summary <- function(rank_table, languages = NULL, nboot = 1
 
 # Kendall's W among the rankings of `x` (rows of one model, any languages): Friedman
 # chi-square / (m (n - 1)) with the rankings as blocks and the terms as groups, as
-# concordance(); NA when there are fewer than two rankings.
+# pv_concordance(); NA when there are fewer than two rankings.
 .pv_kendall_w <- function(x) {
   inst <- pv_instrument()
   if (!nrow(x)) return(list(W = NA_real_, m = 0L))
@@ -356,17 +349,17 @@ language_consistency_summary <- function(rank_table, languages = NULL, nboot = 1
     return(skip(sprintf("the paired language analysis needs at least two models with rankings in both %s and %s; the table has %d",
                         s$languages[1], s$languages[2], length(s$paired))))
   }
-  tables <- list(language_term_tests = language_term_tests(d, s$languages),
-                 language_dimension_tests = language_dimension_tests(d, s$languages))
-  an <- tryCatch(language_anova(d, s$languages), error = function(e) e)
+  tables <- list(language_term_tests = pv_language_term_tests(d, s$languages),
+                 language_dimension_tests = pv_language_dimension_tests(d, s$languages))
+  an <- tryCatch(pv_language_anova(d, s$languages), error = function(e) e)
   skipped <- NULL
   if (inherits(an, "error")) {
     skipped <- c("language_anova", paste("afex could not fit the model:", conditionMessage(an)))
   } else {
     tables$language_anova <- an
   }
-  tables$language_consistency <- language_consistency(d, s$languages)
-  tables$language_consistency_summary <- language_consistency_summary(d, s$languages, nboot = nboot, seed = seed)
+  tables$language_consistency <- pv_language_consistency(d, s$languages)
+  tables$language_consistency_summary <- pv_language_consistency_summary(d, s$languages, nboot = nboot, seed = seed)
   list(tables = tables, skipped = skipped)
 }
 
@@ -381,7 +374,7 @@ language_consistency_summary <- function(rank_table, languages = NULL, nboot = 1
 #' important). Three rankings per model and language, except `CN-sim-08` (3 zh, 1 en:
 #' unbalanced languages) and `US-sim-08` (en only: excluded from the paired language
 #' statistics, with a note). It exists so that the language analysis
-#' ([language_term_tests()], [language_anova()], [language_consistency()]) has data to
+#' ([pv_language_term_tests()], [pv_language_anova()], [pv_language_consistency()]) has data to
 #' show itself on; it says nothing about any real model.
 #'
 #' @format A data frame with 2275 rows (91 rankings x 25 terms) and 6 columns: `model`,

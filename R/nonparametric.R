@@ -16,14 +16,12 @@
 #'
 #' @param rank_table a rank table.
 #' @param groups the two country labels, first one first (see [pv_analyse()]).
-#' @return `dimension, group1, group2, n1, n2, median1, median2, mean1, sd1, mean2, sd2, U,
-#'   p_mwu, q_mwu, r_rb, t, df, p_welch, q_welch, hedges_g, method` (`1` columns belong
-#'   to `group1`, `2` columns to `group2`).
 #' @examples
-#' dimension_tests(paper2026_reconstruction)
+#' pv_dimension_tests(paper2026_reconstruction)
+#' @template return-pv_dimension_tests
 #' @export
-dimension_tests <- function(rank_table, groups = NULL) {
-  ds <- model_dimension_scores(rank_table)
+pv_dimension_tests <- function(rank_table, groups = NULL) {
+  ds <- pv_model_dimension_scores(rank_table)
   groups <- .pv_groups(ds, groups)
   out <- do.call(rbind, lapply(pv_dimensions(), function(dm) {
     x <- ds$score[ds$dimension == dm & ds$country == groups[1]]
@@ -68,13 +66,13 @@ dimension_tests <- function(rank_table, groups = NULL) {
 #' first group (`group1`) against the second (`group2`).
 #'
 #' * `statistic, df, p, q`: the asymptotic Brunner-Munzel test (t approximation; the
-#'   paper's specification) as `brunnermunzel::brunnermunzel.test` computes it ([bm_test()]),
+#'   paper's specification) as `brunnermunzel::brunnermunzel.test` computes it ([pv_bm_test()]),
 #'   with Benjamini-Hochberg q across the terms that have a p. Where that statistic is
 #'   undefined - the groups do not overlap (estimate 0 or 1: statistic +-Inf, df NaN) or
 #'   both variances are zero - `p` and `q` are NA and `note` says why (brunnermunzel 2.0
 #'   reports p = 0 there, which no data can justify).
 #' * `p_perm, q_perm`: the studentized permutation test of Neubert & Brunner (2007)
-#'   (`brunnermunzel::brunnermunzel.permutation.test`, [bm_permutation_test()]), BH q
+#'   (`brunnermunzel::brunnermunzel.permutation.test`, [pv_bm_permutation_test()]), BH q
 #'   across all terms. Exact enumeration of all `choose(n1 + n2, n1)` splits when that is
 #'   at most `choose(20, 10)` = 184756 (`n_perm` = the number of splits,
 #'   `p_perm_mcse` = 0); otherwise `nperm` Monte Carlo splits drawn with `seed`,
@@ -87,7 +85,7 @@ dimension_tests <- function(rank_table, groups = NULL) {
 #' Direction: `statistic`, `estimate` - 0.5 (estimate = P(group1 < group2) +
 #' 0.5 P(=), as the package) and `cliffs_delta` are positive when the first group ranks
 #' the term as more important (lower ranks). `cliffs_delta` is therefore
-#' `-cliffs_delta(x, y)` of the exported function (whose `x` larger is positive).
+#' `-pv_cliffs_delta(x, y)` of the exported function (whose `x` larger is positive).
 #'
 #' @param rank_table a rank table.
 #' @param groups the two country labels, first one first.
@@ -96,13 +94,12 @@ dimension_tests <- function(rank_table, groups = NULL) {
 #' @param cluster `NULL` (serial), a number of local workers, host names or a cluster from
 #'   the `parallel` package (see [pv_analyse()]): the terms' permutation tests run on its workers. Each
 #'   term (and each block of its Monte Carlo draws) has its own random stream, so the result is identical to the serial one.
-#' @return `term, dimension, group1, group2, n1, n2, statistic, df, p, q, p_perm, q_perm,
-#'   n_perm, p_perm_mcse, cliffs_delta, estimate, method, note`.
 #' @examples
-#' head(term_tests(paper2026_reconstruction))
+#' head(pv_term_tests(paper2026_reconstruction))
+#' @template return-pv_term_tests
 #' @export
-term_tests <- function(rank_table, groups = NULL, nperm = 10000, seed = 2026, cluster = NULL) {
-  tm <- model_term_means(rank_table)
+pv_term_tests <- function(rank_table, groups = NULL, nperm = 10000, seed = 2026, cluster = NULL) {
+  tm <- pv_model_term_means(rank_table)
   groups <- .pv_groups(tm, groups)
   inst <- pv_instrument()
   xs <- lapply(inst$term, function(t) tm$mean_rank[tm$term == t & tm$country == groups[1]])
@@ -114,7 +111,7 @@ term_tests <- function(rank_table, groups = NULL, nperm = 10000, seed = 2026, cl
     t <- inst$term[i]
     x <- xs[[i]]
     y <- ys[[i]]
-    b <- bm_test(x, y)
+    b <- pv_bm_test(x, y)
     note <- ""
     p <- b$p
     if (!is.finite(b$statistic) || !is.finite(b$df)) {
@@ -130,7 +127,7 @@ term_tests <- function(rank_table, groups = NULL, nperm = 10000, seed = 2026, cl
                n1 = length(x), n2 = length(y), statistic = b$statistic, df = b$df, p = p,
                p_perm = perm$p, n_perm = perm$n, p_perm_mcse = perm$mcse,
                # sign flipped: positive = group1 has the lower (more important) ranks
-               cliffs_delta = -cliffs_delta(x, y), estimate = b$estimate, method = b$method,
+               cliffs_delta = -pv_cliffs_delta(x, y), estimate = b$estimate, method = b$method,
                note = note, stringsAsFactors = FALSE)
   }))
   out$q <- stats::p.adjust(out$p, method = "BH")      # NA p are left out of the family
@@ -144,7 +141,7 @@ term_tests <- function(rank_table, groups = NULL, nperm = 10000, seed = 2026, cl
 .pv_bm_perm <- function(x, y, nperm, seed) {
   n_splits <- choose(length(x) + length(y), length(x))
   if (n_splits <= .pv_max_exact_splits) {
-    return(list(p = bm_permutation_test(x, y)$p, n = n_splits, mcse = 0))
+    return(list(p = pv_bm_permutation_test(x, y)$p, n = n_splits, mcse = 0))
   }
   p <- .bm_permutation_mc(x, y, nperm = nperm, seed = seed)
   list(p = p, n = nperm, mcse = sqrt(p * (1 - p) / nperm))
@@ -164,7 +161,7 @@ term_tests <- function(rank_table, groups = NULL, nperm = 10000, seed = 2026, cl
     on.exit(options(old))
     .pv_bm_perm(xs[[i]], ys[[i]], nperm = nperm, seed = seed + i - 1L)
   }
-  task <- .pv_portable(task, c(".pv_bm_perm", "bm_permutation_test", ".bm_prepare", ".bm_impl",
+  task <- .pv_portable(task, c(".pv_bm_perm", "pv_bm_permutation_test", ".bm_prepare", ".bm_impl",
                                ".bm_method_label", ".bm_permutation_internal", ".bm_count_vectors",
                                ".bm_perm_statistic", ".bm_single", ".bm_pst", ".bm_max_permutations",
                                ".bm_permutation_mc", ".pv_resample", ".pv_cluster",

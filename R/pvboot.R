@@ -24,7 +24,7 @@
 #' @param method.hclust,method.dist,use.cor,nboot,r,iseed as in `pvclust::pvclust()`.
 #' @param quiet `FALSE` shows progress (see `options(pyvalues.progress)`).
 #' @param cluster `NULL` (serial), a number of local workers, host names, or a cluster
-#'   from the parallel package (see [cluster_models()]); like pvclust's `parallel = cl`,
+#'   from the parallel package (see [pv_cluster_models()]); like pvclust's `parallel = cl`,
 #'   each worker draws its share of the replicates from its own L'Ecuyer-CMRG stream set
 #'   by `parallel::clusterSetRNGStream(cl, iseed)`.
 #' @return an object of class `pvclust` (see `pvclust::pvclust`).

@@ -163,13 +163,13 @@ def inprocess(csv: Path, repeats: int, out_json: Path) -> None:
     for fam in FAMILIES:
         kwargs = {"nboot": 100} if fam == "cluster_models" else {}
         r_args = ", nboot = 100" if fam == "cluster_models" else ""
-        rbridge.call(fam, validated, **kwargs)  # warm-up
+        rbridge.call(f"pv_{fam}", validated, **kwargs)  # warm-up
         b, r = [], []
         for _ in range(repeats):
             t0 = time.perf_counter()
-            rbridge.call(fam, validated, **kwargs)
+            rbridge.call(f"pv_{fam}", validated, **kwargs)
             b.append(time.perf_counter() - t0)
-            t = ro.r(f"system.time(.pv_env${fam}(.bench_tab{r_args}))")
+            t = ro.r(f"system.time(.pv_env$pv_{fam}(.bench_tab{r_args}))")
             r.append(float(t[2]))
         note = f"median of {repeats}" + ("; nboot=100" if kwargs else "")
         res += [

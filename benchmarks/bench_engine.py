@@ -12,7 +12,7 @@ Three parts, written to ``benchmarks/results/engine.csv``:
   start from a validated table, so each family includes its own aggregation, as a user
   calling it would pay. Median of up to ``--repeats`` runs (fewer when one run takes
   longer than ``--cap`` seconds).
-* **clustering** -- ``cluster_models()`` is pvclust's multiscale bootstrap (10 scales x
+* **clustering** -- ``pv_cluster_models()`` is pvclust's multiscale bootstrap (10 scales x
   nboot hierarchical clusterings); its Python twin is one scipy clustering without AU/BP
   (no twin exists), so the like-for-like pair is ``clustering_hclust`` (R ``hclust`` +
   ``cutree`` vs scipy). pvclust's cost is linear in nboot; at sizes where nboot = 1000
@@ -22,7 +22,7 @@ Three parts, written to ``benchmarks/results/engine.csv``:
   vs ``parallel = <cluster of 2 workers>`` (``parallel::makeCluster(2)``), and pvclust's
   own ``parallel = TRUE`` (which starts ``detectCores() - 1`` workers: one, on 2 cores).
 
-The correlation bootstrap (``correlations()``, 10,000 resamples of the pairwise
+The correlation bootstrap (``pv_correlations()``, 10,000 resamples of the pairwise
 coefficients) costs nboot x pairs draws; where that exceeds ``--max-draws`` (500 models)
 the default run uses a smaller nboot and extrapolates (the row says so); ``--full`` runs
 10,000.
@@ -61,7 +61,7 @@ timed <- function(expr_fn, repeats, cap, warm) {
   c(median(wall), median(cpu), length(wall))
 }
 hclust_only <- function(d) {
-  tm <- model_term_means(d); inst <- pv_instrument(); models <- unique(tm$model)
+  tm <- pv_model_term_means(d); inst <- pv_instrument(); models <- unique(tm$model)
   M <- matrix(tm$mean_rank[order(match(tm$model, models), match(tm$term, inst$term))],
               nrow = nrow(inst), dimnames = list(inst$term, models))
   hc <- stats::hclust(stats::as.dist(1 - stats::cor(M)), method = "average")
@@ -73,14 +73,14 @@ for (i in seq_len(nrow(spec))) {
   emit(n, "validate", t[1], t[2], t[3], "read.csv + pv_validate")
   d <- pv_validate(read.csv(spec$csv[i]))
   fams <- list(
-    aggregation = function() { model_term_means(d); model_dimension_scores(d); term_means(d);
-      dimension_means(d); primary_secondary(d); primary_secondary_counts(d); group_top_bottom(d) },
-    dispersion_anova = function() { dispersion_anova(d); dispersion_posthoc(d) },
-    dimension_tests = function() dimension_tests(d),
-    mixed_anova = function() mixed_anova(d),
-    term_tests = function() term_tests(d),
-    correlations = function() { correlation_pairs(d); correlations(d, nboot = spec$ci_nboot[i]) },
-    concordance = function() concordance(d),
+    aggregation = function() { pv_model_term_means(d); pv_model_dimension_scores(d); pv_term_means(d);
+      pv_dimension_means(d); pv_primary_secondary(d); pv_primary_secondary_counts(d); pv_group_top_bottom(d) },
+    dispersion_anova = function() { pv_dispersion_anova(d); pv_dispersion_posthoc(d) },
+    dimension_tests = function() pv_dimension_tests(d),
+    mixed_anova = function() pv_mixed_anova(d),
+    term_tests = function() pv_term_tests(d),
+    correlations = function() { pv_correlation_pairs(d); pv_correlations(d, nboot = spec$ci_nboot[i]) },
+    concordance = function() pv_concordance(d),
     clustering_hclust = function() hclust_only(d))
   for (f in names(fams)) {
     t <- timed(fams[[f]], repeats, cap, i == 1)
@@ -88,25 +88,25 @@ for (i in seq_len(nrow(spec))) {
   }
   nb <- spec$pvclust_nboot[i]
   if (nb == 0) next                           # measured in the pvclust part below
-  t0 <- proc.time(); cluster_models(d, nboot = nb); t <- proc.time() - t0
+  t0 <- proc.time(); pv_cluster_models(d, nboot = nb); t <- proc.time() - t0
   emit(n, "clustering_pvclust", t[["elapsed"]], t[["user.self"]] + t[["sys.self"]], 1, paste0("nboot=", nb))
 }
 if (nzchar(pvclust_spec)) {
   d <- pv_validate(read.csv(spec$csv[spec$n == 20][1]))
   for (nb in as.integer(strsplit(pvclust_spec, ",")[[1]])) {
-    t0 <- proc.time(); cluster_models(d, nboot = nb, parallel = FALSE); t <- proc.time() - t0
+    t0 <- proc.time(); pv_cluster_models(d, nboot = nb, parallel = FALSE); t <- proc.time() - t0
     emit(20, paste0("pvclust_serial_", nb), t[["elapsed"]], t[["user.self"]] + t[["sys.self"]], 1, "")
     t0 <- proc.time(); cl <- parallel::makeCluster(2); t <- proc.time() - t0
     emit(20, paste0("pvclust_cluster_start_", nb), t[["elapsed"]], t[["user.self"]] + t[["sys.self"]], 1, "")
     invisible(parallel::clusterEvalQ(cl, loadNamespace("pvclust")))
     w0 <- unlist(parallel::clusterEvalQ(cl, sum(proc.time()[1:2])))
-    t0 <- proc.time(); cluster_models(d, nboot = nb, parallel = cl); t <- proc.time() - t0
+    t0 <- proc.time(); pv_cluster_models(d, nboot = nb, parallel = cl); t <- proc.time() - t0
     w1 <- unlist(parallel::clusterEvalQ(cl, sum(proc.time()[1:2])))
     emit(20, paste0("pvclust_parallel2_", nb), t[["elapsed"]], t[["user.self"]] + t[["sys.self"]], 1, "")
     emit(20, paste0("pvclust_workercpu_", nb), max(w1 - w0), sum(w1 - w0), 1, "")
     parallel::stopCluster(cl)
     if (nb <= 1000) {
-      t0 <- proc.time(); cluster_models(d, nboot = nb, parallel = TRUE); t <- proc.time() - t0
+      t0 <- proc.time(); pv_cluster_models(d, nboot = nb, parallel = TRUE); t <- proc.time() - t0
       emit(20, paste0("pvclust_paralleltrue_", nb), t[["elapsed"]], t[["user.self"]] + t[["sys.self"]], 1,
            paste0("parallel = TRUE: ", parallel::detectCores() - 1, " worker(s), start included"))
     }
@@ -263,13 +263,13 @@ def main(argv=None) -> int:
             continue
         case = f"pvclust 20 models, nboot {nb}"
         wk = r_times.get((20, f"pvclust_workercpu_{nb}"))
-        rows.add(case, "serial_wall_s", ser[0], "s", "cluster_models(parallel = FALSE)")
-        rows.add(case, "serial_cpu_s", ser[1], "s", "cluster_models(parallel = FALSE)")
+        rows.add(case, "serial_wall_s", ser[0], "s", "pv_cluster_models(parallel = FALSE)")
+        rows.add(case, "serial_cpu_s", ser[1], "s", "pv_cluster_models(parallel = FALSE)")
         if wk:
             rows.add(case, "parallel2_worker_cpu_s", wk[1], "s", "CPU of the 2 workers, summed")
             rows.add(case, "speedup_cpu_bound", ser[1] / (wk[0] + par[1]), "x",
                      "serial CPU / (busiest worker's CPU + master CPU): the speed-up on 2 idle cores")
-        rows.add(case, "parallel2_wall_s", par[0], "s", "cluster_models(parallel = makeCluster(2)); cluster start excluded")
+        rows.add(case, "parallel2_wall_s", par[0], "s", "pv_cluster_models(parallel = makeCluster(2)); cluster start excluded")
         rows.add(case, "cluster_start_wall_s", start[0], "s", "parallel::makeCluster(2)")
         rows.add(case, "speedup_2_workers", ser[0] / par[0], "x", "serial / parallel, cluster start excluded")
         rows.add(case, "speedup_2_workers_incl_start", ser[0] / (par[0] + start[0]), "x", "serial / (parallel + start)")

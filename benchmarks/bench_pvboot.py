@@ -38,7 +38,7 @@ suppressPackageStartupMessages(loadNamespace("pvclust"))
 load(file.path(root, "data", "paper2026_reconstruction.rda"))
 emit <- function(...) cat(paste("RESULT", ..., sep = "\t"), "\n", sep = "")
 term_matrix <- function(d) {
-  tm <- model_term_means(d); models <- unique(tm$model); inst <- pv_instrument()
+  tm <- pv_model_term_means(d); models <- unique(tm$model); inst <- pv_instrument()
   matrix(tm$mean_rank[order(match(tm$model, models), match(tm$term, inst$term))],
          nrow = length(inst$term), dimnames = list(inst$term, models))
 }

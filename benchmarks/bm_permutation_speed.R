@@ -14,6 +14,6 @@ cases <- list(
   "untied 14 + 14 (40,116,600 splits, the package's limit)" = list(rnorm(14), rnorm(14))
 )
 for (name in names(cases)) {
-  elapsed <- system.time(res <- bm_permutation_test(cases[[name]][[1]], cases[[name]][[2]]))
+  elapsed <- system.time(res <- pv_bm_permutation_test(cases[[name]][[1]], cases[[name]][[2]]))
   cat(sprintf("%-58s %7.2f s  p = %.6f\n", name, elapsed[["elapsed"]], res$p))
 }

@@ -231,7 +231,7 @@ def summary(rows: list[dict], started: str, command: str, total_s: float, full: 
     pv = [r for r in rows if r["benchmark"] == "engine" and r["case"].startswith("pvclust 20 models")]
     extra = [r for r in pvclust_full if r["case"].startswith("pvclust") and r["case"] not in {x["case"] for x in pv}]
     if pv or extra:
-        L += ["", "pvclust on the 20-model table (`cluster_models()`), serial vs a `parallel::makeCluster(2)` cluster:", "",
+        L += ["", "pvclust on the 20-model table (`pv_cluster_models()`), serial vs a `parallel::makeCluster(2)` cluster:", "",
               "| nboot | serial s | 2 workers s | cluster start s | speed-up (wall) | incl. start | speed-up (CPU-bound) | `parallel = TRUE` s |",
               "|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for src, rr in (("this run", pv), ("last `--full` run", extra)):

@@ -12,6 +12,8 @@ figure or table it reproduces, when it is present, and which of its statistics t
 * the parity specs (:func:`parity_specs`),
 * the Returns section of each Python analysis function's docstring (:func:`returns_doc`),
 * the test that R's ``pv_analyse()`` returns exactly these columns.
+* the R help's column lists (``@return`` of each R function: ``man-roxygen/return-*.R``,
+  written by ``data-raw/make_r_return_docs.py``; a test checks them and ``man/*.Rd``).
 
 This module imports nothing beyond the standard library (no R, no pandas, no matplotlib).
 

@@ -149,7 +149,7 @@ def test_r_session_is_started_once_and_reused():
 
 def test_r_errors_become_python_exceptions_with_r_message():
     with pytest.raises(RError) as info:
-        rbridge.call("cluster_models", make_rank_table(n_cn=1, n_us=1, reps=1, seed=4))
+        rbridge.call("pv_cluster_models", make_rank_table(n_cn=1, n_us=1, reps=1, seed=4))
     assert "clustering needs at least 3 models" in info.value.r_message
 
 

@@ -178,7 +178,7 @@ API = ["model_term_means", "model_dimension_scores", "term_means", "dimension_me
 def test_help_lists_the_columns_and_an_example(name):
     text = pydoc.render_doc(getattr(analysis, name), renderer=pydoc.plaintext)
     tables = ["clusters", "cluster_edges", "archetypes"] if name == "cluster_models" else [name]
-    for sec in ("Parameters", "Returns", "Examples", f"pyvalues::{name}()"):
+    for sec in ("Parameters", "Returns", "Examples", f"pyvalues::pv_{name}()"):
         assert sec in text, f"help({name}) has no {sec}"
     pos = text.index("Returns")
     for tname in tables:
@@ -326,3 +326,36 @@ def test_run_returns_the_schema_tables_and_compares_with_the_paper_only_when_ask
         for c in added:
             base = next((c[: -len(s)] for s in suffixes if c.endswith(s)), None)
             assert c == "in_paper" or base in plain_run[name].columns, f"{name}: undeclared column {c}"
+
+
+# -- the R help ------------------------------------------------------------------------------------
+def _r_doc_generator():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("make_r_return_docs", ROOT / "data-raw" / "make_r_return_docs.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_r_return_templates_are_generated_from_the_schema():
+    gen = _r_doc_generator()
+    assert gen.main(["--check"]) == 0
+    # every R-computed table but pv_analyse's own two has a function whose help lists it
+    covered = {t for ts in gen.functions().values() for t in ts}
+    assert covered == set(schema.names(source="R")) - {"groups_compared", "skipped"}
+
+
+def test_each_r_help_page_lists_every_column_of_its_tables():
+    """man/*.Rd (what ?pv_term_tests shows) names each schema column of the function's tables."""
+    gen = _r_doc_generator()
+    pages = {p: p.read_text(encoding="utf-8") for p in (ROOT / "man").glob("*.Rd")}
+    for fn, tables in gen.functions().items():
+        page = [text for text in pages.values() if f"\\alias{{{fn}}}" in text]
+        assert len(page) == 1, f"no single man page with \\alias{{{fn}}}"
+        value = page[0].split("\\value{", 1)[1].split("\n\\description{", 1)[0].split("\n\\examples{", 1)[0]
+        assert f"\\code{{{fn}()}}" in value
+        for tname in tables:
+            for c in schema.table(tname).columns:
+                for name in schema._expand(c.name, ("zh", "en")):
+                    assert f"\\item \\code{{{name}}}" in value or f", \\code{{{name}}}" in value, \
+                        f"?{fn} does not list column {name} of {tname}"

@@ -102,7 +102,7 @@ if (all(table(country)[groups] >= 2, na.rm = FALSE) && all(groups %in% country))
   options(pyvalues.bm_impl = "auto")
   tt <- do.call(rbind, lapply(inst$term, function(t) {
     x <- M[t, country == "CN"]; y <- M[t, country == "US"]
-    b <- bm_test(x, y)
+    b <- pv_bm_test(x, y)
     data.frame(term = t, statistic = b$statistic, df = b$df, p = b$p, estimate = b$estimate,
                cliffs_delta = effectsize::rank_biserial(x, y)$r_rank_biserial)
   }))

@@ -7,7 +7,7 @@
 Each function takes a rank table (:mod:`pyvalues.ranktable`) and returns one DataFrame,
 one row per effect, test, term or model; the statistics are the R functions of the same
 name in ``R/`` (afex, rstatix, stats, pvclust, brunnermunzel), so an R user gets the same
-numbers from ``pyvalues::dispersion_anova(tab)``. The output contract (table names and
+numbers from ``pyvalues::pv_dispersion_anova(tab)``. The output contract (table names and
 columns) is declared in :mod:`pyvalues.schema`; each function's help lists its columns.
 """
 from __future__ import annotations

@@ -216,9 +216,13 @@ _PARAMS = {
         f"linkage : str, default 'average'\n    hclust's method: {', '.join(LINKAGES)}.\n"
         "seed : int, default 2026\n    Seed of pvclust's bootstrap (iseed).\n"
         "parallel : bool or int, default False\n    pvclust's parallel: an int starts that many R workers.\n"
-        "n_terms : int, default 5\n    Terms per archetype (1-25)."),
+        "n_terms : int, default 5\n    Terms per archetype (1-25).\n"
+        "cluster : int, str or list of str, optional\n    R workers for the bootstrap: a number of local workers, "
+        "or host names\n    ('host1,host2'); overrides `parallel`.\n"
+        "engine : str, default 'pyvalues'\n    'pyvalues' (pv_pvclust, pvclust's algorithm and numbers) or "
+        "'pvclust'."),
 }
-_R_NOTE = ("Computed by the R function ``pyvalues::{name}()`` (the same numbers in R).\n"
+_R_NOTE = ("Computed by the R function ``pyvalues::pv_{name}()`` (the same numbers in R).\n"
            "Arguments are checked before R is called: an unknown keyword raises ArgumentError\n"
            "(a TypeError) naming the closest one, a bad value OptionError (a ValueError).")
 
@@ -234,7 +238,7 @@ def _call(r_name: str, table: pd.DataFrame, **kwargs) -> pd.DataFrame:
 (500, 7)
 """)
 def model_term_means(table: pd.DataFrame) -> pd.DataFrame:
-    return _call("model_term_means", _validated(table))
+    return _call("pv_model_term_means", _validated(table))
 
 
 @_analysis("model_dimension_scores",
@@ -243,7 +247,7 @@ def model_term_means(table: pd.DataFrame) -> pd.DataFrame:
 (100, 5)
 """)
 def model_dimension_scores(table: pd.DataFrame) -> pd.DataFrame:
-    return _call("model_dimension_scores", _validated(table))
+    return _call("pv_model_dimension_scores", _validated(table))
 
 
 @_analysis("term_means", example=_EX + """\
@@ -255,7 +259,7 @@ def model_dimension_scores(table: pd.DataFrame) -> pd.DataFrame:
 2       Protecting vulnerable entities  Protective      7.233      3
 """)
 def term_means(table: pd.DataFrame) -> pd.DataFrame:
-    return _call("term_means", _validated(table))
+    return _call("pv_term_means", _validated(table))
 
 
 @_analysis("dimension_means", example=_EX + """\
@@ -268,7 +272,7 @@ def term_means(table: pd.DataFrame) -> pd.DataFrame:
 4    Personal      21.340           1.877      5
 """)
 def dimension_means(table: pd.DataFrame) -> pd.DataFrame:
-    return _call("dimension_means", _validated(table))
+    return _call("pv_dimension_means", _validated(table))
 
 
 @_analysis("primary_secondary", example=_EX + """\
@@ -277,7 +281,7 @@ def dimension_means(table: pd.DataFrame) -> pd.DataFrame:
 (9, 9)
 """)
 def primary_secondary(table: pd.DataFrame) -> pd.DataFrame:
-    return _call("primary_secondary", _validated(table))
+    return _call("pv_primary_secondary", _validated(table))
 
 
 @_analysis("primary_secondary_counts",
@@ -291,7 +295,7 @@ def primary_secondary(table: pd.DataFrame) -> pd.DataFrame:
 4    Personal        0          0
 """)
 def primary_secondary_counts(table: pd.DataFrame) -> pd.DataFrame:
-    return _call("primary_secondary_counts", _validated(table))
+    return _call("pv_primary_secondary_counts", _validated(table))
 
 
 @_analysis("dispersion_anova", example=_EX + """\
@@ -300,7 +304,7 @@ def primary_secondary_counts(table: pd.DataFrame) -> pd.DataFrame:
 0  dimension  4.0  76.0  12.3338  0.3936
 """)
 def dispersion_anova(table: pd.DataFrame) -> pd.DataFrame:
-    return _call("dispersion_anova", _validated(table))
+    return _call("pv_dispersion_anova", _validated(table))
 
 
 @_analysis("dispersion_posthoc", example=_EX + """\
@@ -308,7 +312,7 @@ def dispersion_anova(table: pd.DataFrame) -> pd.DataFrame:
 (10, 9)
 """)
 def dispersion_posthoc(table: pd.DataFrame) -> pd.DataFrame:
-    return _call("dispersion_posthoc", _validated(table))
+    return _call("pv_dispersion_posthoc", _validated(table))
 
 
 @_analysis("group_top_bottom", example=_EX + """\
@@ -320,7 +324,7 @@ def dispersion_posthoc(table: pd.DataFrame) -> pd.DataFrame:
 """)
 def group_top_bottom(table: pd.DataFrame, *, n: int = 5) -> pd.DataFrame:
     n = _whole("n", n, 1, 25)
-    return _call("group_top_bottom", _validated(table), n=n)
+    return _call("pv_group_top_bottom", _validated(table), n=n)
 
 
 @_analysis("dimension_tests", example=_EX + """\
@@ -338,7 +342,7 @@ pyvalues.errors.ArgumentError: dimension_tests() got an unexpected keyword argum
 """)
 def dimension_tests(table: pd.DataFrame, *, groups: tuple[str, str] | None = None) -> pd.DataFrame:
     table = _validated(table)
-    return _call("dimension_tests", table, groups=_groups(groups, table))
+    return _call("pv_dimension_tests", table, groups=_groups(groups, table))
 
 
 @_analysis("mixed_anova", example=_EX + """\
@@ -350,7 +354,7 @@ def dimension_tests(table: pd.DataFrame, *, groups: tuple[str, str] | None = Non
 """)
 def mixed_anova(table: pd.DataFrame, *, groups: tuple[str, str] | None = None) -> pd.DataFrame:
     table = _validated(table)
-    return _call("mixed_anova", table, groups=_groups(groups, table))
+    return _call("pv_mixed_anova", table, groups=_groups(groups, table))
 
 
 @_analysis("term_tests", example=_EX + """\
@@ -366,7 +370,7 @@ def term_tests(table: pd.DataFrame, *, groups: tuple[str, str] | None = None, np
     nperm = _whole("nperm", nperm, 1)
     seed = _whole("seed", seed, -(2**31) + 1, 2**31 - 1)
     table = _validated(table)
-    return _call("term_tests", table, groups=_groups(groups, table), nperm=nperm, seed=seed)
+    return _call("pv_term_tests", table, groups=_groups(groups, table), nperm=nperm, seed=seed)
 
 
 @_analysis("correlation_pairs", example=_EX + """\
@@ -374,7 +378,7 @@ def term_tests(table: pd.DataFrame, *, groups: tuple[str, str] | None = None, np
 (190, 7)
 """)
 def correlation_pairs(table: pd.DataFrame) -> pd.DataFrame:
-    return _call("correlation_pairs", _validated(table))
+    return _call("pv_correlation_pairs", _validated(table))
 
 
 @_analysis("correlations", example=_EX + """\
@@ -391,7 +395,7 @@ def correlation_pairs(table: pd.DataFrame) -> pd.DataFrame:
 def correlations(table: pd.DataFrame, *, nboot: int = 10000, seed: int = 2026) -> pd.DataFrame:
     nboot = _whole("nboot", nboot, 1)
     seed = _whole("seed", seed, -(2**31) + 1, 2**31 - 1)
-    return _call("correlations", _validated(table), nboot=nboot, seed=seed)
+    return _call("pv_correlations", _validated(table), nboot=nboot, seed=seed)
 
 
 @_analysis("cohesion_test", example=_EX + """\
@@ -407,7 +411,7 @@ def cohesion_test(table: pd.DataFrame, *, groups: tuple[str, str] | None = None,
     nperm = _whole("nperm", nperm, 1)
     seed = _whole("seed", seed, -(2**31) + 1, 2**31 - 1)
     table = _validated(table)
-    return _call("cohesion_test", table, groups=_groups(groups, table), nboot=nboot, nperm=nperm, seed=seed)
+    return _call("pv_cohesion_test", table, groups=_groups(groups, table), nboot=nboot, nperm=nperm, seed=seed)
 
 
 _CLUSTER_TABLES = ("clusters", "cluster_edges", "archetypes")
@@ -477,7 +481,7 @@ def cluster_models(table: pd.DataFrame, *, k: int = 4, nboot: int = 1000, distan
     n_terms = _whole("n_terms", n_terms, 1, 25)
     engine = _choice("engine", engine, ("pyvalues", "pvclust"))
     extra = {} if cluster is None else {"cluster": _cluster_spec(cluster)}
-    out = _call("cluster_models", _validated(table), k=k, nboot=nboot, distance=distance, linkage=linkage,
+    out = _call("pv_cluster_models", _validated(table), k=k, nboot=nboot, distance=distance, linkage=linkage,
                 seed=seed, parallel=parallel, n_terms=n_terms, engine=engine, **extra)
     return ClusterResult(**{name: out[name] for name in _CLUSTER_TABLES})
 
@@ -490,4 +494,4 @@ def cluster_models(table: pd.DataFrame, *, k: int = 4, nboot: int = 1000, distan
 2  Gemini 2.5 Pro      US             3  0.986
 """)
 def concordance(table: pd.DataFrame) -> pd.DataFrame:
-    return _call("concordance", _validated(table))
+    return _call("pv_concordance", _validated(table))

@@ -66,7 +66,7 @@ def _languages_arg(languages: Sequence[str] | None):
 @checked
 def language_term_tests(table: pd.DataFrame, *, languages: Sequence[str] | None = None) -> pd.DataFrame:
     """Per term, the paired Wilcoxon signed-rank test of the models' mean rank in one prompt
-    language against the other (R: ``pyvalues::language_term_tests()``).
+    language against the other (R: ``pyvalues::pv_language_term_tests()``).
 
     Parameters
     ----------
@@ -108,13 +108,13 @@ def language_term_tests(table: pd.DataFrame, *, languages: Sequence[str] | None 
     >>> from pyvalues import analysis, datasets                     # doctest: +SKIP
     >>> analysis.language_term_tests(datasets.load("language_simulation"))  # doctest: +SKIP
     """
-    return rbridge.call("language_term_tests", _validated(table), languages=_languages_arg(languages))
+    return rbridge.call("pv_language_term_tests", _validated(table), languages=_languages_arg(languages))
 
 
 @checked
 def language_dimension_tests(table: pd.DataFrame, *, languages: Sequence[str] | None = None) -> pd.DataFrame:
     """Per dimension, the paired Wilcoxon signed-rank test of the models' dimension scores in
-    one prompt language against the other (R: ``pyvalues::language_dimension_tests()``).
+    one prompt language against the other (R: ``pyvalues::pv_language_dimension_tests()``).
 
     A model's dimension score in a language is the sum of its ranks on the dimension's five
     terms over its rankings in that language, divided once by 5 × their number.
@@ -132,7 +132,7 @@ def language_dimension_tests(table: pd.DataFrame, *, languages: Sequence[str] | 
     Benjamini–Hochberg over the five dimensions (the columns, from :mod:`pyvalues.schema`):
 
     """
-    return rbridge.call("language_dimension_tests", _validated(table), languages=_languages_arg(languages))
+    return rbridge.call("pv_language_dimension_tests", _validated(table), languages=_languages_arg(languages))
 
 
 language_dimension_tests.__doc__ = (language_dimension_tests.__doc__.rstrip(" ")
@@ -142,7 +142,7 @@ language_dimension_tests.__doc__ = (language_dimension_tests.__doc__.rstrip(" ")
 @checked
 def language_anova(table: pd.DataFrame, *, languages: Sequence[str] | None = None) -> pd.DataFrame:
     """Mixed ANOVA of the dimension scores: country (between) × language × dimension (within)
-    (R: ``pyvalues::language_anova()``, ``afex::aov_ez``, Type III, sum contrasts).
+    (R: ``pyvalues::pv_language_anova()``, ``afex::aov_ez``, Type III, sum contrasts).
 
     Parameters
     ----------
@@ -168,13 +168,13 @@ def language_anova(table: pd.DataFrame, *, languages: Sequence[str] | None = Non
         the effects without ``dimension`` are 0/0: their F, p, pes are NA and the note says
         so; excluded models; afex's warnings.
     """
-    return rbridge.call("language_anova", _validated(table), languages=_languages_arg(languages))
+    return rbridge.call("pv_language_anova", _validated(table), languages=_languages_arg(languages))
 
 
 @checked
 def language_consistency(table: pd.DataFrame, *, languages: Sequence[str] | None = None) -> pd.DataFrame:
     """Per model, how similar its priorities are across the two prompt languages, and how
-    consistent its rankings are within each (R: ``pyvalues::language_consistency()``).
+    consistent its rankings are within each (R: ``pyvalues::pv_language_consistency()``).
 
     Parameters
     ----------
@@ -199,14 +199,14 @@ def language_consistency(table: pd.DataFrame, *, languages: Sequence[str] | None
     ``note``
         why a value is missing.
     """
-    return rbridge.call("language_consistency", _validated(table), languages=_languages_arg(languages))
+    return rbridge.call("pv_language_consistency", _validated(table), languages=_languages_arg(languages))
 
 
 @checked
 def language_consistency_summary(table: pd.DataFrame, *, languages: Sequence[str] | None = None,
                                  nboot: int = 10000, seed: int = 2026) -> pd.DataFrame:
     """Per country (and ``all``), the mean cross-language rank correlation of the models, with
-    a bootstrap CI over models (R: ``pyvalues::language_consistency_summary()``).
+    a bootstrap CI over models (R: ``pyvalues::pv_language_consistency_summary()``).
 
     Parameters
     ----------
@@ -225,7 +225,7 @@ def language_consistency_summary(table: pd.DataFrame, *, languages: Sequence[str
     ``method`` (``spearman``, ``kendall``), ``n_models`` (models with both languages),
     ``mean``, ``sd``, ``ci_low``, ``ci_high`` (95 % percentile bootstrap of the mean).
     """
-    return rbridge.call("language_consistency_summary", _validated(table), languages=_languages_arg(languages),
+    return rbridge.call("pv_language_consistency_summary", _validated(table), languages=_languages_arg(languages),
                         nboot=int(nboot), seed=int(seed))
 
 

@@ -31,7 +31,7 @@ test_that("bm_test reproduces brunnermunzel.test 2.0 on every reference row to 1
   columns <- c(statistic = "statistic", df = "df", p = "p_value", estimate = "estimate",
                conf_low = "conf_low", conf_high = "conf_high")
   for (i in seq_len(nrow(cases))) {
-    got <- bm_test(cases$x[[i]], cases$y[[i]], alternative = cases$alternative[i])
+    got <- pv_bm_test(cases$x[[i]], cases$y[[i]], alternative = cases$alternative[i])
     expect_equal(nrow(got), 1L)
     expect_match(got$method, "pyvalues implementation of brunnermunzel 2.0", fixed = TRUE)
     for (column in names(columns)) {
@@ -48,18 +48,18 @@ test_that("complete separation gives the package's fixed values", {
   on.exit(options(old), add = TRUE)
   x <- 1:5
   y <- 6:11
-  two_sided <- bm_test(x, y)
+  two_sided <- pv_bm_test(x, y)
   expect_identical(two_sided$statistic, Inf)
   expect_true(is.nan(two_sided$df))
   expect_identical(c(two_sided$p, two_sided$estimate, two_sided$conf_low, two_sided$conf_high),
                    c(0, 1, 1, 1))
-  expect_identical(bm_test(x, y, alternative = "greater")$p, 1)
-  expect_identical(bm_test(x, y, alternative = "less")$p, 0)
+  expect_identical(pv_bm_test(x, y, alternative = "greater")$p, 1)
+  expect_identical(pv_bm_test(x, y, alternative = "less")$p, 0)
   # Mirror image: x entirely above y (bm_test.f, branch pst == 0).
-  reversed <- bm_test(y, x)
+  reversed <- pv_bm_test(y, x)
   expect_identical(c(reversed$statistic, reversed$estimate, reversed$conf_low), c(-Inf, 0, 0))
-  expect_identical(bm_test(y, x, alternative = "less")$p, 1)
-  expect_identical(bm_test(y, x, alternative = "greater")$p, 0)
+  expect_identical(pv_bm_test(y, x, alternative = "less")$p, 1)
+  expect_identical(pv_bm_test(y, x, alternative = "greater")$p, 0)
 })
 
 test_that("bm_permutation_test reproduces brunnermunzel.permutation.test 2.0 to 1e-10", {
@@ -69,7 +69,7 @@ test_that("bm_permutation_test reproduces brunnermunzel.permutation.test 2.0 to 
   with_p <- which(!is.na(cases$p_permutation))
   expect_gte(length(with_p), 20L)
   for (i in with_p) {
-    got <- bm_permutation_test(cases$x[[i]], cases$y[[i]], alternative = cases$alternative[i])
+    got <- pv_bm_permutation_test(cases$x[[i]], cases$y[[i]], alternative = cases$alternative[i])
     diff <- abs(got$p - cases$p_permutation[i])
     expect_true(diff <= 1e-10, label = sprintf("%s/%s permutation p: |diff| = %g",
                                                cases$case[i], cases$alternative[i], diff))
@@ -85,24 +85,24 @@ test_that("published examples of the brunnermunzel package are reproduced", {
   # Hollander & Wolfe (1973), 29f., printed in ?brunnermunzel.test and the vignette.
   x <- c(1.83, 0.50, 1.62, 2.48, 1.68, 1.88, 1.55, 3.06, 1.30)
   y <- c(0.878, 0.647, 0.598, 2.05, 1.06, 1.29, 1.06, 3.14, 1.29)
-  res <- bm_test(x, y)
+  res <- pv_bm_test(x, y)
   expect_equal(c(res$statistic, res$df, res$p), c(-1.4673, 15.147, 0.1628), tolerance = 1e-4)
   expect_equal(c(res$conf_low, res$conf_high, res$estimate),
                c(-0.02962941, 0.59753064, 0.2839506), tolerance = 1e-7)
-  difference <- bm_test(x, y, est = "difference")
+  difference <- pv_bm_test(x, y, est = "difference")
   expect_equal(c(difference$conf_low, difference$conf_high, difference$estimate),
                c(-1.0592588, 0.1950613, -0.4320988), tolerance = 1e-7)
-  expect_equal(bm_permutation_test(x, y)$p, 0.158, tolerance = 1e-3)
-  expect_equal(bm_permutation_test(x, y, est = "difference")$estimate, -0.4320988,
+  expect_equal(pv_bm_permutation_test(x, y)$p, 0.158, tolerance = 1e-3)
+  expect_equal(pv_bm_permutation_test(x, y, est = "difference")$estimate, -0.4320988,
                tolerance = 1e-7)
   # Pain scores (Brunner & Munzel 2000); permuted p-value printed as 0.008038.
   treated <- c(1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 2, 4, 1, 1)
   control <- c(3, 3, 4, 3, 1, 2, 3, 1, 1, 5, 4)
-  expect_lt(abs(bm_permutation_test(treated, control)$p - 0.008038), 5e-7)
+  expect_lt(abs(pv_bm_permutation_test(treated, control)$p - 0.008038), 5e-7)
   # 2 x 3 table example of ?brunnermunzel.test: statistic 1.5511, df 16.961, p 0.1393.
   g1 <- rep(1:3, c(4, 4, 2))
   g2 <- rep(1:3, c(1, 5, 4))
-  table_res <- bm_test(g1, g2)
+  table_res <- pv_bm_test(g1, g2)
   expect_equal(c(table_res$statistic, table_res$df, table_res$p), c(1.5511, 16.961, 0.1393),
                tolerance = 1e-4)
   expect_equal(c(table_res$conf_low, table_res$conf_high), c(0.4351213, 0.9248787),
@@ -114,9 +114,9 @@ test_that("the permutation limit and the force flag follow the package", {
   on.exit(options(old), add = TRUE)
   # choose(30, 15) = 155117520 > 40116600 = choose(28, 14): the package would fall back to the
   # asymptotic test; we refuse and say why.
-  expect_error(bm_permutation_test(1:15, 3:17), "40,116,600")
+  expect_error(pv_bm_permutation_test(1:15, 3:17), "40,116,600")
   # The vignette runs it with force = TRUE and prints p-value = 0.2341.
-  forced <- bm_permutation_test(1:15, 3:17, force = TRUE)
+  forced <- pv_bm_permutation_test(1:15, 3:17, force = TRUE)
   expect_lt(abs(forced$p - 0.2341), 5e-5)
   expect_equal(forced$n_permutations, choose(30, 15))
 })
@@ -166,7 +166,7 @@ test_that("tied data: permutation p equals a brute-force enumeration written out
                 greater = mean(near(-statistics, -observed)),
                 less = mean(near(statistics, observed)))
   for (alternative in names(expected)) {
-    expect_equal(bm_permutation_test(x, y, alternative = alternative)$p,
+    expect_equal(pv_bm_permutation_test(x, y, alternative = alternative)$p,
                  unname(expected[alternative]), tolerance = 1e-12)
   }
 })
@@ -176,7 +176,7 @@ test_that("est = 'difference' is 2p - 1 for the estimate and the interval", {
   on.exit(options(old), add = TRUE)
   cases <- read_bm_cases()
   i <- which(cases$case == "bm2000_pain" & cases$alternative == "two.sided")
-  res <- bm_test(cases$x[[i]], cases$y[[i]], est = "difference")
+  res <- pv_bm_test(cases$x[[i]], cases$y[[i]], est = "difference")
   expect_lt(max_abs_diff(c(res$estimate, res$conf_low, res$conf_high),
                          2 * c(cases$estimate[i], cases$conf_low[i], cases$conf_high[i]) - 1),
             1e-10)
@@ -186,15 +186,15 @@ test_that("est = 'difference' is 2p - 1 for the estimate and the interval", {
 test_that("input problems stop with a message that says what to do", {
   old <- options(pyvalues.bm_impl = "internal")
   on.exit(options(old), add = TRUE)
-  expect_error(bm_test(1, c(1, 2, 3)), "not enough observations")
-  expect_error(bm_test(c(1, NA), c(1, 2, 3)), "1 in 'x'")
-  expect_error(bm_test(c("a", "b"), c(1, 2)), "numeric")
-  expect_error(bm_test(1:3, 4:6, alpha = 2), "alpha")
-  expect_error(bm_permutation_test(1, 1:3), "not enough observations")
+  expect_error(pv_bm_test(1, c(1, 2, 3)), "not enough observations")
+  expect_error(pv_bm_test(c(1, NA), c(1, 2, 3)), "1 in 'x'")
+  expect_error(pv_bm_test(c("a", "b"), c(1, 2)), "numeric")
+  expect_error(pv_bm_test(1:3, 4:6, alpha = 2), "alpha")
+  expect_error(pv_bm_permutation_test(1, 1:3), "not enough observations")
   # Missing values are dropped, as brunnermunzel.test does with na.omit().
-  expect_equal(bm_test(c(1, 2, NA, 4), c(3, 5, 6)), bm_test(c(1, 2, 4), c(3, 5, 6)))
+  expect_equal(pv_bm_test(c(1, 2, NA, 4), c(3, 5, 6)), pv_bm_test(c(1, 2, 4), c(3, 5, 6)))
   options(pyvalues.bm_impl = "fortran")
-  expect_error(bm_test(1:3, 4:6), "pyvalues.bm_impl")
+  expect_error(pv_bm_test(1:3, 4:6), "pyvalues.bm_impl")
 })
 
 test_that("the package is used when installed and agrees with the internal implementation", {
@@ -203,10 +203,10 @@ test_that("the package is used when installed and agrees with the internal imple
   old <- options(pyvalues.bm_impl = "auto")
   on.exit(options(old), add = TRUE)
   for (i in seq_len(nrow(cases))) {
-    via_package <- bm_test(cases$x[[i]], cases$y[[i]], alternative = cases$alternative[i])
+    via_package <- pv_bm_test(cases$x[[i]], cases$y[[i]], alternative = cases$alternative[i])
     expect_match(via_package$method, "brunnermunzel package", fixed = TRUE)
     options(pyvalues.bm_impl = "internal")
-    internal <- bm_test(cases$x[[i]], cases$y[[i]], alternative = cases$alternative[i])
+    internal <- pv_bm_test(cases$x[[i]], cases$y[[i]], alternative = cases$alternative[i])
     options(pyvalues.bm_impl = "auto")
     for (column in c("statistic", "df", "p", "estimate", "conf_low", "conf_high")) {
       expect_lt(max_abs_diff(via_package[[column]], internal[[column]]), 1e-10)
@@ -220,14 +220,23 @@ test_that("cliffs_delta matches a pair-by-pair hand count", {
   #   x = 2: 2=2, 2<3, 2<4           -> 0 greater, 2 less
   #   x = 3: 3>2, 3=3, 3<4 (twice)   -> 2 greater, 2 less
   # delta = (2 - 7) / 12 = -5/12
-  expect_equal(cliffs_delta(c(1, 2, 3, 3), c(2, 3, 4)), -5 / 12, tolerance = 1e-15)
-  expect_equal(cliffs_delta(c(2, 3, 4), c(1, 2, 3, 3)), 5 / 12, tolerance = 1e-15)
-  expect_identical(cliffs_delta(c(5, 6), c(1, 2, 3)), 1)
-  expect_identical(cliffs_delta(c(1, 1), c(1, 1, 1)), 0)
-  expect_equal(cliffs_delta(c(1, NA, 2, 3, 3), c(2, 3, 4)), -5 / 12, tolerance = 1e-15)
+  expect_equal(pv_cliffs_delta(c(1, 2, 3, 3), c(2, 3, 4)), -5 / 12, tolerance = 1e-15)
+  expect_equal(pv_cliffs_delta(c(2, 3, 4), c(1, 2, 3, 3)), 5 / 12, tolerance = 1e-15)
+  expect_identical(pv_cliffs_delta(c(5, 6), c(1, 2, 3)), 1)
+  expect_identical(pv_cliffs_delta(c(1, 1), c(1, 1, 1)), 0)
+  expect_equal(pv_cliffs_delta(c(1, NA, 2, 3, 3), c(2, 3, 4)), -5 / 12, tolerance = 1e-15)
   # Relation to the Brunner-Munzel estimate p = P(X<Y) + P(X=Y)/2 of the reference file.
   cases <- read_bm_cases()
   i <- which(cases$case == "bm2000_pain")[1]
-  expect_lt(abs(cliffs_delta(cases$x[[i]], cases$y[[i]]) - (1 - 2 * cases$estimate[i])), 1e-12)
-  expect_error(cliffs_delta(numeric(0), 1), "at least one")
+  expect_lt(abs(pv_cliffs_delta(cases$x[[i]], cases$y[[i]]) - (1 - 2 * cases$estimate[i])), 1e-12)
+  expect_error(pv_cliffs_delta(numeric(0), 1), "at least one")
+})
+
+test_that("Monte Carlo permutation p is within 4 standard errors of the exact p", {
+  set.seed(3)
+  x <- round(runif(12, 1, 25), 1); y <- round(runif(10, 3, 25), 1)
+  exact <- pv_bm_permutation_test(x, y)$p
+  mc <- .bm_permutation_mc(x, y, nperm = 4000, seed = 1)
+  expect_lt(abs(mc - exact), 4 * sqrt(exact * (1 - exact) / 4000) + 1 / 4001)
+  expect_identical(mc, .bm_permutation_mc(x, y, nperm = 4000, seed = 1))   # seeded
 })

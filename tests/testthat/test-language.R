@@ -52,7 +52,7 @@ test_that("language_term_tests equals wilcox.test(zh, en, paired = TRUE) per ter
   tab <- make_two_language_table()
   ref <- plain_language_means(tab)
   models <- sort(paired_models(tab))
-  ours <- language_term_tests(tab)
+  ours <- pv_language_term_tests(tab)
   expect_named(ours, c("term", "dimension", "n_models", "mean_zh", "mean_en", "median_diff", "V", "p", "q",
                        "r_rb", "method", "note"))
   for (t in pv_instrument()$term) {
@@ -89,7 +89,7 @@ test_that("language_term_tests: all-zero differences give NA p and r_rb with a n
     rbind(z, transform(z, language = "en"))
   }
   same <- do.call(rbind, lapply(c("cn02", "cn03", "us01"), one))
-  ours <- language_term_tests(same)
+  ours <- pv_language_term_tests(same)
   expect_true(all(is.na(ours$p)))
   expect_true(all(is.na(ours$r_rb)))
   expect_true(all(ours$V == 0))
@@ -102,7 +102,7 @@ test_that("language_dimension_tests equals wilcox.test on plainly computed dimen
   tab <- make_two_language_table(seed = 8)
   sc <- plain_language_scores(tab)
   models <- sort(paired_models(tab))
-  ours <- language_dimension_tests(tab)
+  ours <- pv_language_dimension_tests(tab)
   expect_named(ours, c("dimension", "n_models", "mean_zh", "mean_en", "median_diff", "V", "p", "q", "r_rb",
                        "method", "note"))
   for (dm in pv_dimensions()) {
@@ -138,7 +138,7 @@ test_that("language_anova equals afex::aov_ez country x language x dimension, 0/
   gg <- suppressWarnings(suppressMessages(afex::aov_ez(
     "model", "score", sc, between = "country", within = c("language", "dimension"),
     type = 3, anova_table = list(correction = "GG"))))
-  ours <- language_anova(tab)
+  ours <- pv_language_anova(tab)
   expect_identical(ours$effect, c("country", "language", "dimension", "country:language", "country:dimension",
                                   "language:dimension", "country:language:dimension"))
   for (e in c("dimension", "country:dimension", "language:dimension", "country:language:dimension")) {
@@ -166,7 +166,7 @@ test_that("language_consistency equals cor() and the textbook W formula per lang
   tab <- make_two_language_table(seed = 17)
   ref <- plain_language_means(tab)
   inst <- pv_instrument()
-  ours <- language_consistency(tab)
+  ours <- pv_language_consistency(tab)
   expect_named(ours, c("model", "country", "spearman", "kendall", "W_zh", "W_en", "n_zh", "n_en", "note"))
   # W = 12 S / (m^2 (n^3 - n)), S the sum of squared deviations of the term rank sums
   w_formula <- function(x) {
@@ -194,16 +194,16 @@ test_that("language_consistency equals cor() and the textbook W formula per lang
   }
   expect_true(is.na(ours$W_en[ours$model == "cn01"]))  # one en ranking: W needs two
   # concordance: pooled W plus the within-language W beside it, same values
-  co <- concordance(tab)
+  co <- pv_concordance(tab)
   expect_identical(names(co)[4:6], c("W", "W_zh", "W_en"))
   expect_equal(co$W_zh[match(ours$model, co$model)], ours$W_zh)
 })
 
 test_that("language_consistency_summary: mean rho per country, bootstrap over models", {
   tab <- make_two_language_table(seed = 17)
-  lc <- language_consistency(tab)
+  lc <- pv_language_consistency(tab)
   lc <- lc[!is.na(lc$spearman), ]
-  sm <- language_consistency_summary(tab, nboot = 2000, seed = 7)
+  sm <- pv_language_consistency_summary(tab, nboot = 2000, seed = 7)
   cn <- sm[sm$group == "CN" & sm$method == "spearman", ]
   x <- lc$spearman[lc$country == "CN"]
   expect_equal(cn$mean, mean(x))
@@ -226,7 +226,7 @@ test_that("pv_analyse adds the language tables for two languages and skips them 
   expect_false("language_term_tests" %in% names(one))
   expect_true(any(grepl("language_term_tests", one$skipped$analysis)))
   expect_match(one$skipped$reason[grepl("language_term_tests", one$skipped$analysis)], "one prompt language only")
-  expect_error(language_term_tests(tab, languages = c("zh", "fr")), "two different codes present")
+  expect_error(pv_language_term_tests(tab, languages = c("zh", "fr")), "two different codes present")
 })
 
 test_that("a third language: zh and en compared by default, other models named in the note", {
@@ -235,19 +235,19 @@ test_that("a third language: zh and en compared by default, other models named i
   fr$model <- "fr_only"
   fr$language <- "fr"
   tab3 <- rbind(tab, fr)
-  ours <- language_term_tests(tab3)
-  expect_equal(ours$p, language_term_tests(tab)$p)
+  ours <- pv_language_term_tests(tab3)
+  expect_equal(ours$p, pv_language_term_tests(tab)$p)
   expect_match(ours$note[1], "fr_only (fr only)", fixed = TRUE)
   expect_match(ours$note[1], "us_en_only (en only)", fixed = TRUE)
-  expect_identical(names(concordance(tab3))[4:7], c("W", "W_zh", "W_en", "W_fr"))
+  expect_identical(names(pv_concordance(tab3))[4:7], c("W", "W_zh", "W_en", "W_fr"))
   # two languages without zh: alphabetical order, columns named by the codes
   two <- tab3[tab3$language != "zh", ]
   two$language[two$model == "fr_only"] <- "fr"
   two <- rbind(two, transform(two[two$model == "us02" & two$language == "en", ], language = "fr"))
-  et <- language_term_tests(two)
+  et <- pv_language_term_tests(two)
   expect_true(all(c("mean_en", "mean_fr") %in% names(et)))
   expect_equal(et$n_models, rep(1, 25))
   x <- tab3[tab3$language %in% c("zh", "en", "fr"), ]
   x$language[x$language == "zh"] <- "de"
-  expect_error(language_term_tests(x), "choose two")
+  expect_error(pv_language_term_tests(x), "choose two")
 })

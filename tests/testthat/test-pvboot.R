@@ -24,7 +24,7 @@ random_columns <- function(p, seed) {
 }
 
 bundled_matrix <- function() {
-  tm <- model_term_means(paper2026_reconstruction)
+  tm <- pv_model_term_means(paper2026_reconstruction)
   models <- unique(tm$model)
   inst <- pv_instrument()
   matrix(tm$mean_rank[order(match(tm$model, models), match(tm$term, inst$term))],
@@ -35,12 +35,12 @@ test_that("bundled table: pv_pvclust and cluster_models equal pvclust::pvclust e
   M <- bundled_matrix()
   ref <- pvclust::pvclust(M, nboot = 100, iseed = 2026, quiet = TRUE)
   expect_same_pvclust(pv_pvclust(M, nboot = 100, iseed = 2026, quiet = TRUE), ref)
-  cl <- cluster_models(paper2026_reconstruction, nboot = 100, seed = 2026, quiet = TRUE)
+  cl <- pv_cluster_models(paper2026_reconstruction, nboot = 100, seed = 2026, quiet = TRUE)
   expect_identical(cl$cluster_edges$au, ref$edges$au)
   expect_identical(cl$cluster_edges$bp, ref$edges$bp)
   expect_identical(cl$cluster_edges$se_au, ref$edges$se.au)
   expect_identical(cl$cluster_edges$se_bp, ref$edges$se.bp)
-  expect_identical(cluster_models(paper2026_reconstruction, nboot = 100, seed = 2026, engine = "pvclust"), cl)
+  expect_identical(pv_cluster_models(paper2026_reconstruction, nboot = 100, seed = 2026, engine = "pvclust"), cl)
 })
 
 test_that("random tables of 5, 50 and 200 models: identical to pvclust::pvclust", {

@@ -30,7 +30,7 @@ bm_perm_p_by_loop <- function(x, y) {
 test_that("term_tests' exact p_perm equals a loop over every split with the BM formula (5 vs 4 and 6 vs 6 models)", {
   for (shape in list(c(5, 4, 21), c(6, 6, 22))) {
     tab <- make_rank_table(n_cn = shape[1], n_us = shape[2], seed = shape[3])
-    tt <- term_tests(tab)
+    tt <- pv_term_tests(tab)
     tm <- plain_scores(tab)$term_means
     by_loop <- vapply(tt$term, function(t) {
       x <- tm$rank[tm$term == t & tm$country == "CN"]
@@ -65,7 +65,7 @@ test_that("pair bootstrap over several blocks equals one loop of sample.int draw
   by_loop <- sums / 55
   fast <- .pv_boot_means(X, nboot, 2026)
   expect_equal(unname(fast), by_loop, tolerance = 1e-13)
-  co <- correlations(tab, nboot = nboot)
+  co <- pv_correlations(tab, nboot = nboot)
   row <- co[co$group == "CN" & co$method == "kendall", ]
   expect_equal(c(row$ci_low_pairs, row$ci_high_pairs), unname(quantile(by_loop[, 2], c(0.025, 0.975))),
                tolerance = 1e-13)
@@ -94,7 +94,7 @@ test_that("model-bootstrap CI of correlations equals a loop bootstrap recomputin
     stream <- parallel::nextRNGStream(stream)
   }
   RNGkind(old[1], old[2], old[3])
-  co <- correlations(tab, nboot = nboot)
+  co <- pv_correlations(tab, nboot = nboot)
   row <- co[co$group == "US" & co$method == "spearman", ]
   expect_equal(c(row$ci_low, row$ci_high), unname(quantile(means, c(0.025, 0.975), na.rm = TRUE)),
                tolerance = 1e-12)
@@ -107,9 +107,9 @@ test_that("two PSOCK workers: the same numbers twice, and the same as serial (te
   cl <- parallel::makePSOCKcluster(2)
   on.exit(parallel::stopCluster(cl), add = TRUE)
   run <- function(cluster) list(
-    term_tests = term_tests(tab, nperm = 2500, cluster = cluster),
-    correlations = correlations(tab, nboot = 2500, cluster = cluster),
-    cohesion_test = cohesion_test(tab, nboot = 2500, nperm = 2500, cluster = cluster))
+    term_tests = pv_term_tests(tab, nperm = 2500, cluster = cluster),
+    correlations = pv_correlations(tab, nboot = 2500, cluster = cluster),
+    cohesion_test = pv_cohesion_test(tab, nboot = 2500, nperm = 2500, cluster = cluster))
   first <- run(cl)
   second <- run(cl)
   serial <- run(NULL)

@@ -1,7 +1,6 @@
 # The pv_results object of pv_analyse(): printing as afex's nice() does, and table access.
 
 test_that("pv_nice writes an ANOVA row as afex::nice() does (same F, df, p, pes)", {
-  skip_if_not_installed("afex")
   data(obk.long, package = "afex")
   a <- suppressMessages(suppressWarnings(afex::aov_ez("id", "value", obk.long, within = "phase",
                                                         anova_table = list(correction = "none", es = "pes"))))

@@ -1,0 +1,39 @@
+# R/analysis.R: pv_analyse(), its skip rules and group choice.
+# Each against the reference R package or base R function called directly on the same data,
+# or against a hand computation.
+
+test_that("pv_analyse skips what the shape does not allow, and says why", {
+  one_country <- make_rank_table(n_cn = 6, n_us = 0, reps = 1, seed = 13)
+  res <- pv_analyse(one_country, nboot = 50, ci_nboot = 200)
+  expect_false("dimension_tests" %in% names(res))
+  expect_match(paste(res$skipped$reason, collapse = " "), "two countries")
+  expect_true("dispersion_anova" %in% names(res))
+  # concordance is kept: one row per model, NA with a note
+  expect_equal(nrow(res$concordance), 6)
+  expect_true(all(is.na(res$concordance$W)))
+})
+
+test_that("pv_analyse: a family R cannot compute is a skipped row with R's own message", {
+  tab <- make_rank_table(seed = 16)
+  for (g in c("CN", "US")) {
+    src <- tab[tab$model == if (g == "CN") "cn01" else "us01", ]
+    for (m in unique(tab$model[tab$country == g])) tab[tab$model == m, "rank"] <- src$rank
+  }
+  res <- pv_analyse(tab, nboot = 20, ci_nboot = 200)
+  # R's message, from t.test called directly on constant groups
+  msg <- tryCatch(t.test(c(1, 1, 1), c(2, 2, 2)), error = conditionMessage)
+  expect_equal(res$skipped$message[res$skipped$analysis == "dimension_tests"], msg)
+  expect_match(res$skipped$reason[res$skipped$analysis == "dimension_tests"], "do not vary")
+  expect_true(all(c("term_tests", "cohesion_test", "correlations", "clusters", "concordance") %in% names(res)))
+})
+
+test_that("pv_analyse: three countries compare the two with most models; unknown names fail first", {
+  tab <- make_rank_table(seed = 17)
+  uk <- transform(make_rank_table(n_cn = 1, n_us = 0, seed = 18), model = "uk01", country = "UK")
+  res <- pv_analyse(rbind(tab, uk), nboot = 20, ci_nboot = 200)
+  expect_equal(unlist(res$groups_compared[, c("group1", "group2")]), c(group1 = "CN", group2 = "US"))
+  expect_match(res$groups_compared$rule, "not compared: UK")
+  expect_equal(res$dimension_tests$p_mwu, pv_dimension_tests(tab)$p_mwu)
+  expect_error(pv_analyse(tab, groups = c("CN", "JP")),
+               "'JP' is not a country of the rank table; countries present: CN \\(11 models\\), US \\(9 models\\)")
+})
