@@ -541,15 +541,18 @@ class _Lines:
 
 @pytest.mark.parametrize("kind", ["openai", "anthropic"])
 def test_repeated_sigkill_at_random_moments(tmp_path, kind):
-    """Up to six SIGKILLs at seeded random moments of the runs (start-up, upload, create,
-    polling, storing results) while work remains, then a run to the end: every request
+    """Six SIGKILLs at seeded random moments of the runs while work remains (start-up, the
+    submission of the first run, then polling: the kills during upload, create and the
+    results download have their own tests above), then a run to the end: every request
     answered once, none submitted twice, the store intact after every kill."""
     import random
 
     rng = random.Random(14)
     db = tmp_path / "rk.sqlite"
     cfg = tmp_path / "rk.toml"
-    with FakeBatchServer(polls_to_end=12) as fake:
+    # a batch ends on its 120th poll (20 polls/s while a collector runs): six kills 0.8-2 s
+    # apart land before the end however fast the machine starts the collector
+    with FakeBatchServer(polls_to_end=120) as fake:
         cfg.write_text(_toml(_config(fake.base_url, kind, replicates=100)))
         n = 2 * 2 * 100
         seen = []  # (answers stored, batch states) after each kill
