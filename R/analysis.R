@@ -202,30 +202,48 @@ pv_analyse <- function(rank_table, groups = NULL, k = 4, nboot = 1000, distance 
 # need no pyvalues installed.
 .pv_resample <- function(n, seed, block_fun, block_size = 1000L, cluster = NULL, helpers = character()) {
   spec <- .pv_cluster(cluster)
+  tasks <- .pv_block_tasks(n, seed, block_size)
   if (!is.null(spec$cl)) {
     if (spec$own) on.exit(parallel::stopCluster(spec$cl), add = TRUE)
-    return(.pv_resample_cluster(spec$cl, n, seed, block_fun, block_size, helpers))
+    return(.pv_resample_cluster(spec$cl, tasks, block_fun, helpers))
   }
+  restore <- .pv_rng_guard()
+  on.exit(restore(), add = TRUE)
+  RNGkind("L'Ecuyer-CMRG")
+  lapply(tasks, function(task) {
+    assign(".Random.seed", task$stream, envir = globalenv())
+    block_fun(task$b, task$size)
+  })
+}
+
+# The caller's random-number state (kind and seed), and a function that puts it back.
+.pv_rng_guard <- function() {
   genv <- globalenv()
   had_seed <- exists(".Random.seed", envir = genv, inherits = FALSE)
   old_seed <- if (had_seed) get(".Random.seed", envir = genv)
   old_kind <- RNGkind()
-  on.exit({
+  function() {
     RNGkind(old_kind[1], old_kind[2], old_kind[3])
     if (had_seed) assign(".Random.seed", old_seed, envir = genv) else
       if (exists(".Random.seed", envir = genv, inherits = FALSE)) rm(".Random.seed", envir = genv)
-  })
+  }
+}
+
+# .pv_resample's blocks: their numbers, sizes and L'Ecuyer streams (the stream of `seed`,
+# then each next stream), computed without touching the caller's random-number state.
+.pv_block_tasks <- function(n, seed, block_size) {
+  restore <- .pv_rng_guard()
+  on.exit(restore())
   RNGkind("L'Ecuyer-CMRG")
   set.seed(seed)
-  stream <- get(".Random.seed", envir = genv)
+  stream <- get(".Random.seed", envir = globalenv())
   starts <- seq(1L, n, by = block_size)
-  out <- vector("list", length(starts))
+  tasks <- vector("list", length(starts))
   for (b in seq_along(starts)) {
-    assign(".Random.seed", stream, envir = genv)
-    out[[b]] <- block_fun(b, min(block_size, n - starts[b] + 1L))
+    tasks[[b]] <- list(b = b, size = min(block_size, n - starts[b] + 1L), stream = stream)
     stream <- parallel::nextRNGStream(stream)
   }
-  out
+  tasks
 }
 
 # Largest number of splits of n1 + n2 units into groups of n1 and n2 that the permutation
@@ -233,27 +251,9 @@ pv_analyse <- function(rank_table, groups = NULL, k = 4, nboot = 1000, distance 
 # split of up to 20 models (the paper's 11 + 9 = 167960) is exact; beyond it, Monte Carlo.
 .pv_max_exact_splits <- choose(20, 10)
 
-# The streams of .pv_resample's blocks, computed here as the serial loop does, then the
-# blocks run on the workers of `cl` (contiguous chunks, one per worker, in order).
-.pv_resample_cluster <- function(cl, n, seed, block_fun, block_size, helpers) {
-  genv <- globalenv()
-  had_seed <- exists(".Random.seed", envir = genv, inherits = FALSE)
-  old_seed <- if (had_seed) get(".Random.seed", envir = genv)
-  old_kind <- RNGkind()
-  on.exit({
-    RNGkind(old_kind[1], old_kind[2], old_kind[3])
-    if (had_seed) assign(".Random.seed", old_seed, envir = genv) else
-      if (exists(".Random.seed", envir = genv, inherits = FALSE)) rm(".Random.seed", envir = genv)
-  })
-  RNGkind("L'Ecuyer-CMRG")
-  set.seed(seed)
-  stream <- get(".Random.seed", envir = genv)
-  starts <- seq(1L, n, by = block_size)
-  tasks <- vector("list", length(starts))
-  for (b in seq_along(starts)) {
-    tasks[[b]] <- list(b = b, size = min(block_size, n - starts[b] + 1L), stream = stream)
-    stream <- parallel::nextRNGStream(stream)
-  }
+# .pv_resample's blocks (with the streams the serial loop uses) run on the workers of `cl`
+# (contiguous chunks, one per worker, in order).
+.pv_resample_cluster <- function(cl, tasks, block_fun, helpers) {
   fun <- .pv_portable(block_fun, helpers)
   node <- function(tasks, block_fun) {
     kind <- RNGkind()
