@@ -98,13 +98,9 @@ pv_mixed_anova <- function(rank_table, groups = NULL) {
   subject_means <- tapply(ds$score, ds$model, mean)
   degenerate <- diff(range(subject_means)) <= 1e-9 * max(abs(subject_means))
   if (degenerate) {
-    i <- out$effect == "country"
-    out$F[i] <- NA_real_
-    out$p[i] <- NA_real_
-    out$pes[i] <- NA_real_
-    out$note[i] <- sprintf(paste0(
+    out <- .pv_not_estimable(out, out$effect == "country", sprintf(paste0(
       "not estimable: every model's dimension scores average %.6g (complete rankings), ",
-      "so between-model variance is zero and F is 0/0"), mean(subject_means))
+      "so between-model variance is zero and F is 0/0"), mean(subject_means)))
   }
   if (length(r$warnings)) {
     out$note <- ifelse(nzchar(out$note), paste(out$note, paste(r$warnings, collapse = "; "), sep = "; "),
@@ -119,4 +115,14 @@ pv_mixed_anova <- function(rank_table, groups = NULL) {
   chosen <- .pv_choose_groups(x, groups)
   if (is.null(chosen$groups)) stop(chosen$reason, call. = FALSE)
   chosen$groups
+}
+
+# Effects that complete rankings make 0/0 (the rows `i` of an ANOVA table): F, p and pes
+# are NA and `note` says why.
+.pv_not_estimable <- function(out, i, note) {
+  out$F[i] <- NA_real_
+  out$p[i] <- NA_real_
+  out$pes[i] <- NA_real_
+  out$note[i] <- note
+  out
 }

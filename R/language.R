@@ -112,13 +112,9 @@ pv_language_anova <- function(rank_table, languages = NULL) {
   # 0/0 effects: every model-by-language average of the five scores is one constant
   cell_means <- tapply(long$score, paste(long$model, long$language), mean)
   if (diff(range(cell_means)) <= 1e-9 * max(abs(cell_means))) {
-    i <- !grepl("dimension", out$effect)
-    out$F[i] <- NA_real_
-    out$p[i] <- NA_real_
-    out$pes[i] <- NA_real_
-    out$note[i] <- sprintf(paste0(
+    out <- .pv_not_estimable(out, !grepl("dimension", out$effect), sprintf(paste0(
       "not estimable: every model's dimension scores average %.6g in each language (complete ",
-      "rankings), so effect and error variance are zero and F is 0/0"), mean(cell_means))
+      "rankings), so effect and error variance are zero and F is 0/0"), mean(cell_means)))
   }
   extra <- c(if (length(s$excluded)) s$excluded_note, r$warnings)
   if (length(extra)) {
