@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pyvalues.analysis.summary import _agreement_lines
+from pyvalues.results.summary import _agreement_lines
 from pyvalues.crosscheck import reported_agreement, reported_beside
 
 ROOT = Path(__file__).resolve().parents[1]

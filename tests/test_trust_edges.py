@@ -15,7 +15,7 @@ import pytest
 
 from conftest import ROOT, make_rank_table, rscript
 from pyvalues import analysis
-from pyvalues.analysis.access import term_test_p
+from pyvalues.results import term_test_p
 from pyvalues.analysis.parity import parity_counts, parity_table
 from pyvalues.instrument import TERM_NAMES
 

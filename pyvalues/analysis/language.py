@@ -16,13 +16,13 @@ ranked *less* important in the first language.
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import pandas as pd
 
 from .. import rbridge, schema
 from ..errors import PyvaluesError
+from ..results.summary import language_summary_lines, largest_shifts  # noqa: F401  (re-exported)
 from .api import checked
 
 __all__ = [
@@ -252,59 +252,6 @@ def select_language(table: pd.DataFrame, language: str) -> pd.DataFrame:
     prov = table.attrs.get("provenance", "user data")
     out.attrs["provenance"] = f"{prov} [only the rankings with prompt language {language!r}]"
     return out
-
-
-def largest_shifts(term_tests: pd.DataFrame, n: int | None = None) -> pd.DataFrame:
-    """`language_term_tests` with ``shift`` = mean in the first language − mean in the second
-    (the mean of the paired differences), ordered by its size, largest first."""
-    means = [c for c in term_tests.columns if c.startswith("mean_")][:2]
-    out = term_tests.assign(shift=term_tests[means[0]] - term_tests[means[1]])
-    out = out.reindex(out["shift"].abs().sort_values(ascending=False, kind="stable").index)
-    return out if n is None else out.head(n)
-
-
-# -- the CLI summary ----------------------------------------------------------------------
-
-
-def _p(p) -> str:
-    if p is None or (isinstance(p, float) and math.isnan(p)):
-        return "p = NA"
-    return "p < .001" if p < 0.001 else f"p = {p:.3f}".replace("0.", ".", 1)
-
-
-def language_summary_lines(tables) -> list[str]:
-    """Lines of the run summary for the language analysis (empty when it did not run)."""
-    if "language_term_tests" not in tables:
-        return []
-    tt = tables["language_term_tests"]
-    means = [c for c in tt.columns if c.startswith("mean_")]
-    a, b = (c[5:] for c in means[:2])
-    lines = ["", f"Prompt language ({a} - {b}; lower rank = more important; paired Wilcoxon over models "
-                 f"with both languages, n = {int(tt['n_models'].iloc[0])}):"]
-    big = largest_shifts(tt, 3)
-    lines.append(f"  largest shifts (mean {a} - mean {b}): " + "; ".join(
-        f"{r['term']} {r[means[0]]:.2f} vs {r[means[1]]:.2f} = {r['shift']:+.2f} (median diff {r['median_diff']:+.2f}, "
-        f"V = {r['V']:g}, {_p(r['p'])}, q = {r['q']:.3f}, r_rb = {r['r_rb']:+.2f})" for _, r in big.iterrows()))
-    lines.append(f"  terms with q < .05: {int((tt['q'] < 0.05).sum())} of {len(tt)}")
-    if "language_dimension_tests" in tables:
-        dt = tables["language_dimension_tests"]
-        lines.append("  dimensions: " + "; ".join(
-            f"{r['dimension']} {r['median_diff']:+.2f} ({_p(r['p'])}, q = {r['q']:.3f})" for _, r in dt.iterrows()))
-    if "language_anova" in tables:
-        for _, r in tables["language_anova"].iterrows():
-            if "dimension" in str(r["effect"]) and "language" in str(r["effect"]):
-                lines.append(f"  ANOVA {r['effect']}: F({r['df1']:g}, {r['df2']:g}) = {r['F']:.2f}, {_p(r['p'])}, "
-                             f"pes = {r['pes']:.3f}; GG eps = {r['gg_eps']:.3f}, {_p(r['p_gg'])}")
-    if "language_consistency_summary" in tables:
-        cs = tables["language_consistency_summary"]
-        cs = cs[cs["method"] == "spearman"]
-        lines.append("  cross-language Spearman rho per model, mean [95% bootstrap CI over models]: " + "; ".join(
-            f"{r['group']} {r['mean']:.3f} [{r['ci_low']:.3f}, {r['ci_high']:.3f}] (n = {int(r['n_models'])})"
-            for _, r in cs.iterrows()))
-    note = str(tt["note"].iloc[0]) if "note" in tt.columns else ""
-    if "excluded" in note:
-        lines.append("  " + note[note.index("excluded"):].split(";")[0])
-    return lines
 
 
 # -- one set of results per prompt language (the CLI's --by-language) --------------------

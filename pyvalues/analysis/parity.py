@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as _schema
+from ..results.access import parity_counts  # noqa: F401  (re-exported: read from a results table)
 from .twins import PINGOUIN_MIXED_NOTE
 
 __all__ = ["parity_table", "parity_counts", "is_p_value", "REL_TOL", "ABS_TOL", "PARITY_COLUMNS"]
@@ -209,11 +210,3 @@ def parity_table(r_tables: dict[str, pd.DataFrame], py_tables: dict[str, pd.Data
     out["comparable"] = out["comparable"].astype(bool)
     out["agrees"] = out["agrees"].astype("boolean")  # NA where not comparable
     return out
-
-
-def parity_counts(parity: pd.DataFrame) -> dict[str, int]:
-    """How many rows, how many comparable, and how many of those agree / disagree."""
-    comparable = parity["comparable"].astype(bool) if "comparable" in parity else parity["same_method"].astype(bool)
-    agrees = parity["agrees"].astype("boolean").fillna(False).astype(bool)
-    return {"rows": len(parity), "comparable": int(comparable.sum()),
-            "agree": int((comparable & agrees).sum()), "disagree": int((comparable & ~agrees).sum())}

@@ -9,24 +9,18 @@ shares the most members with it.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 
 import pandas as pd
 
 from pyvalues.crosscheck.claims import claim_number, reported_interval, result_column_sign
 from pyvalues.crosscheck.design import canonical_model
 from pyvalues.crosscheck.level1 import make_row
+from pyvalues.results import tables_of as _tables  # a Results object or a mapping name -> DataFrame
 
 __all__ = ["level3_rows", "lookup", "reported_beside", "reported_agreement", "AGREEMENT_COLUMNS"]
 
 _SET_QUANTITIES = ("terms", "members")
 _BESIDE = ("_reported", "_reported_low", "_reported_high", "_agrees")
-
-
-def _tables(results) -> Mapping[str, pd.DataFrame]:
-    if isinstance(results, Mapping):
-        return results
-    return getattr(results, "tables")
 
 
 def _select(table: pd.DataFrame, row_key: str) -> pd.DataFrame:

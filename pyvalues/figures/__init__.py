@@ -24,7 +24,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from ..analysis.access import provenance_of, tables_of as _tables, term_test_p
+from ..results import provenance_of, tables_of as _tables, term_test_p
 from ..errors import PyvaluesError
 from ..instrument import DIMENSIONS, TERM_NAMES
 from . import style

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..analysis.access import provenance_of, tables_of
+from ..results import provenance_of, tables_of
 from ..instrument import DIMENSIONS
 from . import FigureSpec, _Absent, _dimension_legend, table_of
 from .style import COLUMN_WIDTH_IN, DIMENSION_COLOURS, TEXT_WIDTH_IN, country_styles, finish, label, term_label

@@ -30,7 +30,7 @@ import pandas as pd
 
 from .. import __version__
 from .. import schema as _schema
-from ..analysis.access import provenance_of, tables_of as _tables
+from ..results import provenance_of, tables_of as _tables
 from ..errors import PyvaluesError
 
 __all__ = ["write_report", "render_report", "TABLE_INFO"]

@@ -7,7 +7,7 @@ import html
 import pandas as pd
 
 from .. import schema
-from ..analysis.access import tables_of
+from ..results import tables_of
 
 __all__ = ["LANGUAGE_TABLE_INFO", "language_section_html"]
 
@@ -27,7 +27,7 @@ def _skip_reason(tables) -> str:
 
 def language_section_html(results) -> str:
     """``<h2 id="language">`` and its content."""
-    from ..analysis.language import language_summary_lines
+    from ..results.summary import language_summary_lines
 
     tables = tables_of(results)
     head = '<h2 id="language">Prompt language</h2>'

@@ -1,6 +1,6 @@
-"""Reading a run's results without the analysis engine: what figures and reports share.
+"""Reading a run's results without the analysis engine: what the summary, figures, report and crosscheck share.
 
-Both take either a :class:`~pyvalues.analysis.Results` or a plain mapping name -> DataFrame
+Both take either a :class:`~pyvalues.results.Results` or a plain mapping name -> DataFrame
 (e.g. tables read back from a results folder). No matplotlib here: a tables-only report
 must not pay for importing it.
 """
@@ -60,3 +60,11 @@ def term_test_p(term_tests: pd.DataFrame) -> tuple[str, str, str]:
         return "p_perm", "q_perm", ("studentized permutation p (recommended: the asymptotic p is "
                                     f"undefined for {int(tt['p'].isna().sum())} terms)")
     return "p", "q", f"asymptotic Brunner-Munzel p (both groups have {SMALL_GROUP} or more models)"
+
+
+def parity_counts(parity: pd.DataFrame) -> dict[str, int]:
+    """How many rows, how many comparable, and how many of those agree / disagree."""
+    comparable = parity["comparable"].astype(bool) if "comparable" in parity else parity["same_method"].astype(bool)
+    agrees = parity["agrees"].astype("boolean").fillna(False).astype(bool)
+    return {"rows": len(parity), "comparable": int(comparable.sum()),
+            "agree": int((comparable & agrees).sum()), "disagree": int((comparable & ~agrees).sum())}
