@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from pyvalues.collect import Store, collect, export_jsonl, parse_config, rank_table_from_jsonl, term_order_for
+from pyvalues.collect import Store, export_jsonl, parse_config, term_order_for
+from pyvalues.pipeline import collect, rank_table_from_jsonl  # collection with the parser's follow-up (re-ask)
 from pyvalues.collect.batch import BatchLedger
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

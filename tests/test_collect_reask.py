@@ -20,8 +20,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pyvalues.collect import (Store, collect, export_jsonl, followup_key, load_config, manifest_path,
-                              rank_table_from_jsonl)
+from pyvalues.collect import Store, export_jsonl, followup_key, load_config, manifest_path
+from pyvalues.pipeline import collect, rank_table_from_jsonl  # collection with the parser's follow-up
 from pyvalues.collect.__main__ import main
 from fake_chat_server import FakeChatServer
 from pyvalues.errors import CollectError
@@ -291,3 +291,39 @@ def test_sigkill_between_the_original_and_the_followup_resumes(tmp_path):
     export_jsonl(db, tmp_path / "k.jsonl")
     (final,) = parse_responses(tmp_path / "k.jsonl")
     assert final.followup == 1 and final.status == "complete"
+
+
+# --- the follow-up is the parser's, passed in: collection reads no answer itself -------------
+def test_collection_without_a_followup_function_stops_before_sending(tmp_path):
+    from pyvalues.collect import collect as collect_only
+
+    db = tmp_path / "run.sqlite"
+    with FakeChatServer(answers={"fake": [MISSING_TWO, "complete"]}, expected_key="sk-reask-secret") as fake:
+        cfg = write_config(tmp_path / "run.toml", fake.base_url, reask="reask_incomplete = 1")
+        with pytest.raises(CollectError, match=r"reask_incomplete = 1: .*pyvalues\.pipeline\.collect"):
+            collect_only(load_config(cfg), db, progress=False)
+        assert fake.events == []
+    assert not db.exists()
+
+
+def test_the_injected_followup_decides_what_is_sent(tmp_path):
+    from pyvalues.collect import collect as collect_only
+
+    seen = []
+
+    def followup(answer_text, language, prompt_order):  # written here: no parser involved
+        seen.append((answer_text, language, list(prompt_order)))
+        return f"again please ({language})" if answer_text.count("\n") < 24 else None
+
+    db = tmp_path / "run.sqlite"
+    with FakeChatServer(answers={"fake": [MISSING_TWO, "complete"]}, expected_key="sk-reask-secret") as fake:
+        cfg = write_config(tmp_path / "run.toml", fake.base_url, reask="reask_incomplete = 2", languages=("en",),
+                           replicates=1)
+        summary = collect_only(load_config(cfg), db, progress=False, followup=followup)
+        events = list(fake.events)
+    # one original answer with 23 lines (two terms missing): one follow-up; its complete answer ends it
+    assert [len(e["messages"]) for e in events] == [1, 3]
+    assert events[1]["messages"][2]["content"] == "again please (en)"
+    assert summary.tallies["Fake"].followups_ok == 1
+    assert [(lang, len(order)) for _text, lang, order in seen] == [("en", 25), ("en", 25)]
+    assert seen[0][0].count("\n") == 22 and seen[1][0].count("\n") == 24

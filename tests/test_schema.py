@@ -306,8 +306,9 @@ def test_docstring_examples_print_what_they_show():
 
 def test_run_returns_the_schema_tables_and_compares_with_the_paper_only_when_asked():
     """run() gives the same tables and columns for the paper reconstruction as for any data;
-    reported=True adds only the declared beside-columns and paper_agreement."""
+    pipeline.beside_paper adds only the declared beside-columns and paper_agreement."""
     from pyvalues import datasets
+    from pyvalues.pipeline import beside_paper
 
     recon = datasets.load()
     plain_run = analysis.run(recon, nboot=20, ci_nboot=100, parity=False)
@@ -316,7 +317,7 @@ def test_run_returns_the_schema_tables_and_compares_with_the_paper_only_when_ask
     assert "paper_agreement" not in plain_run
     for name in plain_run:
         assert list(plain_run[name].columns) == list(other[name].columns), name
-    compared = analysis.run(recon, nboot=20, ci_nboot=100, parity=False, reported=True)
+    compared = beside_paper(analysis.run(recon, nboot=20, ci_nboot=100, parity=False))
     assert list(compared["paper_agreement"].columns) == schema.column_names("paper_agreement")
     suffixes = tuple(c.name.replace("{col}", "") for c in schema.BESIDE if "{col}" in c.name)
     changed = [n for n in plain_run if list(compared[n].columns) != list(plain_run[n].columns)]

@@ -105,7 +105,6 @@ def run(
     ci_nboot: int = 10000,
     parallel: bool | int = False,
     parity: bool = True,
-    reported: bool = False,
     language: str | None = None,
     nperm: int = 10000,
     cluster: int | str | list[str] | None = None,
@@ -119,10 +118,10 @@ def run(
     reason and R's message; the others are still computed). With ``parity=True`` the Python
     twins (scipy / statsmodels / pingouin) recompute each inferential statistic and the
     ``parity`` table compares the two. The tables and columns are those of
-    :mod:`pyvalues.schema` for any data; comparing with a paper is an explicit step:
-    ``reported=True`` (the CLI does it on the bundled paper reconstruction) adds the paper's
-    reported value beside each statistic that has one and the ``paper_agreement`` table.
-    Those two Python steps have their own boundaries too. ``language`` (e.g. ``"zh"``)
+    :mod:`pyvalues.schema` for any data; comparing with a paper is an explicit step on the
+    results: :func:`pyvalues.pipeline.beside_paper` (the CLI takes it on the bundled paper
+    reconstruction) adds the paper's reported value beside each statistic that has one and
+    the ``paper_agreement`` table. The parity step has its own boundary too. ``language`` (e.g. ``"zh"``)
     analyses the rankings in that prompt language only.
 
     ``groups``: the two countries compared, first one first; by default the two with the
@@ -246,13 +245,5 @@ def run(
         dataset=dataset,
         timings=timings,
     )
-    if reported:
-        def _reported():
-            from ..crosscheck import reported_agreement, reported_beside
-
-            results.tables.update(reported_beside(results))
-            results.tables["paper_agreement"] = reported_agreement(results)
-
-        family("reported values beside ours", _reported)
     results.timings["total"] = time.perf_counter() - t0
     return results

@@ -252,33 +252,3 @@ def select_language(table: pd.DataFrame, language: str) -> pd.DataFrame:
     prov = table.attrs.get("provenance", "user data")
     out.attrs["provenance"] = f"{prov} [only the rankings with prompt language {language!r}]"
     return out
-
-
-# -- one set of results per prompt language (the CLI's --by-language) --------------------
-
-
-def write_language_sets(table: pd.DataFrame, out, *, run_kwargs: dict, labels: str = "en",
-                        figures: bool = True) -> list[tuple[str, object, int]]:
-    """Run every analysis on each prompt language's rankings alone and write each full set
-    (tables, results.rds, manifest, figures, report) into ``<out>/language_<code>/``.
-
-    Returns ``(code, folder, number of CSV tables)`` per language. The pooled set is the
-    caller's (the CLI writes it into ``<out>`` itself)."""
-    from pathlib import Path
-
-    from ..report import write_report
-    from . import run
-
-    done = []
-    for code in languages_of(table):
-        results = run(table, language=code, **run_kwargs)
-        folder = Path(out) / f"language_{code}"
-        written = results.to_dir(folder)
-        figs = None
-        if figures:
-            from ..figures import draw_all
-
-            figs = draw_all(results, folder / "figures", language=labels)
-        write_report(results, folder, figures=figs)
-        done.append((code, folder, len([p for p in written if p.suffix == ".csv"])))
-    return done

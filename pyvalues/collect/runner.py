@@ -38,7 +38,9 @@ from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
+from ..errors import CollectError
 from ..instrument import TERM_NAMES, prompt_hash, prompt_text
 from .client import FatalAttempt, ModelStopped, Redactor, RetryableAttempt, WaitTooLong, send_with_retries
 from .config import ModelConfig, RunConfig
@@ -335,10 +337,21 @@ class CollectRun:
     attempt for and returns a :class:`CollectSummary`. `base_url_overrides`: provider name ->
     base URL actually used (set for providers whose server is started here).
     `incomplete_policy`: recorded in the manifest (the policy the rank table is built with).
+    `followup`: ``followup(answer_text, language, prompt_order) -> str | None``, the follow-up
+    turn an answer is due under the re-ask policy (None: it needs none). Collection does not
+    read answers itself: the caller passes the parser's (:func:`pyvalues.parse.followup_for_answer`,
+    as :func:`pyvalues.pipeline.collect` and the CLI do); needed only with ``reask_incomplete``.
     """
 
     def __init__(self, config: RunConfig, store_path=None, *, progress: bool = True, stream=None,
-                 base_url_overrides: dict[str, str] | None = None, incomplete_policy: str = "drop"):
+                 base_url_overrides: dict[str, str] | None = None, incomplete_policy: str = "drop",
+                 followup: Callable[[str, str, list[str]], str | None] | None = None):
+        if config.reask_incomplete and followup is None:
+            raise CollectError(
+                f"[run] reask_incomplete = {config.reask_incomplete}: the re-ask policy needs a follow-up "
+                "function that reads an answer; call pyvalues.pipeline.collect (it passes the parser's), or "
+                "pass followup=pyvalues.parse.followup_for_answer")
+        self.followup = followup
         self.config = config
         self.store_path = Path(store_path or config.store or "collect.sqlite")
         self.stream = stream if stream is not None else sys.stderr
@@ -517,8 +530,6 @@ class CollectRun:
 
     def reask_chain(self, job: Job) -> None:
         """Follow up an incomplete or unparseable answer, up to `reask` times (see module docs)."""
-        from ..parse import followup_prompt, parse_ranking
-
         m = job.model
         tally = self.tallies[m.name]
         stop = self.stop_events[m.name]
@@ -527,8 +538,7 @@ class CollectRun:
         if last is None:
             return
         for k in range(1, self.reask + 1):
-            text = followup_prompt(parse_ranking(last["response_text"] or "", job.language,
-                                                 prompt_order=list(job.term_order)), job.language)
+            text = self.followup(last["response_text"] or "", job.language, list(job.term_order))
             if text is None:  # complete, repaired or refused: the conversation ends here
                 return
             fkey = followup_key(job.key, k)
@@ -691,14 +701,15 @@ class CollectRun:
 
 
 def collect(config: RunConfig, store_path=None, *, progress: bool = True, stream=None,
-            base_url_overrides: dict[str, str] | None = None, incomplete_policy: str = "drop") -> CollectSummary:
+            base_url_overrides: dict[str, str] | None = None, incomplete_policy: str = "drop",
+            followup: Callable[[str, str, list[str]], str | None] | None = None) -> CollectSummary:
     """Run (or resume) the collection described by `config` into the store at `store_path`.
 
     ``CollectRun(...).run()`` in one call (see :class:`CollectRun`). Returns a
     CollectSummary; raises CollectInterrupted on Ctrl-C (every stored attempt stays).
     """
     return CollectRun(config, store_path, progress=progress, stream=stream, base_url_overrides=base_url_overrides,
-                      incomplete_policy=incomplete_policy).run()
+                      incomplete_policy=incomplete_policy, followup=followup).run()
 
 
 def dry_run(config: RunConfig, store_path=None):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .core import (REFUSAL_PHRASES, REVERSE_PHRASES, STATUSES, Diagnostics, ParsedRanking,
                    TermMatch, parse_ranking)
-from .followup import followup_prompt
+from .followup import followup_for_answer, followup_prompt
 from .table import (INCOMPLETE_POLICIES, ParsedResponse, parse_responses, read_responses,
                     status_summary, to_rank_table)
 from .terms import FUZZY_THRESHOLD, VARIANTS
@@ -28,6 +28,7 @@ __all__ = [
     "VARIANTS",
     "FUZZY_THRESHOLD",
     "followup_prompt",
+    "followup_for_answer",
     "read_responses",
     "parse_responses",
     "ParsedResponse",

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from ..instrument import LANGUAGES, N_TERMS, term
-from .core import ParsedRanking
+from .core import ParsedRanking, parse_ranking
 
-__all__ = ["followup_prompt"]
+__all__ = ["followup_prompt", "followup_for_answer"]
 
 
 def _label(name: str) -> str:
@@ -56,3 +56,9 @@ def followup_prompt(parsed: ParsedRanking, language: str) -> str | None:
     parts.append(f"Please give the complete ranking of all {N_TERMS} words, each exactly once, "
                  f"marking the most important as 1 and the least important as {N_TERMS}.")
     return " ".join(parts)
+
+
+def followup_for_answer(answer_text: str, language: str, prompt_order: list[str] | None = None) -> str | None:
+    """The follow-up turn an answer is due (None: none), read by the parser: what the collector's
+    re-ask policy calls (``pyvalues.collect.collect(..., followup=followup_for_answer)``)."""
+    return followup_prompt(parse_ranking(answer_text, language, prompt_order=prompt_order), language)
