@@ -72,8 +72,7 @@ pv_analyse <- function(rank_table, groups = NULL, k = 4, nboot = 1000, distance 
     invisible(NULL)
   }
   need_models <- function(n, what) {
-    if (length(models) < n) .pv_not_applicable(sprintf("%s: at least %d models are needed; the table has %d",
-                                                       what, n, length(models)))
+    if (length(models) < n) .pv_not_applicable(sprintf(.pv_skip$too_few_models, what, n, length(models)))
   }
   need_groups <- function() {
     if (is.null(chosen$groups)) .pv_not_applicable(chosen$reason)
@@ -139,8 +138,17 @@ pv_analyse <- function(rank_table, groups = NULL, k = 4, nboot = 1000, distance 
     c("not enough observations", "a group has too few values for this test"),
     c("NA/NaN/Inf", "the statistic is undefined on this data (a zero or missing variance)"))
   for (k in known) if (grepl(k[1], msg)) return(k[2])
-  "could not be computed on this data (see message)"
+  .pv_skip$not_computable
 }
+
+# The skip rules' words, written once on the R side (pyvalues/formulas.py SKIP holds the
+# same sentences for the Python twins; tests/test_layers.py checks that they agree).
+.pv_skip <- list(
+  too_few_models = "%s: at least %d models are needed; the table has %d",
+  not_computable = "could not be computed on this data (see message)",
+  one_country = "group comparisons need two countries; the table has %s",
+  small_group = "group comparisons need at least two models in each group; %s has %d, %s has %d"
+)
 
 # The two groups compared, first one first, with the rule that chose them.
 # Default: the two countries with the most models (ties: alphabetical), in alphabetical
@@ -169,7 +177,7 @@ pv_analyse <- function(rank_table, groups = NULL, k = 4, nboot = 1000, distance 
     if (length(present) < 2L) {
       return(list(groups = NULL, table = data.frame(group1 = character(), group2 = character(),
                                                     n1 = integer(), n2 = integer(), rule = character()),
-                  reason = paste0("group comparisons need two countries; the table has ", listing)))
+                  reason = sprintf(.pv_skip$one_country, listing)))
     }
     o <- order(-as.integer(per_country), present)
     groups <- sort(present[o[1:2]])
@@ -182,9 +190,8 @@ pv_analyse <- function(rank_table, groups = NULL, k = 4, nboot = 1000, distance 
   tab <- data.frame(group1 = groups[1], group2 = groups[2], n1 = n[1], n2 = n[2], rule = rule,
                     stringsAsFactors = FALSE)
   if (min(n) < 2L) {
-    return(list(groups = NULL, table = tab, reason = sprintf(
-      "group comparisons need at least two models in each group; %s has %d, %s has %d",
-      groups[1], n[1], groups[2], n[2])))
+    return(list(groups = NULL, table = tab, reason = sprintf(.pv_skip$small_group, groups[1], n[1],
+                                                             groups[2], n[2])))
   }
   list(groups = groups, table = tab, reason = "")
 }

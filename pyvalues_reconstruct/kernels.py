@@ -18,6 +18,21 @@ from typing import NamedTuple
 
 import numpy as np
 from numba import njit
+from numba.extending import overload
+from scipy.special import gammaln
+
+from pyvalues import formulas
+
+# Inside numba, scipy's gammaln is numba's math.lgamma, as these kernels always computed it
+# (its last bits can differ from scipy's, which the Python twins use).
+@overload(gammaln)
+def _gammaln_in_numba(x):
+    return lambda x: math.lgamma(x)
+
+
+# written once in pyvalues/formulas.py (the twins and the crosscheck use the same functions)
+hedges_j = njit(cache=True)(formulas.hedges_j)
+bh_adjust = njit(cache=True)(formulas.bh_adjust)  # p.adjust(method = "BH")
 
 # --- special functions ----------------------------------------------------------------------
 @njit(cache=True)
@@ -216,21 +231,6 @@ def mean_sd(x):
     for i in range(n):
         v += (x[i] - m) ** 2
     return m, math.sqrt(v / (n - 1))
-
-
-@njit(cache=True)
-def bh_adjust(p, out):
-    """p.adjust(method = "BH")."""
-    n = p.shape[0]
-    order = np.argsort(-p, kind="mergesort")  # decreasing p
-    cummin = 1.0
-    for r in range(n):
-        i = order[r]
-        rank = n - r
-        v = p[i] * n / rank
-        if v < cummin:
-            cummin = v
-        out[i] = min(cummin, 1.0)
 
 
 @njit(cache=True)
@@ -546,7 +546,7 @@ def compute_stats(L, R, rho, tau, pear, is_cn, wcdf, stats, labels, ta=-1, tb=-1
         # Hedges' g: pooled SD, exact small-sample correction (effectsize::hedges_g)
         dfp = n_cn + n_us - 2.0
         sp = math.sqrt(((n_cn - 1) * sx * sx + (n_us - 1) * sy * sy) / dfp)
-        J = math.exp(math.lgamma(dfp / 2.0) - math.log(math.sqrt(dfp / 2.0)) - math.lgamma((dfp - 1.0) / 2.0))
+        J = hedges_j(dfp)
         stats[o + 13] = (mx - my) / sp * J if sp > 0 else 0.0
     qm = np.zeros(ND)
     bh_adjust(pm, qm)

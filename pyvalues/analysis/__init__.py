@@ -20,6 +20,7 @@ import pandas as pd
 
 from .. import rbridge
 from .. import schema as _schema
+from ..formulas import skip_reason
 from ..ranktable import validate
 from ..results import Results
 
@@ -207,7 +208,7 @@ def run(
         try:
             compute()
         except Exception as e:  # noqa: BLE001 - recorded in `skipped`, the other tables stand
-            skipped.loc[len(skipped)] = [name, "could not be computed on this data (see message)",
+            skipped.loc[len(skipped)] = [name, skip_reason("not_computable"),
                                          f"{type(e).__name__}: {e}"]
 
     if parity:

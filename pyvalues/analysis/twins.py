@@ -43,8 +43,7 @@ import pandas as pd
 from scipy import stats
 from scipy.cluster import hierarchy
 from scipy.spatial.distance import pdist
-from scipy.special import gammaln
-
+from ..formulas import bh_adjust, hedges_j, skip_reason
 from ..instrument import DIMENSIONS, TERM_DIMENSION, TERM_NAMES
 from ..ranktable import RANKING_KEY, term_rank_sums, validate
 
@@ -90,13 +89,12 @@ def choose_groups(table: pd.DataFrame, groups=None) -> tuple[list[str] | None, s
                              f"table; countries present: {listing}. Fix: pass two of these as groups, or omit groups.")
     else:
         if len(present) < 2:
-            return None, f"group comparisons need two countries; the table has {listing}"
+            return None, skip_reason("one_country", listing=listing)
         top = sorted(present, key=lambda c: (-per_country[c], c))[:2]
         groups = sorted(top)
     n = [int(per_country[g]) for g in groups]
     if min(n) < 2:
-        return None, (f"group comparisons need at least two models in each group; {groups[0]} has {n[0]}, "
-                      f"{groups[1]} has {n[1]}")
+        return None, skip_reason("small_group", g1=groups[0], n1=n[0], g2=groups[1], n2=n[1])
     return groups, ""
 
 
@@ -319,13 +317,9 @@ def _pingouin_mixed_anova(ds: pd.DataFrame, groups: list[str]) -> pd.DataFrame:
 
 def _bh(p) -> np.ndarray:
     """Benjamini–Hochberg q over the non-missing p (as R's p.adjust drops NA)."""
-    from statsmodels.stats.multitest import multipletests
-
     p = np.asarray(p, float)
     q = np.full_like(p, np.nan)
-    ok = ~np.isnan(p)
-    if ok.any():
-        q[ok] = multipletests(p[ok], method="fdr_bh")[1]
+    bh_adjust(p, q)
     return q
 
 
@@ -333,7 +327,7 @@ def _hedges_g(x, y) -> float:
     nx, ny = len(x), len(y)
     df = nx + ny - 2
     sp = np.sqrt(((nx - 1) * np.var(x, ddof=1) + (ny - 1) * np.var(y, ddof=1)) / df)
-    j = np.exp(gammaln(df / 2) - np.log(np.sqrt(df / 2)) - gammaln((df - 1) / 2))
+    j = hedges_j(df)
     return float((np.mean(x) - np.mean(y)) / sp * j)
 
 
@@ -685,7 +679,7 @@ def python_twins(rank_table: pd.DataFrame, groups=None, k: int = 4, seed: int = 
 
     def need_models(n, what):
         if len(models) < n:
-            raise _NotApplicable(f"{what}: at least {n} models are needed; the table has {len(models)}")
+            raise _NotApplicable(skip_reason("too_few_models", what=what, n=n, n_models=len(models)))
 
     def need_groups():
         if g is None:
@@ -699,7 +693,7 @@ def python_twins(rank_table: pd.DataFrame, groups=None, k: int = 4, seed: int = 
             skipped.append((name, str(e), ""))
             return
         except Exception as e:  # noqa: BLE001 - the boundary: record and go on, as R's pv_analyse
-            skipped.append((name, "could not be computed on this data (see message)", f"{type(e).__name__}: {e}"))
+            skipped.append((name, skip_reason("not_computable"), f"{type(e).__name__}: {e}"))
             return
         if isinstance(res, dict):
             out.update(res)

@@ -11,7 +11,9 @@ import math
 from functools import lru_cache
 
 import numpy as np
-from scipy import special, stats
+from scipy import stats
+
+from pyvalues.formulas import hedges_j  # one formula for twins, crosscheck and the reconstruction
 
 __all__ = [
     "p_from_f", "pes_from_f", "p_from_t", "p_from_chisq", "friedman_from_w",
@@ -119,13 +121,6 @@ def welch(m1, s1, n1, m2, s2, n2):
     t = (np.asarray(m1, dtype=float) - m2) / se
     df = (v1 + v2) ** 2 / (v1 ** 2 / (n1 - 1) + v2 ** 2 / (n2 - 1))
     return t, df, p_from_t(t, df)
-
-
-def hedges_j(df, exact: bool = True):
-    """Small-sample correction of Cohen's d: exact Gamma form (Hedges 1981) or 1 - 3/(4 df - 1)."""
-    if exact:
-        return math.exp(special.gammaln(df / 2) - special.gammaln((df - 1) / 2)) / math.sqrt(df / 2)
-    return 1 - 3 / (4 * df - 1)
 
 
 def hedges_g(m1, s1, n1, m2, s2, n2, exact: bool = True):

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ..collect import Store, default_store_path, export_jsonl, load_config, manifest_path, output_paths, select_models
 from ..collect import collect as _collect
+from ..formulas import skip_reason
 
 # The stages above collection are imported where they are used: collecting works where the
 # parser is broken or absent, and the analysis CLI's own process never imports matplotlib
@@ -57,8 +58,7 @@ def beside_paper(results, claims=None):
         results.tables["paper_agreement"] = reported_agreement(results, claims)
     except Exception as e:  # noqa: BLE001 - recorded in `skipped`, the other tables stand
         skipped = results.tables["skipped"]
-        skipped.loc[len(skipped)] = [BESIDE_PAPER, "could not be computed on this data (see message)",
-                                     f"{type(e).__name__}: {e}"]
+        skipped.loc[len(skipped)] = [BESIDE_PAPER, skip_reason("not_computable"), f"{type(e).__name__}: {e}"]
     results.timings["beside_paper"] = time.perf_counter() - t
     return results
 
