@@ -25,7 +25,7 @@ from pyvalues.analysis.twins import python_twins  # noqa: E402
 def main() -> None:
     for name, make in TABLES.items():
         table = make()
-        res = analysis.run(table, nboot=100, ci_nboot=1000, reported=False, parity=False)
+        res = analysis.run(table, nboot=100, ci_nboot=1000, parity=False)
         t = time.perf_counter()
         par = parity_table(dict(res.tables), python_twins(table))
         elapsed = time.perf_counter() - t

@@ -26,7 +26,7 @@ def _results(data: str):
         table = datasets.load(data)
     else:
         table = read_rank_table(Path(data))
-    return analysis.run(table, parity=False, reported=False), table.attrs.get("provenance", data)
+    return analysis.run(table, parity=False), table.attrs.get("provenance", data)
 
 
 def main(argv=None) -> int:
