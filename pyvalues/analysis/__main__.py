@@ -149,17 +149,22 @@ def main(argv: list[str] | None = None) -> int:
         from ..progress import Progress as StepProgress
 
         step_progress = None if args.quiet else StepProgress()
+        started = {}  # the figures go to the workers as soon as R's tables are back
+
+        def start_figures(r_results) -> None:
+            started["job"] = submit(r_results, out / "figures", language=labels, formats=formats, workers=workers)
+
         results = run(table, groups=tuple(args.groups) if args.groups else None, k=args.k or 4,
                       nboot=args.nboot, seed=args.seed, parity=not args.no_parity,
                       parallel=args.cores if args.cores > 1 else False, cluster=args.cluster,
                       engine=args.engine, progress=False if step_progress is None else step_progress,
-                      language=args.prompt_language,
+                      language=args.prompt_language, workers=workers,
+                      after_r=start_figures if workers is not None else None,
                       # the paper's values beside ours: an explicit step, taken on its reconstruction
                       reported=table.attrs.get("dataset") == "paper2026_reconstruction")
         t_figures = time.perf_counter()
-        # the workers draw while this process writes the tables and prints the summary
-        job = submit(results, out / "figures", language=labels, formats=formats,
-                     workers=workers) if workers is not None else None
+        # the workers draw while this process compares the twins, writes the tables and prints the summary
+        job = started.get("job")
         written = results.to_dir(out)
         print(results.summary())
         print()
