@@ -278,7 +278,9 @@ def run(
 
     t = time.perf_counter()
     kwargs = dict(k=k, nboot=nboot, distance=distance, linkage=linkage, seed=seed, ci_nboot=ci_nboot,
-                  nperm=nperm, engine=engine)
+                  nperm=nperm, engine=engine,
+                  # the afex ANOVAs in a second R process beside the rest (same numbers; R/anova.R)
+                  overlap=(os.cpu_count() or 1) >= 2)
     if parallel and cluster is None:
         # a number of local R worker processes; TRUE: one per core (R's parallel = TRUE
         # would start detectCores() - 1: one worker on a 2-core machine, no speed-up)
