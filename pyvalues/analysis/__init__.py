@@ -297,6 +297,9 @@ def run(
         from .parity import submit_twins
 
         twins_job = submit_twins(table, groups=groups, k=k, workers=workers)
+    # what the steps after R import, imported while R computes
+    rbridge.import_beside_r(["pyvalues.analysis.parity", "pyvalues.analysis.summary", "pyvalues.report"]
+                            + (["pyvalues.crosscheck"] if reported else []))
     with rbridge.progress_to(progress):
         r_tables = rbridge.call("pv_analyse", table, **kwargs)
     timings["r"] = time.perf_counter() - t
