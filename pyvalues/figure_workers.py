@@ -95,13 +95,15 @@ class Progress:
 
 # -- workers -----------------------------------------------------------------------------------
 
-def _context():
+def _context(preload=()):
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
         # the server imports matplotlib and the figures and draws a throwaway figure once; each
-        # worker is a fork of it, fonts and renderer already loaded
-        ctx.set_forkserver_preload(["pyvalues.figures", "pyvalues.figures.warmup"])
+        # worker is a fork of it, fonts and renderer already loaded (and whatever else the
+        # caller will run there: `preload`, imported once for all workers). The process has
+        # one fork server: the modules of the first pool that starts it.
+        ctx.set_forkserver_preload(["pyvalues.figures", "pyvalues.figures.warmup", *preload])
         return ctx
     return multiprocessing.get_context("spawn")  # never plain fork: the parent may embed R
 
@@ -121,11 +123,13 @@ class FigureWorkers:
     the processes are requested from a background thread and :meth:`submit` returns a
     future at once; the caller meanwhile loads its data and starts R. Besides the figures,
     the CLI gives them the Python twins of the statistics (:func:`pyvalues.analysis.twins.submit_twins`),
-    which need only the rank table and so run while R computes."""
+    which need only the rank table and so run while R computes, and the paper's reported
+    values beside ours; `preload` names the modules those need (imported once, in the fork
+    server, instead of in each worker or in the caller)."""
 
-    def __init__(self, n: int | None = None):
+    def __init__(self, n: int | None = None, preload=()):
         self.n = max(1, int(n or default_workers()))
-        self.pool = ProcessPoolExecutor(max_workers=self.n, mp_context=_context())
+        self.pool = ProcessPoolExecutor(max_workers=self.n, mp_context=_context(preload))
         # one thread hands the calls to the pool in order (it waits for the fork server)
         self._feeder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pyvalues-workers")
         self._outers: list[Future] = []

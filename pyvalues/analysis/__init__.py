@@ -71,6 +71,7 @@ from .api import (  # noqa: E402
 )
 from .api import checked as _checked  # noqa: E402
 from .api import _cluster_spec  # noqa: E402
+from .parity import reported_tables as _reported_tables  # noqa: E402  (numpy and pandas only)
 
 from .language import (  # noqa: E402  (prompt language as a factor: R/language.R)
     LANGUAGE_TABLES, language_anova, language_consistency, language_consistency_summary,
@@ -299,13 +300,16 @@ def run(
         twins_job = submit_twins(table, groups=groups, k=k, workers=workers)
     # what the steps after R import, imported while R computes
     rbridge.import_beside_r(["pyvalues.analysis.parity", "pyvalues.analysis.summary", "pyvalues.report"]
-                            + (["pyvalues.crosscheck"] if reported else []))
+                            + (["pyvalues.crosscheck"] if reported and workers is None else []))
     with rbridge.progress_to(progress):
         r_tables = rbridge.call("pv_analyse", table, **kwargs)
     timings["r"] = time.perf_counter() - t
+    r_results = Results({name: r_tables[name] for name in [*TABLES, "skipped"] if name in r_tables},
+                        provenance=provenance, settings=settings, data_summary={}, dataset=dataset)
+    if reported and workers is not None:  # in a worker (it reads R's tables only), first in the queue
+        reported_job = workers.submit(_reported_tables, r_results)
     if after_r is not None:
-        after_r(Results({name: r_tables[name] for name in [*TABLES, "skipped"] if name in r_tables},
-                        provenance=provenance, settings=settings, data_summary={}, dataset=dataset))
+        after_r(r_results)
 
     tables = {name: r_tables[name] for name in TABLES if name in r_tables}
     skipped = r_tables["skipped"].copy()
@@ -354,10 +358,7 @@ def run(
     )
     if reported:
         def _reported():
-            from ..crosscheck import reported_agreement, reported_beside
-
-            results.tables.update(reported_beside(results))
-            results.tables["paper_agreement"] = reported_agreement(results)
+            results.tables.update(reported_job.result() if workers is not None else _reported_tables(results))
 
         family("reported values beside ours", _reported)
     results.timings["total"] = time.perf_counter() - t0

@@ -130,7 +130,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     # figure workers start now and import matplotlib while R computes; this process never
     # imports matplotlib nor forks (it embeds R)
-    workers = FigureWorkers(default_workers()) if not args.no_figures and default_workers() > 1 else None
+    # the workers also compute the Python twins and the paper's values beside ours: the fork
+    # server imports what they need once (scipy), this process never does
+    preload = ([] if args.no_parity else ["pyvalues.analysis.twins"]) + (
+        ["pyvalues.crosscheck"] if args.data in (None, datasets.DEFAULT_DATASET) else [])
+    workers = (FigureWorkers(default_workers(), preload=preload)
+               if not args.no_figures and default_workers() > 1 else None)
     try:
         if args.data is None or args.data in datasets.DATASETS:
             table = datasets.load(args.data or datasets.DEFAULT_DATASET)

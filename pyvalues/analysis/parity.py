@@ -24,7 +24,7 @@ import pandas as pd
 
 from .. import schema as _schema
 
-__all__ = ["parity_table", "parity_counts", "is_p_value", "submit_twins", "REL_TOL", "ABS_TOL", "PARITY_COLUMNS",
+__all__ = ["parity_table", "parity_counts", "is_p_value", "submit_twins", "reported_tables", "REL_TOL", "ABS_TOL", "PARITY_COLUMNS",
            "PINGOUIN_MIXED_NOTE"]
 
 # This module imports numpy and pandas only: the Python twins (scipy, statsmodels) are
@@ -215,6 +215,18 @@ def submit_twins(rank_table: pd.DataFrame, *, groups=None, k: int = 4, workers=N
     if workers is None:
         return _Deferred(_python_twins, rank_table, groups, k)
     return workers.submit(_python_twins, rank_table, groups, k)
+
+
+def reported_tables(results) -> dict[str, pd.DataFrame]:
+    """The paper's reported values beside ours (:func:`pyvalues.crosscheck.reported_beside`)
+    and ``paper_agreement`` (:func:`~pyvalues.crosscheck.reported_agreement`), as new tables
+    for `results` (which reads R's tables only). The CLI computes them in a worker, where
+    scipy is already imported."""
+    from ..crosscheck import reported_agreement, reported_beside
+
+    beside = reported_beside(results)
+    results.tables.update(beside)
+    return {**beside, "paper_agreement": reported_agreement(results)}
 
 
 def parity_table(r_tables: dict[str, pd.DataFrame], py_tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
