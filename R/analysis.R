@@ -75,10 +75,12 @@ pv_analyse <- function(rank_table, groups = NULL, k = 4, nboot = 1000, distance 
   # A family computed by the side worker keeps its place: a slot in `skipped`'s order,
   # filled with the worker's table or skipped row once this process is done with the rest.
   pending <- character()
+  ticks <- list()
   family <- function(name, expr) {
     if (!is.null(.only) && !name %in% .only) return(invisible(NULL))
     if (!is.null(side) && name %in% side$families) {
       pending[length(pending) + 1L] <<- name
+      ticks[[name]] <<- .pv_progress(.pv_step_label(name), 1)  # announced now, finished when collected
       out[[paste0(".pending:", name)]] <<- TRUE  # its place among the tables
       skipped[nrow(skipped) + 1L, ] <<- list(name, NA_character_, NA_character_)
       return(invisible(NULL))
@@ -142,7 +144,7 @@ pv_analyse <- function(rank_table, groups = NULL, k = 4, nboot = 1000, distance 
         next
       }
       name <- sub("^[.]pending:", "", slot_name)
-      .pv_step(.pv_step_label(name), NULL)  # progress: the step is done
+      ticks[[name]](1)
       slot <- which(skipped$analysis == name & is.na(skipped$reason))[1L]
       if (name %in% names(done$out)) {
         merged[[name]] <- done$out[[name]]
