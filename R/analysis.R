@@ -31,7 +31,8 @@
 #'   and its imports takes about 2 CPU seconds) run in a second R process (one local PSOCK
 #'   worker) while this one computes the other tables. The same functions on the same data:
 #'   the same numbers, tables and `skipped` rows, in the same order, as `FALSE` (the default).
-#'   Worth it with two or more cores; pyvalues's Python `run()` asks for it there. Should
+#'   Worth it with two or more cores; pyvalues's Python `run()` asks for it there. Ignored
+#'   when afex is already loaded in this session (nothing to gain). Should
 #'   the worker fail to start or to return, they are computed in this process after all.
 #' @param .only internal: compute only these families (what the side worker is asked).
 #' @return a `pv_results` object (see [pv_results]): a named list of data.frames that prints
@@ -58,7 +59,8 @@ pv_analyse <- function(rank_table, groups = NULL, k = 4, nboot = 1000, distance 
   # checked before any computing: unknown names stop here with the countries present
   chosen <- .pv_choose_groups(d, groups)
   # the afex families on a side worker, started first (R/anova.R)
-  side <- if (isTRUE(overlap) && is.null(.only)) .pv_side_start(d, groups) else NULL
+  # (not when afex is loaded here already: a second run in one session gains nothing)
+  side <- if (isTRUE(overlap) && is.null(.only) && !isNamespaceLoaded("afex")) .pv_side_start(d, groups) else NULL
   if (!is.null(side)) on.exit(.pv_side_stop(side), add = TRUE)
   # one cluster for every resampling step of the run (started once, stopped at the end)
   workers <- .pv_cluster(if (is.null(cluster) && !isFALSE(parallel)) {
