@@ -27,6 +27,14 @@
 #' @param ci_nboot bootstrap resamples for the correlation CIs and `cohesion_test`.
 #' @param nperm Monte Carlo draws of the permutation tests when exact enumeration is too
 #'   large (more than `choose(20, 10)` = 184756 splits; see [pv_term_tests()]).
+#' @param overlap `TRUE`: the afex ANOVAs (`dispersion_anova`, `mixed_anova`; loading afex
+#'   and its imports takes about 2 CPU seconds) run in a second R process (one local PSOCK
+#'   worker) while this one computes the other tables. The same functions on the same data:
+#'   the same numbers, tables and `skipped` rows, in the same order, as `FALSE` (the default).
+#'   Worth it with two or more cores; pyvalues's Python `run()` asks for it there. Ignored
+#'   when afex is already loaded in this session (nothing to gain). Should
+#'   the worker fail to start or to return, they are computed in this process after all.
+#' @param .only internal: compute only these families (what the side worker is asked).
 #' @return a `pv_results` object (see [pv_results]): a named list of data.frames that prints
 #'   as a compact summary: `model_term_means`, `model_dimension_scores`,
 #'   `term_means`, `dimension_means`, `primary_secondary`, `primary_secondary_counts`,
@@ -45,10 +53,15 @@
 #' @export
 pv_analyse <- function(rank_table, groups = NULL, k = 4, nboot = 1000, distance = "correlation",
                        linkage = "average", seed = 2026, parallel = FALSE, ci_nboot = 10000,
-                       nperm = 10000, cluster = NULL, engine = "pyvalues") {
+                       nperm = 10000, cluster = NULL, engine = "pyvalues", overlap = FALSE,
+                       .only = NULL) {
   d <- pv_validate(rank_table)
   # checked before any computing: unknown names stop here with the countries present
   chosen <- .pv_choose_groups(d, groups)
+  # the afex families on a side worker, started first (R/anova.R)
+  # (not when afex is loaded here already: a second run in one session gains nothing)
+  side <- if (isTRUE(overlap) && is.null(.only) && !isNamespaceLoaded("afex")) .pv_side_start(d, groups) else NULL
+  if (!is.null(side)) on.exit(.pv_side_stop(side), add = TRUE)
   # one cluster for every resampling step of the run (started once, stopped at the end)
   workers <- .pv_cluster(if (is.null(cluster) && !isFALSE(parallel)) {
     if (isTRUE(parallel)) parallel::detectCores() - 1L else parallel
@@ -61,7 +74,19 @@ pv_analyse <- function(rank_table, groups = NULL, k = 4, nboot = 1000, distance 
   # One analysis family inside its own error boundary: its table(s) go into `out`; a
   # family that does not apply (.pv_not_applicable) or that R cannot compute on this
   # data becomes a row of `skipped` with the reason in plain words and R's message.
+  # A family computed by the side worker keeps its place: a slot in `skipped`'s order,
+  # filled with the worker's table or skipped row once this process is done with the rest.
+  pending <- character()
+  ticks <- list()
   family <- function(name, expr) {
+    if (!is.null(.only) && !name %in% .only) return(invisible(NULL))
+    if (!is.null(side) && name %in% side$families) {
+      pending[length(pending) + 1L] <<- name
+      ticks[[name]] <<- .pv_progress(.pv_step_label(name), 1)  # announced now, finished when collected
+      out[[paste0(".pending:", name)]] <<- TRUE  # its place among the tables
+      skipped[nrow(skipped) + 1L, ] <<- list(name, NA_character_, NA_character_)
+      return(invisible(NULL))
+    }
     res <- tryCatch(.pv_step(.pv_step_label(name), expr), error = function(e) {
       not_applicable <- inherits(e, "pv_not_applicable")
       skipped[nrow(skipped) + 1L, ] <<- list(name, if (not_applicable) conditionMessage(e) else .pv_plain_reason(e),
@@ -107,6 +132,31 @@ pv_analyse <- function(rank_table, groups = NULL, k = 4, nboot = 1000, distance 
     if (length(lang$skipped)) .pv_not_applicable(lang$skipped[2])
     lang$tables
   })
+  if (length(pending)) {
+    done <- .pv_side_collect(side)
+    if (is.null(done)) {  # the worker failed: compute them here, as without overlap
+      local <- pv_analyse(d, groups = groups, .only = pending)
+      done <- list(out = local, skipped = local$skipped)
+    }
+    merged <- list()
+    for (slot_name in names(out)) {
+      if (!startsWith(slot_name, ".pending:")) {
+        merged[[slot_name]] <- out[[slot_name]]
+        next
+      }
+      name <- sub("^[.]pending:", "", slot_name)
+      ticks[[name]](1)
+      slot <- which(skipped$analysis == name & is.na(skipped$reason))[1L]
+      if (name %in% names(done$out)) {
+        merged[[name]] <- done$out[[name]]
+        skipped <- skipped[-slot, , drop = FALSE]
+      } else {
+        skipped[slot, ] <- done$skipped[done$skipped$analysis == name, , drop = FALSE][1L, ]
+      }
+    }
+    out <- merged
+    rownames(skipped) <- NULL
+  }
   out$skipped <- skipped
   structure(out, class = c("pv_results", "list"), provenance = attr(rank_table, "provenance"))
 }

@@ -17,6 +17,48 @@
   out
 }
 
+# pv_analyse(overlap = TRUE): the afex families in a second R process (one local PSOCK
+# worker from the parallel package), started before the other families and collected
+# after them, so that loading afex and its imports (lme4, car, emmeans: about 2 CPU s)
+# happens beside the rest of the analysis. The worker runs pv_analyse(.only = families)
+# on the same validated table and groups argument: the same functions, the same numbers.
+# A worker that cannot be started or fails gives NULL; pv_analyse then computes the
+# families itself.
+.pv_side_families <- c("dispersion_anova", "mixed_anova")
+
+.pv_side_start <- function(d, groups) {
+  cl <- tryCatch(parallel::makePSOCKcluster(1L), error = function(e) NULL)
+  if (is.null(cl)) return(NULL)
+  # pyvalues's functions travel by value (.pv_portable, R/parallel.R): the worker runs
+  # this process's code, whatever is installed there
+  job <- .pv_portable(function(d, groups, families) {
+    res <- pv_analyse(d, groups = groups, .only = families)
+    list(out = unclass(res)[intersect(families, names(res))], skipped = res$skipped)
+  }, grep("^[.]__|^[.]packageName$", ls(environment(.pv_portable), all.names = TRUE), value = TRUE, invert = TRUE))
+  # parallel's own non-blocking send (what clusterCall does before it waits for the value)
+  send <- get("sendCall", envir = asNamespace("parallel"))
+  ok <- tryCatch({
+    send(cl[[1L]], job, list(d, groups, .pv_side_families))
+    TRUE
+  }, error = function(e) FALSE)
+  if (!ok) {
+    parallel::stopCluster(cl)
+    return(NULL)
+  }
+  list(cl = cl, families = .pv_side_families)
+}
+
+.pv_side_collect <- function(side) {
+  recv <- get("recvResult", envir = asNamespace("parallel"))
+  res <- tryCatch(recv(side$cl[[1L]]), error = function(e) NULL)
+  if (inherits(res, "try-error") || !is.list(res) || !is.data.frame(res$skipped)) return(NULL)
+  res
+}
+
+.pv_side_stop <- function(side) {
+  try(parallel::stopCluster(side$cl), silent = TRUE)
+}
+
 .pv_afex <- function(...) {
   # afex is in Imports (and rbridge checks for it before the first call from Python);
   # afex:: loads it on first use, so a run without ANOVAs never loads it

@@ -23,7 +23,7 @@ import os
 import pickle
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from .errors import PyvaluesError
@@ -95,13 +95,15 @@ class Progress:
 
 # -- workers -----------------------------------------------------------------------------------
 
-def _context():
+def _context(preload=()):
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
         # the server imports matplotlib and the figures and draws a throwaway figure once; each
-        # worker is a fork of it, fonts and renderer already loaded
-        ctx.set_forkserver_preload(["pyvalues.figures", "pyvalues.figures.warmup"])
+        # worker is a fork of it, fonts and renderer already loaded (and whatever else the
+        # caller will run there: `preload`, imported once for all workers). The process has
+        # one fork server: the modules of the first pool that starts it.
+        ctx.set_forkserver_preload(["pyvalues.figures", "pyvalues.figures.warmup", *preload])
         return ctx
     return multiprocessing.get_context("spawn")  # never plain fork: the parent may embed R
 
@@ -114,14 +116,56 @@ def _warm() -> int:
 
 
 class FigureWorkers:
-    """A pool of `n` figure-drawing processes, started (and warmed up) at once."""
+    """A pool of `n` Python worker processes, started (and warmed up) at once.
 
-    def __init__(self, n: int | None = None):
+    Starting them does not hold up the caller: a worker comes from the fork server only once
+    the server has imported matplotlib and drawn its warm-up figure (about a CPU second), so
+    the processes are requested from a background thread and :meth:`submit` returns a
+    future at once; the caller meanwhile loads its data and starts R. Besides the figures,
+    the CLI gives them the Python twins of the statistics (:func:`pyvalues.analysis.twins.submit_twins`),
+    which need only the rank table and so run while R computes, and the paper's reported
+    values beside ours; `preload` names the modules those need (imported once, in the fork
+    server, instead of in each worker or in the caller)."""
+
+    def __init__(self, n: int | None = None, preload=()):
         self.n = max(1, int(n or default_workers()))
-        self.pool = ProcessPoolExecutor(max_workers=self.n, mp_context=_context())
-        self._warming = [self.pool.submit(_warm) for _ in range(self.n)]
+        self.pool = ProcessPoolExecutor(max_workers=self.n, mp_context=_context(preload))
+        # one thread hands the calls to the pool in order (it waits for the fork server)
+        self._feeder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pyvalues-workers")
+        self._outers: list[Future] = []
+        self._warming = [self.submit(_warm) for _ in range(self.n)]
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        """``fn(*args, **kwargs)`` in a worker process; returns a future at once."""
+        outer: Future = Future()
+
+        def feed():
+            if not outer.set_running_or_notify_cancel():
+                return
+            try:
+                inner = self.pool.submit(fn, *args, **kwargs)
+            except BaseException as exc:  # noqa: BLE001 - handed to whoever waits on the future
+                outer.set_exception(exc)
+                return
+
+            def relay(f: Future) -> None:
+                if f.cancelled():
+                    outer.set_exception(RuntimeError("the worker's task was cancelled"))
+                elif f.exception() is not None:
+                    outer.set_exception(f.exception())
+                else:
+                    outer.set_result(f.result())
+
+            inner.add_done_callback(relay)
+
+        self._outers.append(outer)
+        self._feeder.submit(feed)
+        return outer
 
     def close(self, cancel: bool = False) -> None:
+        self._feeder.shutdown(wait=True, cancel_futures=cancel)
+        for outer in self._outers:  # calls never handed to the pool: nobody waits on them forever
+            outer.cancel()
         self.pool.shutdown(wait=True, cancel_futures=cancel)
 
     def __enter__(self):
@@ -180,9 +224,9 @@ def submit(results, out_dir, *, language: str = "en", formats=("png",), workers:
         blob = pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
         token = os.urandom(8).hex()
         if stems is None:  # a worker says which figures these results get (no matplotlib here)
-            stems = pool.pool.submit(_stems, token, blob).result()
+            stems = pool.submit(_stems, token, blob).result()
         order = sorted(stems, key=lambda s: -_COST.get(s, 1))
-        futures = [pool.pool.submit(_task, s, token, blob, str(out), language, formats) for s in order]
+        futures = [pool.submit(_task, s, token, blob, str(out), language, formats) for s in order]
     except BaseException:
         if own:
             pool.close(cancel=True)

@@ -30,7 +30,7 @@ import pandas as pd
 
 from .errors import RError, RSetupError
 
-__all__ = ["session", "call", "console", "progress_to", "REQUIRED_R_PACKAGES"]
+__all__ = ["session", "call", "console", "progress_to", "import_beside_r", "REQUIRED_R_PACKAGES"]
 
 _PROGRESS_MARK = "\x1fpyvalues-progress\t"
 
@@ -260,6 +260,26 @@ def _from_r(value):
 
 
 _SESSION = _Session()
+
+
+def import_beside_r(modules) -> threading.Thread:
+    """Import `modules` (names) in a background thread, to be ready when R's results are.
+
+    rpy2 releases Python's global interpreter lock while R evaluates, so a module imported
+    during a long R call loads on another core instead of after the call (scipy alone is a
+    CPU second). An import that fails here is left to fail where the module is used."""
+    import importlib
+
+    def work() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - raised again by the import that needs it
+                log.debug("background import of %s failed", name, exc_info=True)
+
+    thread = threading.Thread(target=work, name="pyvalues-imports", daemon=True)
+    thread.start()
+    return thread
 
 
 def session() -> _Session:

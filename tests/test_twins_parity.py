@@ -482,3 +482,28 @@ def test_type3_twin_with_an_estimable_country_effect(tmp_path):
     within = m[m["effect"] != "country"]
     for col in ("gg_eps", "p_gg"):
         _close(within[f"{col}_r"], within[f"{col}_py"], f"type III {col}")
+
+
+def test_twins_on_a_worker_process_give_rs_numbers(tmp_path):
+    """submit_twins on a worker (what the CLI does while R computes): the same tables as in
+    this process, held to R called directly (stats::wilcox.test, t.test, brunnermunzel)."""
+    from pyvalues.analysis.parity import submit_twins
+    from pyvalues.figure_workers import FigureWorkers
+
+    table = TABLES["cn11_us9_rep3"]()
+    ref = _run_r(R_REFERENCE, table, tmp_path, "reference")
+    with FigureWorkers(1) as workers:
+        job = submit_twins(table, workers=workers)
+        here = python_twins(table)  # meanwhile, in this process
+        there = job.result(timeout=300)
+    assert sorted(there) == sorted(here)
+    for name in here:
+        pd.testing.assert_frame_equal(there[name], here[name], check_exact=True, obj=name)
+    m = _merge(ref["dimension_tests"], there["dimension_tests"], ["dimension"])
+    for col in ("U", "p_mwu", "p_welch"):
+        _close(m[f"{col}_r"], m[f"{col}_py"], f"dimension_tests {col} (worker)")
+    m = _merge(ref["term_tests"], there["term_tests"], ["term"])
+    _close(m["estimate_r"], m["estimate_py"], "BM estimate (worker)")
+    # without workers: computed when asked for, the same tables
+    lazy = submit_twins(table)
+    pd.testing.assert_frame_equal(lazy.result()["term_tests"], here["term_tests"], check_exact=True)

@@ -111,6 +111,8 @@ def run(
     cluster: int | str | list[str] | None = None,
     engine: str = "pyvalues",
     progress=None,
+    workers=None,
+    after_r=None,
 ) -> Results:
     """Run every analysis of the paper on `table` (default: the bundled reconstruction).
 
@@ -141,6 +143,9 @@ def run(
     ``"pyvalues"`` (default; pvclust's numbers, an order of magnitude sooner) or
     ``"pvclust"`` (pvclust itself). ``progress``: ``None`` shows progress on stderr when it
     is a terminal, ``True`` always, ``False`` never; or a callable ``(step, done, total)``.
+    ``workers`` (e.g. a started :class:`pyvalues.figure_workers.FigureWorkers`): the Python
+    twins run there while R computes (same numbers). ``after_r``: called with the
+    :class:`Results` of R's tables as soon as R returns (the CLI starts drawing the figures).
     """
     from .. import datasets
 
@@ -183,7 +188,9 @@ def run(
 
     t = time.perf_counter()
     kwargs = dict(k=k, nboot=nboot, distance=distance, linkage=linkage, seed=seed, ci_nboot=ci_nboot,
-                  nperm=nperm, engine=engine)
+                  nperm=nperm, engine=engine,
+                  # the afex ANOVAs in a second R process beside the rest (same numbers; R/anova.R)
+                  overlap=(os.cpu_count() or 1) >= 2)
     if parallel and cluster is None:
         # a number of local R worker processes; TRUE: one per core (R's parallel = TRUE
         # would start detectCores() - 1: one worker on a 2-core machine, no speed-up)
@@ -196,9 +203,19 @@ def run(
         progress("starting R", 0, 1)
         rbridge.session().start()
         progress("starting R", 1, 1)
+    if parity:  # the twins need only the table: on `workers` they run while R computes
+        from .parity import submit_twins
+
+        twins_job = submit_twins(table, groups=groups, k=k, workers=workers)
+    # what the steps after R import, imported while R computes
+    rbridge.import_beside_r(["pyvalues.analysis.parity", "pyvalues.results.summary"])
     with rbridge.progress_to(progress):
         r_tables = rbridge.call("pv_analyse", table, **kwargs)
     timings["r"] = time.perf_counter() - t
+    r_results = Results({name: r_tables[name] for name in [*TABLES, "skipped"] if name in r_tables},
+                        provenance=provenance, settings=settings, data_summary={}, dataset=dataset)
+    if after_r is not None:
+        after_r(r_results)
 
     tables = {name: r_tables[name] for name in TABLES if name in r_tables}
     skipped = r_tables["skipped"].copy()
@@ -214,12 +231,11 @@ def run(
     if parity:
         def _parity():
             from .parity import parity_table
-            from .twins import python_twins
 
             t = time.perf_counter()
             if callable(progress):
                 progress("Python twins and parity table", 0, 1)
-            tables["parity"] = parity_table(r_tables, python_twins(table, groups=groups, k=k))
+            tables["parity"] = parity_table(r_tables, twins_job.result())
             if callable(progress):
                 progress("Python twins and parity table", 1, 1)
             timings["python_twins_and_parity"] = time.perf_counter() - t

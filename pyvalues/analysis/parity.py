@@ -24,9 +24,19 @@ import pandas as pd
 
 from .. import schema as _schema
 from ..results.access import parity_counts  # noqa: F401  (re-exported: read from a results table)
-from .twins import PINGOUIN_MIXED_NOTE
 
-__all__ = ["parity_table", "parity_counts", "is_p_value", "REL_TOL", "ABS_TOL", "PARITY_COLUMNS"]
+__all__ = ["parity_table", "parity_counts", "is_p_value", "submit_twins", "REL_TOL", "ABS_TOL", "PARITY_COLUMNS",
+           "PINGOUIN_MIXED_NOTE"]
+
+# This module imports numpy and pandas only: the Python twins (scipy, statsmodels) are
+# imported where they are computed, which in the CLI is a worker process (submit_twins).
+
+PINGOUIN_MIXED_NOTE = (
+    "pingouin.mixed_anova: sums of squares for the within-subject main effect are computed "
+    "around the weighted grand mean (Type II-like), not afex's Type III with sum contrasts; "
+    "with unequal group sizes its dimension F differs from afex's (the interaction and the "
+    "country effect of a balanced design agree)"
+)
 
 REL_TOL = 1e-8
 ABS_TOL = 1e-12
@@ -172,6 +182,40 @@ def _tied_cut(edges, clusters) -> str | None:
         return (f"merge heights tied at the cut into {k} clusters ({h[i]:.3g}): the partition is not unique, "
                 "R and scipy may break the tie differently; not compared (merge heights are)")
     return None
+
+
+def _python_twins(rank_table, groups, k):
+    from .twins import python_twins
+
+    return python_twins(rank_table, groups=groups, k=k)
+
+
+class _Deferred:
+    """A result computed when it is first asked for (what :func:`submit_twins` returns
+    without workers): the twins then run where they always did, after R."""
+
+    def __init__(self, fn, *args):
+        self._fn, self._args, self._done = fn, args, False
+
+    def result(self, timeout=None):
+        if not self._done:
+            self._value, self._done = self._fn(*self._args), True
+        return self._value
+
+
+def submit_twins(rank_table: pd.DataFrame, *, groups=None, k: int = 4, workers=None):
+    """Start ``python_twins(rank_table, groups=groups, k=k)``; returns something with
+    ``.result()`` (a future).
+
+    The twins need only the rank table, not R's results, so on `workers` (anything with
+    ``submit(fn, *args) -> Future``: the CLI's :class:`pyvalues.figure_workers.FigureWorkers`)
+    they are computed in another process while R computes, and importing scipy and
+    statsmodels costs this process nothing. Without workers they are computed here, when
+    the result is asked for. Same function, same arguments: the same numbers either way; an
+    error is raised by ``.result()``, as the call would raise it."""
+    if workers is None:
+        return _Deferred(_python_twins, rank_table, groups, k)
+    return workers.submit(_python_twins, rank_table, groups, k)
 
 
 def parity_table(r_tables: dict[str, pd.DataFrame], py_tables: dict[str, pd.DataFrame]) -> pd.DataFrame:

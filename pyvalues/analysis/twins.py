@@ -56,12 +56,7 @@ MAX_EXACT_SPLITS = 184756
 MWU_EXACT = "Wilcoxon rank sum exact test"
 MWU_ASYMPTOTIC = "Wilcoxon rank sum test with continuity correction"
 
-PINGOUIN_MIXED_NOTE = (
-    "pingouin.mixed_anova: sums of squares for the within-subject main effect are computed "
-    "around the weighted grand mean (Type II-like), not afex's Type III with sum contrasts; "
-    "with unequal group sizes its dimension F differs from afex's (the interaction and the "
-    "country effect of a balanced design agree)"
-)
+from .parity import PINGOUIN_MIXED_NOTE  # noqa: E402  (defined with the parity table, which reads it)
 
 
 # --------------------------------------------------------------------------- aggregation

@@ -26,7 +26,7 @@ from ..formulas import skip_reason
 # parser is broken or absent, and the analysis CLI's own process never imports matplotlib
 # (it embeds R; figure workers draw).
 
-__all__ = ["collect", "collect_and_parse", "rank_table_from_jsonl", "beside_paper", "BESIDE_PAPER",
+__all__ = ["beside_paper_tables", "collect", "collect_and_parse", "rank_table_from_jsonl", "beside_paper", "BESIDE_PAPER",
            "write_language_sets"]
 
 # the name of the step in `skipped` when it cannot be taken on this data
@@ -42,20 +42,29 @@ def collect(config, store_path=None, **kwargs):
     return _collect(config, store_path, **kwargs)
 
 
-def beside_paper(results, claims=None):
+def beside_paper_tables(results, claims=None) -> dict:
+    """The tables :func:`beside_paper` adds: each table with a reported value, with its
+    ``<col>_reported*`` / ``<col>_agrees`` columns, and ``paper_agreement``. It reads R's
+    tables only, so the CLI computes it in a figure worker while this process goes on."""
+    from ..crosscheck import reported_agreement, reported_beside
+
+    beside = reported_beside(results, claims)
+    results.tables.update(beside)
+    return {**beside, "paper_agreement": reported_agreement(results, claims)}
+
+
+def beside_paper(results, claims=None, *, job=None):
     """Put a paper's reported values beside ours: the ``<col>_reported*`` / ``<col>_agrees``
     columns in each table that has a reported value, and the ``paper_agreement`` table
     (:func:`pyvalues.crosscheck.reported_beside`, :func:`~pyvalues.crosscheck.reported_agreement`;
-    `claims`: default the bundled paper's). Changes and returns `results`.
+    `claims`: default the bundled paper's). Changes and returns `results`. `job`: a future of
+    :func:`beside_paper_tables` already computing them (the CLI's figure workers).
 
     Its own error boundary, as each analysis family's: when it cannot be taken on these
     results, a row of ``skipped`` says why and the tables stand."""
-    from ..crosscheck import reported_agreement, reported_beside
-
     t = time.perf_counter()
     try:
-        results.tables.update(reported_beside(results, claims))
-        results.tables["paper_agreement"] = reported_agreement(results, claims)
+        results.tables.update(job.result() if job is not None else beside_paper_tables(results, claims))
     except Exception as e:  # noqa: BLE001 - recorded in `skipped`, the other tables stand
         skipped = results.tables["skipped"]
         skipped.loc[len(skipped)] = [BESIDE_PAPER, skip_reason("not_computable"), f"{type(e).__name__}: {e}"]

@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     from .. import datasets, rbridge
     from ..analysis import run
     from ..ranktable import read_rank_table
-    from . import beside_paper
+    from . import beside_paper, beside_paper_tables
 
     def fail(message: str) -> int:
         print(f"error: {message}", file=sys.stderr)
@@ -135,7 +135,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     # figure workers start now and import matplotlib while R computes; this process never
     # imports matplotlib nor forks (it embeds R)
-    workers = FigureWorkers(default_workers()) if not args.no_figures and default_workers() > 1 else None
+    # the workers also compute the Python twins and the paper's values beside ours: the fork
+    # server imports what they need once (scipy), this process never does
+    on_paper = args.data in (None, datasets.DEFAULT_DATASET)
+    preload = ([] if args.no_parity else ["pyvalues.analysis.twins"]) + (["pyvalues.crosscheck"] if on_paper else [])
+    workers = (FigureWorkers(default_workers(), preload=preload)
+               if not args.no_figures and default_workers() > 1 else None)
     try:
         if args.data is None or args.data in datasets.DATASETS:
             table = datasets.load(args.data or datasets.DEFAULT_DATASET)
@@ -154,17 +159,26 @@ def main(argv: list[str] | None = None) -> int:
         from ..progress import Progress as StepProgress
 
         step_progress = None if args.quiet else StepProgress()
+        reconstruction = table.attrs.get("dataset") == "paper2026_reconstruction"
+        started = {}  # the workers start on the paper's values and the figures as soon as R's tables are back
+
+        def after_r(r_results) -> None:
+            if reconstruction:  # first in the workers' queue: it reads R's tables only
+                started["beside"] = workers.submit(beside_paper_tables, r_results)
+            started["figures"] = submit(r_results, out / "figures", language=labels, formats=formats,
+                                        workers=workers)
+
         results = run(table, groups=tuple(args.groups) if args.groups else None, k=args.k or 4,
                       nboot=args.nboot, seed=args.seed, parity=not args.no_parity,
                       parallel=args.cores if args.cores > 1 else False, cluster=args.cluster,
                       engine=args.engine, progress=False if step_progress is None else step_progress,
-                      language=args.prompt_language)
-        if table.attrs.get("dataset") == "paper2026_reconstruction":
-            beside_paper(results)  # the paper's values beside ours: an explicit step, taken on its reconstruction
+                      language=args.prompt_language, workers=workers,
+                      after_r=after_r if workers is not None else None)
+        if reconstruction:  # the paper's values beside ours: an explicit step, taken on its reconstruction
+            beside_paper(results, job=started.get("beside"))
         t_figures = time.perf_counter()
         # the workers draw while this process writes the tables and prints the summary
-        job = submit(results, out / "figures", language=labels, formats=formats,
-                     workers=workers) if workers is not None else None
+        job = started.get("figures")
         written = results.to_dir(out)
         print(results.summary())
         print()

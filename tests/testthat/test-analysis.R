@@ -37,3 +37,35 @@ test_that("pv_analyse: three countries compare the two with most models; unknown
   expect_error(pv_analyse(tab, groups = c("CN", "JP")),
                "'JP' is not a country of the rank table; countries present: CN \\(11 models\\), US \\(9 models\\)")
 })
+
+test_that("pv_analyse(overlap = TRUE): the afex ANOVAs from a second R process, identical to one process", {
+  skip_on_cran()
+  # overlap is used only while afex is not loaded here (earlier tests loaded it)
+  fresh <- function() if (isNamespaceLoaded("afex")) unloadNamespace("afex")
+  tab <- make_rank_table(seed = 21)
+  one_country <- make_rank_table(n_cn = 6, n_us = 0, reps = 1, seed = 13)
+  fresh()
+  side <- pv_analyse(tab, nboot = 20, ci_nboot = 200, overlap = TRUE)
+  expect_false(isNamespaceLoaded("afex"))  # the ANOVAs were fitted in the other process
+  # a family the worker skips keeps its place among the skipped rows (one country: no mixed ANOVA)
+  side_one <- pv_analyse(one_country, nboot = 20, ci_nboot = 200, overlap = TRUE)
+  expect_false(isNamespaceLoaded("afex"))
+  expect_identical(side, pv_analyse(tab, nboot = 20, ci_nboot = 200))
+  expect_identical(side_one, pv_analyse(one_country, nboot = 20, ci_nboot = 200))
+  expect_true("mixed_anova" %in% side_one$skipped$analysis)
+  # and the numbers are afex's, called directly here on the same dimension SDs
+  ds <- pv_model_dimension_scores(tab)
+  ds$dimension <- factor(ds$dimension, levels = pv_dimensions())
+  direct <- suppressMessages(afex::aov_ez(id = "model", dv = "sd_within", data = ds, within = "dimension",
+                                          type = 3, anova_table = list(es = "pes", correction = "none")))
+  expect_equal(side$dispersion_anova$F, direct$anova_table[["F"]])
+})
+
+test_that("pv_analyse(overlap = TRUE): a worker that is gone gives NULL, so the ANOVAs are computed here", {
+  skip_on_cran()
+  tab <- pv_validate(make_rank_table(seed = 22))
+  side <- .pv_side_start(tab, NULL)
+  expect_equal(side$families, c("dispersion_anova", "mixed_anova"))
+  .pv_side_stop(side)  # the worker ends before its result is read
+  expect_null(.pv_side_collect(side))
+})
