@@ -1,0 +1,204 @@
+/* Compiled kernels of pyvalues's resampling (R/pvboot.R, R/correlation.R), built at first
+ * use by R/pvboot.R's .pv_native() with R CMD SHLIB.
+ *
+ * pv_cor_dist: the distances pvclust's dist.pvclust() computes from
+ *   cor(x, use = "pairwise.complete.obs"), 1 - r or 1 - |r|, bit for bit, for a matrix
+ *   without NAs. R's pairwise code (src/library/stats/src/cov.c, COV_PAIRWISE_BODY)
+ *   works per pair of columns in long double: the two means (sum / nobs), the centred
+ *   values, the cross product and both sums of squares, then
+ *   sum / n1 / (sqrtl(xsd / n1) * sqrtl(ysd / n1)), capped at 1, rounded to double.
+ *   Without NAs every pair uses all rows, so a column's mean, centred values and sum of
+ *   squares are the same in every pair it is part of: they are computed once per column
+ *   here, with the same operations in the same order, and only the cross product is
+ *   computed per pair. The result is identical to R's; pvboot.R also checks the first
+ *   replicate of every run against stats::cor() and uses R's own code if it differs.
+ *
+ * pv_boot_means: bootstrap means of the columns of a k x m matrix, `nboot` resamples of
+ *   its k rows with replacement (the same rows for every column). Uniform row indices
+ *   come from xoshiro256** (Blackman & Vigna) seeded from R's random numbers, mapped to
+ *   0..k-1 without bias by Lemire's multiply-and-reject method.
+ */
+#include <R.h>
+#include <Rinternals.h>
+#include <R_ext/Rdynload.h>
+#include <stdint.h>
+#include <math.h>
+
+#if defined(__GNUC__) && !defined(__clang__)
+/* R's stats code does each multiply and add separately; so must this */
+#pragma GCC optimize ("fp-contract=off")
+#endif
+
+SEXP pv_cor_dist(SEXP sx, SEXP sabs)
+{
+    int n = nrows(sx), p = ncols(sx), absval = asLogical(sabs);
+    const double *x = REAL(sx);
+    R_xlen_t len = (R_xlen_t) p * (p - 1) / 2;
+    SEXP out = PROTECT(allocVector(REALSXP, len));
+    double *d = REAL(out);
+    if (n < 2) {                       /* nobs < 2: every coefficient is NA */
+        for (R_xlen_t i = 0; i < len; i++) d[i] = NA_REAL;
+        UNPROTECT(1);
+        return out;
+    }
+    long double *cen = (long double *) R_alloc((size_t) n * p, sizeof(long double));
+    long double *sdv = (long double *) R_alloc((size_t) p, sizeof(long double));
+    int *zero = (int *) R_alloc((size_t) p, sizeof(int));
+    int n1 = n - 1;
+    for (int i = 0; i < p; i++) {
+        const double *xx = x + (R_xlen_t) i * n;
+        long double mean = 0., ssq = 0., xm;
+        for (int k = 0; k < n; k++) mean += xx[k];
+        mean /= n;
+        long double *c = cen + (R_xlen_t) i * n;
+        for (int k = 0; k < n; k++) {
+            xm = xx[k] - mean;
+            c[k] = xm;
+            ssq += xm * xm;
+        }
+        zero[i] = (ssq == 0.);
+        ssq /= n1;
+        sdv[i] = sqrtl(ssq);
+    }
+    /* dist order: column j, rows i = j + 1 .. p - 1 (as.dist of the lower triangle) */
+    R_xlen_t at = 0;
+    for (int j = 0; j < p - 1; j++) {
+        const long double *cj = cen + (R_xlen_t) j * n;
+        int i = j + 1;
+        for (; i + 3 < p; i += 4) {
+            const long double *c0 = cen + (R_xlen_t) i * n, *c1 = c0 + n, *c2 = c1 + n, *c3 = c2 + n;
+            long double s0 = 0., s1 = 0., s2 = 0., s3 = 0.;
+            for (int k = 0; k < n; k++) {
+                long double y = cj[k];
+                s0 += c0[k] * y;
+                s1 += c1[k] * y;
+                s2 += c2[k] * y;
+                s3 += c3[k] * y;
+            }
+            long double s[4] = {s0, s1, s2, s3};
+            for (int q = 0; q < 4; q++) {
+                double r;
+                if (zero[i + q] || zero[j]) r = NA_REAL;
+                else {
+                    long double sum = s[q];
+                    sum /= n1;
+                    sum /= (sdv[i + q] * sdv[j]);
+                    if (sum > 1.) sum = 1.;
+                    r = (double) sum;
+                }
+                d[at++] = ISNAN(r) ? NA_REAL : (absval ? 1 - fabs(r) : 1 - r);
+            }
+        }
+        for (; i < p; i++) {
+            const long double *ci = cen + (R_xlen_t) i * n;
+            long double sum = 0.;
+            for (int k = 0; k < n; k++) sum += ci[k] * cj[k];
+            double r;
+            if (zero[i] || zero[j]) r = NA_REAL;
+            else {
+                sum /= n1;
+                sum /= (sdv[i] * sdv[j]);
+                if (sum > 1.) sum = 1.;
+                r = (double) sum;
+            }
+            d[at++] = ISNAN(r) ? NA_REAL : (absval ? 1 - fabs(r) : 1 - r);
+        }
+    }
+    UNPROTECT(1);
+    return out;
+}
+
+/* xoshiro256** 1.0 (public domain, D. Blackman and S. Vigna), seeded by splitmix64 */
+static inline uint64_t rotl(const uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+static inline uint64_t xoshiro_next(uint64_t *s)
+{
+    const uint64_t result = rotl(s[1] * 5, 7) * 9;
+    const uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+static inline uint64_t splitmix64(uint64_t *z)
+{
+    uint64_t r = (*z += 0x9e3779b97f4a7c15ULL);
+    r = (r ^ (r >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    r = (r ^ (r >> 27)) * 0x94d049bb133111ebULL;
+    return r ^ (r >> 31);
+}
+
+/* uniform on 0 .. range - 1 (D. Lemire, "Fast random integer generation in an interval",
+   ACM TOMACS 2019): exact, rejecting the few products that would bias it */
+static inline uint32_t bounded(uint64_t *s, uint32_t range)
+{
+    uint64_t m = (uint64_t) (uint32_t) (xoshiro_next(s) >> 32) * range;
+    uint32_t low = (uint32_t) m;
+    if (low < range) {
+        uint32_t threshold = (uint32_t) (-range) % range;
+        while (low < threshold) {
+            m = (uint64_t) (uint32_t) (xoshiro_next(s) >> 32) * range;
+            low = (uint32_t) m;
+        }
+    }
+    return (uint32_t) (m >> 32);
+}
+
+/* sx: k x m matrix; snboot: number of resamples; sseed: 4 integers (from R's generator)
+   seeding the generator. Returns an nboot x m matrix of resample means. */
+SEXP pv_boot_means(SEXP sx, SEXP snboot, SEXP sseed)
+{
+    int k = nrows(sx), m = ncols(sx), nboot = asInteger(snboot);
+    if (k < 1 || m < 1 || m > 16) error("pv_boot_means: need 1..16 columns and at least one row");
+    if (LENGTH(sseed) != 4) error("pv_boot_means: seed must be 4 integers");
+    const double *x = REAL(sx);
+    const int *seed = INTEGER(sseed);
+    uint64_t z = ((uint64_t) (uint32_t) seed[0] << 32) | (uint32_t) seed[1];
+    uint64_t z2 = ((uint64_t) (uint32_t) seed[2] << 32) | (uint32_t) seed[3];
+    uint64_t s[4];
+    s[0] = splitmix64(&z);
+    s[1] = splitmix64(&z);
+    s[2] = splitmix64(&z2);
+    s[3] = splitmix64(&z2);
+    if (!(s[0] | s[1] | s[2] | s[3])) s[0] = 1;
+    SEXP out = PROTECT(allocMatrix(REALSXP, nboot, m));
+    double *o = REAL(out);
+    double acc[16];
+    for (int b = 0; b < nboot; b++) {
+        for (int j = 0; j < m; j++) acc[j] = 0.;
+        if (m == 2) {
+            const double *x0 = x, *x1 = x + k;
+            double a0 = 0., a1 = 0.;
+            for (int r = 0; r < k; r++) {
+                uint32_t i = bounded(s, (uint32_t) k);
+                a0 += x0[i];
+                a1 += x1[i];
+            }
+            acc[0] = a0;
+            acc[1] = a1;
+        } else {
+            for (int r = 0; r < k; r++) {
+                uint32_t i = bounded(s, (uint32_t) k);
+                for (int j = 0; j < m; j++) acc[j] += x[i + (R_xlen_t) j * k];
+            }
+        }
+        for (int j = 0; j < m; j++) o[b + (R_xlen_t) j * nboot] = acc[j] / k;
+    }
+    UNPROTECT(1);
+    return out;
+}
+
+static const R_CallMethodDef call_methods[] = {
+    {"pv_cor_dist", (DL_FUNC) &pv_cor_dist, 2},
+    {"pv_boot_means", (DL_FUNC) &pv_boot_means, 3},
+    {NULL, NULL, 0}
+};
+
+void R_init_pyvalues_native(DllInfo *dll)
+{
+    R_registerRoutines(dll, NULL, call_methods, NULL, NULL);
+}
