@@ -152,6 +152,8 @@ pv_pvclust <- function(data, method.hclust = "average", method.dist = "correlati
   # the compiled distance (src/pyvalues.c) reproduces cor()'s pairwise code for data
   # without NAs; other cases, or no compiled code, use stats' own C routine
   cor_dist <- if (!is.null(routines) && identical(na_method, 3L) && !anyNA(data)) routines$cor_dist
+  # and hclust's Fortran translated line by line (the same merges, ties included)
+  tree <- routines$hclust
   len <- as.integer(p * (p - 1) / 2)
   ones <- rep(1, p)
   p <- as.integer(p)
@@ -168,7 +170,9 @@ pv_pvclust <- function(data, method.hclust = "average", method.dist = "correlati
     }
   }
   merges <- function(d, fast) {
-    if (fast) {
+    if (fast && !is.null(tree)) {
+      .Call(tree, d, i_meth)
+    } else if (fast) {
       h <- .Fortran(C_hclust, n = p, len = len, method = i_meth, ia = integer(p),
                     ib = integer(p), crit = double(p), members = ones, nn = integer(p),
                     disnn = double(p), diss = d)
@@ -212,10 +216,12 @@ pv_pvclust <- function(data, method.hclust = "average", method.dist = "correlati
               if (abscor) 1 - abs(cc[low]) else 1 - cc[low]
             }
             if (all(is.finite(d))) {
-              h <- .Fortran(C_hclust, n = p, len = len, method = i_meth, ia = integer(p),
-                            ib = integer(p), crit = double(p), members = ones, nn = integer(p),
-                            disnn = double(p), diss = d)
-              ab[b, ] <- c(h$ia[-p], h$ib[-p])
+              ab[b, ] <- if (!is.null(tree)) .Call(tree, d, i_meth) else {
+                h <- .Fortran(C_hclust, n = p, len = len, method = i_meth, ia = integer(p),
+                              ib = integer(p), crit = double(p), members = ones, nn = integer(p),
+                              disnn = double(p), diss = d)
+                c(h$ia[-p], h$ib[-p])
+              }
               ok[b] <- TRUE
             }
           }
@@ -354,5 +360,6 @@ pv_pvclust <- function(data, method.hclust = "average", method.dist = "correlati
     if (is.null(dll)) return(NULL)
   }
   tryCatch(list(cor_dist = getNativeSymbolInfo("pv_cor_dist", dll),
+                hclust = getNativeSymbolInfo("pv_hclust", dll),
                 boot_means = getNativeSymbolInfo("pv_boot_means", dll)), error = function(e) NULL)
 }
