@@ -74,7 +74,14 @@ pv_correlations <- function(rank_table, nboot = 10000, seed = 2026, cluster = NU
   # the pair bootstrap: both methods resampled with the same pairs, in blocks of draws on
   # their own streams (so workers give the serial result)
   native <- .pv_native()
-  boots_pairs_all <- lapply(Xs, function(X) if (nrow(X) >= 2) .pv_pair_boot(X, nboot, seed, spec$cl, native))
+  if (is.null(native)) {
+    warning("ci_low_pairs, ci_high_pairs are NA: the pair bootstrap needs pyvalues's compiled code, which ",
+            "could not be built here (install a C compiler for R; Debian: apt-get install r-base-dev)",
+            call. = FALSE)
+  }
+  boots_pairs_all <- lapply(Xs, function(X) {
+    if (nrow(X) >= 2 && !is.null(native)) .pv_pair_boot(X, nboot, seed, spec$cl, native)
+  })
   rows <- list()
   for (gi in seq_along(groups)) {
     g <- groups[gi]
@@ -92,7 +99,7 @@ pv_correlations <- function(rank_table, nboot = 10000, seed = 2026, cluster = NU
       ci <- ci_pairs <- ci_t <- c(NA_real_, NA_real_)
       ci_method <- "model bootstrap: needs at least 2 models"
       if (k >= 2) {
-        ci_pairs <- unname(stats::quantile(boots_pairs[, method], c(0.025, 0.975)))
+        if (!is.null(boots_pairs)) ci_pairs <- unname(stats::quantile(boots_pairs[, method], c(0.025, 0.975)))
         ci_t <- mean(x) + c(-1, 1) * stats::qt(0.975, k - 1) * stats::sd(x) / sqrt(k)
       }
       if (!is.null(boots_models)) {

@@ -306,6 +306,7 @@ pv_pvclust <- function(data, method.hclust = "average", method.dist = "correlati
 # load (or, on another host, build) the same code; NULL when it cannot be built (no C
 # compiler: r-base-dev on Debian), and callers then use R's own code.
 .pv_native <- function() {
+  if (isFALSE(getOption("pyvalues.native", TRUE))) return(NULL)   # R's own code only (tests, benchmarks)
   file <- system.file("csrc", "pyvalues_native.c", package = "pyvalues")
   root <- getOption("pyvalues.source_root")
   if (!is.null(root) && file.exists(file.path(root, "inst", "csrc", "pyvalues_native.c"))) {

@@ -123,3 +123,36 @@ test_that("bad cluster arguments fail at once with what to do", {
   # a host without ssh + R is named at once (PSOCK's own set-up would wait for minutes)
   expect_error(.pv_cluster("nosuchhost.invalid"), "cannot run Rscript on host 'nosuchhost.invalid' over ssh")
 })
+
+test_that("compiled kernels: cor() distances and hclust() merges bit for bit, ties, NAs and all 8 linkages", {
+  routines <- .pv_native_routines(.pv_native())
+  skip_if(is.null(routines), "no C compiler: pv_pvclust uses R's own code (tested above)")
+  C_hclust <- utils::getFromNamespace("C_hclust", "stats")
+  fortran <- function(d, p, m) {
+    h <- .Fortran(C_hclust, n = p, len = length(d), method = m, ia = integer(p), ib = integer(p),
+                  crit = double(p), members = rep(1, p), nn = integer(p), disnn = double(p), diss = d)
+    c(h$ia[-p], h$ib[-p])
+  }
+  set.seed(21)
+  for (rep in 1:60) {
+    p <- as.integer(sample(c(3:40, 120), 1))
+    n <- sample(c(2:6, 12:35), 1)
+    x <- if (rep %% 3 == 0) matrix(sample(1:3, n * p, TRUE), n) else round(matrix(stats::rnorm(n * p), n), 2)
+    if (rep %% 5 == 0) x[, 2] <- 1.5                          # a constant column: NA coefficients
+    low <- lower.tri(diag(p))
+    r <- suppressWarnings(stats::cor(x, use = "pairwise.complete.obs"))
+    expect_identical(.Call(routines$cor_dist, x, FALSE), (1 - r)[low])
+    expect_identical(.Call(routines$cor_dist, x, TRUE), (1 - abs(r))[low])
+    d <- as.vector(stats::dist(t(x)))                         # euclidean: many exact ties
+    for (m in 1:8) expect_identical(.Call(routines$hclust, d, m), fortran(d, p, m))
+  }
+})
+
+test_that("without the compiled kernels (R's own code): still identical to pvclust", {
+  old <- options(pyvalues.native = FALSE)
+  on.exit(options(old))
+  expect_null(.pv_native())
+  M <- random_columns(30, seed = 30)
+  expect_same_pvclust(pv_pvclust(M, nboot = 20, iseed = 9, quiet = TRUE),
+                      pvclust::pvclust(M, nboot = 20, iseed = 9, quiet = TRUE))
+})
