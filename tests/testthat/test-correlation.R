@@ -99,3 +99,15 @@ test_that("cohesion test: difference of within-group mean correlations and its e
   expect_equal(k$n_perm, 35)
   expect_true(k$ci_low <= obs && obs <= k$ci_high)
 })
+
+test_that("Kendall's tau-b matrix as one matrix product is identical to cor(method = 'kendall')", {
+  set.seed(12)
+  for (p in c(2, 9, 60)) {
+    M <- matrix(sample(1:6, 25 * p, replace = TRUE), 25, dimnames = list(NULL, paste0("m", seq_len(p))))
+    expect_identical(.pv_kendall(M), cor(M, method = "kendall"))            # many ties
+    M2 <- round(matrix(stats::rnorm(25 * p), 25), 3)
+    expect_identical(.pv_kendall(M2), cor(M2, method = "kendall"))
+  }
+  M[, 2] <- 3                                                                 # no variation: cor()'s NA
+  expect_identical(suppressWarnings(.pv_kendall(M)), suppressWarnings(cor(M, method = "kendall")))
+})
