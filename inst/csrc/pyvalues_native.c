@@ -33,13 +33,14 @@
 SEXP pv_cor_dist(SEXP sx, SEXP sabs)
 {
     int n = nrows(sx), p = ncols(sx), absval = asLogical(sabs);
+    sx = PROTECT(coerceVector(sx, REALSXP));          /* as cor() does */
     const double *x = REAL(sx);
     R_xlen_t len = (R_xlen_t) p * (p - 1) / 2;
     SEXP out = PROTECT(allocVector(REALSXP, len));
     double *d = REAL(out);
     if (n < 2) {                       /* nobs < 2: every coefficient is NA */
         for (R_xlen_t i = 0; i < len; i++) d[i] = NA_REAL;
-        UNPROTECT(1);
+        UNPROTECT(2);
         return out;
     }
     long double *cen = (long double *) R_alloc((size_t) n * p, sizeof(long double));
@@ -120,7 +121,7 @@ SEXP pv_cor_dist(SEXP sx, SEXP sabs)
     }
 #undef PV_FINISH
 #undef PV_VAL
-    UNPROTECT(1);
+    UNPROTECT(2);
     return out;
 }
 
@@ -136,7 +137,9 @@ SEXP pv_hclust(SEXP sdiss, SEXP smethod)
     int n = (int) ((1 + sqrt(1 + 8 * (double) len)) / 2 + 0.5), iopt = asInteger(smethod);
     if ((R_xlen_t) n * (n - 1) / 2 != len || n < 2) error("pv_hclust: not a distance vector");
     double *diss = (double *) R_alloc((size_t) len, sizeof(double));
+    sdiss = PROTECT(coerceVector(sdiss, REALSXP));
     memcpy(diss, REAL(sdiss), (size_t) len * sizeof(double));
+    UNPROTECT(1);
     /* 1-based arrays as in the Fortran */
     int *nn = (int *) R_alloc((size_t) n + 1, sizeof(int));
     double *disnn = (double *) R_alloc((size_t) n + 1, sizeof(double));
