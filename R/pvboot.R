@@ -73,8 +73,15 @@ pv_pvclust <- function(data, method.hclust = "average", method.dist = "correlati
     nboots <- rep(list(nboot), length(sizes))
   } else {
     # pvclust:::pvclust.parallel: streams per worker, nboot split as evenly as possible,
-    # each worker running every scale on its share
-    if (!is.null(iseed)) parallel::clusterSetRNGStream(cl = cl, iseed = iseed)
+    # each worker running every scale on its share. clusterSetRNGStream leaves this
+    # process's generator switched to L'Ecuyer-CMRG when no seed existed yet, so a later
+    # serial run with the same iseed would draw other numbers than pvclust's: the caller's
+    # generator is put back.
+    if (!is.null(iseed)) {
+      restore <- .pv_rng_guard()
+      parallel::clusterSetRNGStream(cl = cl, iseed = iseed)
+      restore()
+    }
     nbl <- as.list(rep(nboot %/% length(cl), times = length(cl)))
     if ((rem <- nboot %% length(cl)) > 0) nbl[1:rem] <- lapply(nbl[1:rem], "+", 1)
     tick <- if (quiet) function(done) invisible() else

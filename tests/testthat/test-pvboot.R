@@ -156,3 +156,27 @@ test_that("without the compiled kernels (R's own code): still identical to pvclu
   expect_same_pvclust(pv_pvclust(M, nboot = 20, iseed = 9, quiet = TRUE),
                       pvclust::pvclust(M, nboot = 20, iseed = 9, quiet = TRUE))
 })
+
+test_that("a cluster run leaves this process's generator as it was (a later serial run equals pvclust's)", {
+  skip_on_cran()
+  M <- bundled_matrix()
+  had <- exists(".Random.seed", envir = globalenv())
+  if (had) old_seed <- get(".Random.seed", envir = globalenv())
+  old_kind <- RNGkind()
+  on.exit({
+    RNGkind(old_kind[1], old_kind[2], old_kind[3])
+    if (had) assign(".Random.seed", old_seed, envir = globalenv())
+  })
+  # a fresh session's state: default generator, no seed yet (what parallel's
+  # clusterSetRNGStream turns into L'Ecuyer-CMRG for good)
+  RNGkind("default", "default", "default")
+  if (exists(".Random.seed", envir = globalenv())) rm(".Random.seed", envir = globalenv())
+  cl <- parallel::makePSOCKcluster(2)
+  on.exit(parallel::stopCluster(cl), add = TRUE)
+  invisible(pv_pvclust(M, nboot = 20, iseed = 5, quiet = TRUE, cluster = cl))
+  expect_identical(RNGkind()[1], "Mersenne-Twister")
+  invisible(.pv_lapply(1:2, function(i) i, cluster = cl, seed = 3))
+  expect_identical(RNGkind()[1], "Mersenne-Twister")
+  expect_same_pvclust(pv_pvclust(M, nboot = 20, iseed = 5, quiet = TRUE),
+                      pvclust::pvclust(M, nboot = 20, iseed = 5, quiet = TRUE))
+})
