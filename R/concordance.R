@@ -22,8 +22,11 @@
 pv_concordance <- function(rank_table) {
   d <- pv_validate(rank_table)
   inst <- pv_instrument()
-  out <- do.call(rbind, lapply(unique(d$model), function(m) {
-    x <- d[d$model == m, ]
+  models <- unique(d$model)
+  # each model's rows, found once (a scan of the whole table per model is quadratic in rows)
+  rows_of <- split(seq_len(nrow(d)), factor(d$model, levels = models))
+  out <- do.call(rbind, lapply(models, function(m) {
+    x <- d[rows_of[[m]], ]
     x$ranking <- paste(x$language, x$replicate, sep = "/")
     y <- tapply(x$rank, list(x$ranking, factor(x$term, levels = inst$term)), identity)
     k <- nrow(y)
@@ -40,8 +43,10 @@ pv_concordance <- function(rank_table) {
   }))
   langs <- .pv_language_order(d$language)
   if (length(langs) >= 2) {
-    within <- vapply(langs, function(l) vapply(out$model, function(m)
-      .pv_kendall_w(d[d$model == m & d$language == l, ])$W, numeric(1)), numeric(nrow(out)))
+    within <- vapply(langs, function(l) vapply(out$model, function(m) {
+      i <- rows_of[[m]]
+      .pv_kendall_w(d[i[d$language[i] == l], ])$W
+    }, numeric(1)), numeric(nrow(out)))
     within <- matrix(within, nrow = nrow(out), dimnames = list(NULL, paste0("W_", langs)))
     at <- match("W", names(out))
     out <- cbind(out[, seq_len(at)], as.data.frame(within), out[, -seq_len(at), drop = FALSE])

@@ -76,6 +76,8 @@
     if (!is.null(seed)) set.seed(seed)
     return(lapply(X, FUN, ...))
   }
+  restore <- .pv_rng_guard()            # clusterSetRNGStream may leave L'Ecuyer-CMRG set here
+  on.exit(restore(), add = TRUE)
   parallel::clusterSetRNGStream(cl, iseed = seed)
   # contiguous blocks, one per worker, so worker i always draws for the same elements
   blocks <- split(seq_along(X), rep(seq_along(cl), times = .pv_split_count(length(X), length(cl))))

@@ -69,12 +69,19 @@ pv_pvclust <- function(data, method.hclust = "average", method.dist = "correlati
   if (is.null(cl)) {
     if (!is.null(iseed)) set.seed(seed = iseed)
     tick <- if (quiet) function(done) invisible() else .pv_progress(step, nboot * length(sizes))
-    counts <- .pv_boot_counts(data, sizes, nboot, spec, tick)
+    counts <- .pv_boot_counts(data, sizes, nboot, spec, tick, routines = .pv_native_routines(.pv_native()))
     nboots <- rep(list(nboot), length(sizes))
   } else {
     # pvclust:::pvclust.parallel: streams per worker, nboot split as evenly as possible,
-    # each worker running every scale on its share
-    if (!is.null(iseed)) parallel::clusterSetRNGStream(cl = cl, iseed = iseed)
+    # each worker running every scale on its share. clusterSetRNGStream leaves this
+    # process's generator switched to L'Ecuyer-CMRG when no seed existed yet, so a later
+    # serial run with the same iseed would draw other numbers than pvclust's: the caller's
+    # generator is put back.
+    if (!is.null(iseed)) {
+      restore <- .pv_rng_guard()
+      parallel::clusterSetRNGStream(cl = cl, iseed = iseed)
+      restore()
+    }
     nbl <- as.list(rep(nboot %/% length(cl), times = length(cl)))
     if ((rem <- nboot %% length(cl)) > 0) nbl[1:rem] <- lapply(nbl[1:rem], "+", 1)
     tick <- if (quiet) function(done) invisible() else
@@ -82,9 +89,14 @@ pv_pvclust <- function(data, method.hclust = "average", method.dist = "correlati
     # shipped by value (environment: the global one), so workers need no pyvalues
     worker <- .pv_boot_counts
     environment(worker) <- globalenv()
-    node <- function(nb, data, sizes, spec, worker) worker(data, sizes, nb, spec, function(done) invisible())
+    native <- .pv_native()
+    routines <- .pv_portable(function() .pv_native_routines(native), c(".pv_native_routines", ".pv_native_build"))
+    node <- function(nb, data, sizes, spec, worker, routines) {
+      worker(data, sizes, nb, spec, function(done) invisible(), routines = routines())
+    }
     environment(node) <- globalenv()
-    parts <- parallel::parLapply(cl, nbl, node, data = data, sizes = sizes, spec = spec, worker = worker)
+    parts <- parallel::parLapply(cl, nbl, node, data = data, sizes = sizes, spec = spec, worker = worker,
+                                 routines = routines)
     tick(1)
     counts <- parts[[1]]
     nboots <- rep(nbl[1], length(sizes))
@@ -134,7 +146,7 @@ pv_pvclust <- function(data, method.hclust = "average", method.dist = "correlati
 # pvclust's order (scale by scale, replicate by replicate). Self-contained: it runs on
 # workers too. Returns a list (one per scale) of integer counts in the original tree's
 # merge order, with attribute "omitted" (replicates whose distances were not finite).
-.pv_boot_counts <- function(data, sizes, nboot, spec, tick) {
+.pv_boot_counts <- function(data, sizes, nboot, spec, tick, routines = NULL) {
   n <- nrow(data)
   p <- spec$p
   low <- which(lower.tri(matrix(0, p, p)))    # as.dist's element order
@@ -144,11 +156,18 @@ pv_pvclust <- function(data, method.hclust = "average", method.dist = "correlati
   abscor <- spec$fast_abscor
   na_method <- spec$na_method
   i_meth <- spec$i_meth
+  # the compiled distance (src/pyvalues.c) reproduces cor()'s pairwise code for data
+  # without NAs; other cases, or no compiled code, use stats' own C routine
+  cor_dist <- if (!is.null(routines) && identical(na_method, 3L) && !anyNA(data)) routines$cor_dist
+  # and hclust's Fortran translated line by line (the same merges, ties included)
+  tree <- routines$hclust
   len <- as.integer(p * (p - 1) / 2)
   ones <- rep(1, p)
   p <- as.integer(p)
   distance <- function(x, fast) {
-    if (fast) {
+    if (fast && !is.null(cor_dist)) {
+      .Call(cor_dist, x, abscor)
+    } else if (fast) {
       cc <- .Call(C_cor, x, NULL, spec$na_method, FALSE)
       if (abscor) 1 - abs(cc[low]) else 1 - cc[low]
     } else if (is.function(spec$method.dist)) {
@@ -158,7 +177,9 @@ pv_pvclust <- function(data, method.hclust = "average", method.dist = "correlati
     }
   }
   merges <- function(d, fast) {
-    if (fast) {
+    if (fast && !is.null(tree)) {
+      .Call(tree, d, i_meth)
+    } else if (fast) {
       h <- .Fortran(C_hclust, n = p, len = len, method = i_meth, ia = integer(p),
                     ib = integer(p), crit = double(p), members = ones, nn = integer(p),
                     disnn = double(p), diss = d)
@@ -197,13 +218,17 @@ pv_pvclust <- function(data, method.hclust = "average", method.dist = "correlati
         if (fast && checked) {
           # the hot loop: the compiled code of cor() and hclust(), nothing else
           for (b in seq_len(b_n)) {
-            cc <- .Call(C_cor, data[idx[, b], , drop = FALSE], NULL, na_method, FALSE)
-            d <- if (abscor) 1 - abs(cc[low]) else 1 - cc[low]
+            d <- if (!is.null(cor_dist)) .Call(cor_dist, data[idx[, b], , drop = FALSE], abscor) else {
+              cc <- .Call(C_cor, data[idx[, b], , drop = FALSE], NULL, na_method, FALSE)
+              if (abscor) 1 - abs(cc[low]) else 1 - cc[low]
+            }
             if (all(is.finite(d))) {
-              h <- .Fortran(C_hclust, n = p, len = len, method = i_meth, ia = integer(p),
-                            ib = integer(p), crit = double(p), members = ones, nn = integer(p),
-                            disnn = double(p), diss = d)
-              ab[b, ] <- c(h$ia[-p], h$ib[-p])
+              ab[b, ] <- if (!is.null(tree)) .Call(tree, d, i_meth) else {
+                h <- .Fortran(C_hclust, n = p, len = len, method = i_meth, ia = integer(p),
+                              ib = integer(p), crit = double(p), members = ones, nn = integer(p),
+                              disnn = double(p), diss = d)
+                c(h$ia[-p], h$ib[-p])
+              }
               ok[b] <- TRUE
             }
           }
@@ -279,4 +304,70 @@ pv_pvclust <- function(data, method.hclust = "average", method.dist = "correlati
     out[[j]] <- structure(counts, omitted = omitted)
   }
   out
+}
+
+# The compiled kernels (inst/csrc/pyvalues_native.c), built once with `R CMD SHLIB` into
+# a cache folder named by the source's MD5 (tools::R_user_dir("pyvalues", "cache")), from
+# the installed package's csrc/ or, in a source checkout (R/ sourced by
+# pyvalues.rbridge), from inst/csrc/. Returns list(path, source): what a worker needs to
+# load (or, on another host, build) the same code; NULL when it cannot be built (no C
+# compiler: r-base-dev on Debian), and callers then use R's own code.
+.pv_native <- function() {
+  if (isFALSE(getOption("pyvalues.native", TRUE))) return(NULL)   # R's own code only (tests, benchmarks)
+  file <- system.file("csrc", "pyvalues_native.c", package = "pyvalues")
+  root <- getOption("pyvalues.source_root")
+  if (!is.null(root) && file.exists(file.path(root, "inst", "csrc", "pyvalues_native.c"))) {
+    file <- file.path(root, "inst", "csrc", "pyvalues_native.c")
+  }
+  if (!nzchar(file) || !file.exists(file)) return(NULL)
+  .pv_native_build(readLines(file))
+}
+
+# Build `source` (lines of C) into a cached shared library; list(path, source) or NULL.
+.pv_native_build <- function(source) {
+  file <- tempfile("pyvalues_native", fileext = ".c")
+  writeLines(source, file)
+  key <- substr(unname(tools::md5sum(file)), 1, 12)
+  dir <- tryCatch(tools::R_user_dir("pyvalues", "cache"), error = function(e) tempdir())
+  path <- file.path(dir, paste0("native-", key, "-", R.version$platform, "-", getRversion()),
+                    paste0("pyvalues_native", .Platform$dynlib.ext))
+  if (!file.exists(path)) {
+    work <- tempfile("pvnative")
+    dir.create(work, recursive = TRUE)
+    file.copy(file, file.path(work, "pyvalues_native.c"))
+    status <- suppressWarnings(system2(file.path(R.home("bin"), "R"), c("CMD", "SHLIB", "-o",
+      shQuote(file.path(work, basename(path))), shQuote(file.path(work, "pyvalues_native.c"))),
+      stdout = FALSE, stderr = FALSE))
+    built <- file.path(work, basename(path))
+    if (!identical(as.integer(status), 0L) || !file.exists(built)) return(NULL)
+    dir.create(dirname(path), recursive = TRUE, showWarnings = FALSE)
+    if (!suppressWarnings(file.rename(built, path)) && !file.exists(path)) {
+      path <- built                                   # cache folder not writable
+    }
+  }
+  list(path = normalizePath(path), source = source)
+}
+
+# The native routines of `native` (from .pv_native()) in this process, loading the
+# library (or building it from its source, on a worker of another host) if needed; NULL
+# when that is impossible. Self-contained, so it runs on workers.
+.pv_native_routines <- function(native) {
+  if (is.null(native)) return(NULL)
+  dlls <- getLoadedDLLs()
+  dll <- NULL
+  for (d in dlls) if (identical(d[["path"]], native$path)) dll <- d
+  if (is.null(dll)) {
+    path <- native$path
+    if (!file.exists(path) && length(native$source)) {
+      built <- .pv_native_build(native$source)
+      if (is.null(built)) return(NULL)
+      path <- built$path
+      for (d in dlls) if (identical(d[["path"]], path)) dll <- d
+    }
+    if (is.null(dll)) dll <- tryCatch(dyn.load(path), error = function(e) NULL)
+    if (is.null(dll)) return(NULL)
+  }
+  tryCatch(list(cor_dist = getNativeSymbolInfo("pv_cor_dist", dll),
+                hclust = getNativeSymbolInfo("pv_hclust", dll),
+                boot_means = getNativeSymbolInfo("pv_boot_means", dll)), error = function(e) NULL)
 }

@@ -33,6 +33,7 @@ R_SCRIPT = r"""
 args <- commandArgs(TRUE)
 spec <- read.delim(args[1], stringsAsFactors = FALSE)   # n, csv, engine, nboots (comma-separated)
 root <- args[2]; workers <- as.integer(args[3]); worker_nboot <- as.integer(args[4])
+options(pyvalues.source_root = root)   # finds inst/csrc (the compiled kernels), as pyvalues.rbridge does
 for (f in sort(list.files(file.path(root, "R"), pattern = "[.]R$", full.names = TRUE))) source(f)
 suppressPackageStartupMessages(loadNamespace("pvclust"))
 load(file.path(root, "data", "paper2026_reconstruction.rda"))
@@ -47,6 +48,7 @@ timed <- function(f) {
   t0 <- proc.time(); value <- f(); t <- proc.time() - t0
   list(value = value, wall = t[["elapsed"]], cpu = t[["user.self"]] + t[["sys.self"]])
 }
+cat("RESULT\tnative\t", !is.null(.pv_native_routines(.pv_native())), "\n", sep = "")
 # warm-up: byte-compile both paths once on a small matrix
 invisible(pv_pvclust(matrix(stats::rnorm(25 * 6), 25), nboot = 5, iseed = 1, quiet = TRUE))
 invisible(pvclust::pvclust(matrix(stats::rnorm(25 * 6), 25), nboot = 5, iseed = 1, quiet = TRUE))
@@ -167,6 +169,10 @@ def main(argv=None) -> int:
     measured: dict[tuple[int, str], dict[int, tuple[float, float]]] = {}
     for line in proc.stdout.splitlines():
         if not line.startswith("RESULT\t"):
+            continue
+        if line.startswith("RESULT\tnative\t"):
+            rows.add("environment", "compiled_kernels", int(line.split("\t")[2] == "TRUE"), "bool",
+                     "pv_pvclust's compiled distance and tree (inst/csrc) loaded; 0: R's own code")
             continue
         _, n, what, nb, wall, cpu = line.split("\t")
         n, nb, wall, cpu = int(n), int(nb), float(wall), float(cpu)

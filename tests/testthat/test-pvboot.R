@@ -123,3 +123,60 @@ test_that("bad cluster arguments fail at once with what to do", {
   # a host without ssh + R is named at once (PSOCK's own set-up would wait for minutes)
   expect_error(.pv_cluster("nosuchhost.invalid"), "cannot run Rscript on host 'nosuchhost.invalid' over ssh")
 })
+
+test_that("compiled kernels: cor() distances and hclust() merges bit for bit, ties, NAs and all 8 linkages", {
+  routines <- .pv_native_routines(.pv_native())
+  skip_if(is.null(routines), "no C compiler: pv_pvclust uses R's own code (tested above)")
+  C_hclust <- utils::getFromNamespace("C_hclust", "stats")
+  fortran <- function(d, p, m) {
+    h <- .Fortran(C_hclust, n = p, len = length(d), method = m, ia = integer(p), ib = integer(p),
+                  crit = double(p), members = rep(1, p), nn = integer(p), disnn = double(p), diss = d)
+    c(h$ia[-p], h$ib[-p])
+  }
+  set.seed(21)
+  for (rep in 1:60) {
+    p <- as.integer(sample(c(3:40, 120), 1))
+    n <- sample(c(2:6, 12:35), 1)
+    x <- if (rep %% 3 == 0) matrix(sample(1:3, n * p, TRUE), n) else round(matrix(stats::rnorm(n * p), n), 2)
+    if (rep %% 5 == 0) x[, 2] <- 1.5                          # a constant column: NA coefficients
+    low <- lower.tri(diag(p))
+    r <- suppressWarnings(stats::cor(x, use = "pairwise.complete.obs"))
+    expect_identical(.Call(routines$cor_dist, x, FALSE), (1 - r)[low])
+    expect_identical(.Call(routines$cor_dist, x, TRUE), (1 - abs(r))[low])
+    d <- as.vector(stats::dist(t(x)))                         # euclidean: many exact ties
+    for (m in 1:8) expect_identical(.Call(routines$hclust, d, m), fortran(d, p, m))
+  }
+})
+
+test_that("without the compiled kernels (R's own code): still identical to pvclust", {
+  old <- options(pyvalues.native = FALSE)
+  on.exit(options(old))
+  expect_null(.pv_native())
+  M <- random_columns(30, seed = 30)
+  expect_same_pvclust(pv_pvclust(M, nboot = 20, iseed = 9, quiet = TRUE),
+                      pvclust::pvclust(M, nboot = 20, iseed = 9, quiet = TRUE))
+})
+
+test_that("a cluster run leaves this process's generator as it was (a later serial run equals pvclust's)", {
+  skip_on_cran()
+  M <- bundled_matrix()
+  had <- exists(".Random.seed", envir = globalenv())
+  if (had) old_seed <- get(".Random.seed", envir = globalenv())
+  old_kind <- RNGkind()
+  on.exit({
+    RNGkind(old_kind[1], old_kind[2], old_kind[3])
+    if (had) assign(".Random.seed", old_seed, envir = globalenv())
+  })
+  # a fresh session's state: default generator, no seed yet (what parallel's
+  # clusterSetRNGStream turns into L'Ecuyer-CMRG for good)
+  RNGkind("default", "default", "default")
+  if (exists(".Random.seed", envir = globalenv())) rm(".Random.seed", envir = globalenv())
+  cl <- parallel::makePSOCKcluster(2)
+  on.exit(parallel::stopCluster(cl), add = TRUE)
+  invisible(pv_pvclust(M, nboot = 20, iseed = 5, quiet = TRUE, cluster = cl))
+  expect_identical(RNGkind()[1], "Mersenne-Twister")
+  invisible(.pv_lapply(1:2, function(i) i, cluster = cl, seed = 3))
+  expect_identical(RNGkind()[1], "Mersenne-Twister")
+  expect_same_pvclust(pv_pvclust(M, nboot = 20, iseed = 5, quiet = TRUE),
+                      pvclust::pvclust(M, nboot = 20, iseed = 5, quiet = TRUE))
+})
