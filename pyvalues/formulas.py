@@ -12,9 +12,16 @@ that numba cannot see (``gammaln`` is mapped to numba's ``math.lgamma`` where it
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import gammaln
 
-__all__ = ["hedges_j", "bh_adjust", "SKIP", "skip_reason"]
+__all__ = ["gammaln", "hedges_j", "bh_adjust", "SKIP", "skip_reason"]
+
+
+def gammaln(x):
+    """``scipy.special.gammaln``, imported on first use (importing pyvalues loads no scipy;
+    the reconstruction's numba kernels compile this name as ``math.lgamma``)."""
+    from scipy.special import gammaln as _gammaln
+
+    return _gammaln(x)
 
 
 def hedges_j(df, exact=True):

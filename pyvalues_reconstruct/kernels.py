@@ -19,13 +19,12 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 from numba.extending import overload
-from scipy.special import gammaln
 
 from pyvalues import formulas
 
 # Inside numba, scipy's gammaln is numba's math.lgamma, as these kernels always computed it
 # (its last bits can differ from scipy's, which the Python twins use).
-@overload(gammaln)
+@overload(formulas.gammaln)
 def _gammaln_in_numba(x):
     return lambda x: math.lgamma(x)
 
