@@ -100,8 +100,9 @@ format.pv_results <- function(x, ...) {
   }
   if (!is.null(x$term_tests)) {
     tt <- x$term_tests
-    lines <- c(lines, sprintf("Brunner-Munzel per term: %d of %d terms q < .05",
-                              sum(tt$q < 0.05, na.rm = TRUE), nrow(tt)))
+    use <- .pv_term_test_p(tt)
+    lines <- c(lines, sprintf("Brunner-Munzel per term, by the %s: %d of %d terms %s < .05 (BH over the terms)",
+                              use$why, sum(tt[[use$q]] < 0.05, na.rm = TRUE), nrow(tt), use$q))
   }
   if (!is.null(x$correlations)) {
     co <- x$correlations
@@ -161,4 +162,22 @@ as.data.frame.pv_results <- function(x, row.names = NULL, optional = FALSE, ...,
          call. = FALSE)
   }
   x[[table]]
+}
+
+# Which p and q of a term_tests table to read significance from (the rule of the Python
+# summary, pyvalues.results.access.term_test_p): the studentized permutation p when a group
+# has fewer than 10 models or the asymptotic p is undefined for some term; otherwise the
+# asymptotic Brunner-Munzel p (the paper's specification). list(p, q, why).
+.pv_term_test_p <- function(tt, small = 10L) {
+  if (!"p_perm" %in% names(tt)) return(list(p = "p", q = "q", why = "asymptotic Brunner-Munzel p"))
+  n_min <- if (all(c("n1", "n2") %in% names(tt)) && nrow(tt)) min(tt$n1, tt$n2) else NA
+  if (!is.na(n_min) && n_min < small) {
+    return(list(p = "p_perm", q = "q_perm", why = sprintf(
+      "studentized permutation p (recommended: a group has %d models, fewer than %d)", as.integer(n_min), small)))
+  }
+  if (anyNA(tt$p)) {
+    return(list(p = "p_perm", q = "q_perm", why = sprintf(
+      "studentized permutation p (recommended: the asymptotic p is undefined for %d terms)", sum(is.na(tt$p)))))
+  }
+  list(p = "p", q = "q", why = sprintf("asymptotic Brunner-Munzel p (both groups have %d or more models)", small))
 }

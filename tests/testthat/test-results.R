@@ -36,4 +36,18 @@ test_that("pv_analyse returns a pv_results object that prints compactly and give
   expect_identical(as.data.frame(res, table = "term_tests"), res[["term_tests"]])
   expect_error(as.data.frame(res, table = "nope"), "no table 'nope'")
   expect_identical(capture.output(summary(res)), out)
+  # 3 vs 3 models: significance is read from the permutation q (as the Python summary does),
+  # counted here directly from the table
+  tt <- res$term_tests
+  expect_true(any(grepl(sprintf("by the studentized permutation p (recommended: a group has 3 models, fewer than 10): %d of %d terms q_perm < .05",
+                                sum(tt$q_perm < 0.05, na.rm = TRUE), nrow(tt)), out, fixed = TRUE)))
+})
+
+test_that("the term tests' p is chosen by the Python summary's rule (group size, undefined p)", {
+  mk <- function(n1, n2, p) data.frame(n1 = n1, n2 = n2, p = p, q = p, p_perm = 0.5, q_perm = 0.5)
+  expect_identical(.pv_term_test_p(mk(11, 9, c(0.01, 0.2)))$q, "q_perm")     # a group of 9 < 10
+  expect_identical(.pv_term_test_p(mk(10, 12, c(0.01, 0.2)))$q, "q")         # both >= 10
+  expect_identical(.pv_term_test_p(mk(10, 12, c(NA, 0.2)))$q, "q_perm")      # undefined asymptotic p
+  expect_match(.pv_term_test_p(mk(10, 12, c(NA, 0.2)))$why, "undefined for 1 terms")
+  expect_identical(.pv_term_test_p(data.frame(p = 0.1, q = 0.1))$q, "q")     # no permutation p
 })
