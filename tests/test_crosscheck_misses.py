@@ -132,3 +132,28 @@ def test_correlation_witnesses_in_r():
         # half-open rounding intervals of the printed 4-decimal values
         for got, want in zip((mean_rho, sd_rho, mean_tau), printed):
             assert want - 5e-5 <= got < want + 5e-5, (group, got, want)
+
+
+@pytest.mark.slow
+def test_bundled_reconstruction_share_matches_the_readme():
+    import re
+    from pathlib import Path
+
+    from pyvalues.crosscheck import crosscheck, reconstruction_untargeted
+    from pyvalues.crosscheck.__main__ import _results
+
+    results, _ = _results("paper2026_reconstruction")
+    table = crosscheck(results=results, statcheck=False, untargeted=reconstruction_untargeted())
+    sh = level3_share(table)
+    misses = level3_misses(table)
+    # every miss has a written argument; the README states the measured shares and counts
+    assert set(misses["claim_id"]) <= set(SEED_PAPER_MISSES), set(misses["claim_id"]) - set(SEED_PAPER_MISSES)
+    readme = Path(__file__).resolve().parents[1].joinpath("README.md").read_text(encoding="utf-8")
+    para = readme[readme.index("**Level 3 on the reconstruction.**"):]
+    para = para[:para.index("\n## ")]
+    m = re.search(r"reproduces (\d+) of (\d+) feasible level-3 rows \(([\d.]+) %", para)
+    assert m and (int(m[1]), int(m[2])) == (sh["n_reproduced"], sh["n_feasible"]), (m and m.groups(), sh)
+    assert float(m[3]) == round(100 * sh["share"], 1)
+    counts = misses["classification"].value_counts()
+    assert f"{len(misses)} misses" in para and f"{counts.get(WITNESSED, 0)} misses are reached by a checked witness" in para
+    assert f"{counts.get(NOT_REACHED, 0)} are neither" in para and sh["n_proven"] == counts.get(PROVED, 0) == 0

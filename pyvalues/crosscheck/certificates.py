@@ -121,9 +121,10 @@ def linear_witness(claims=None, time_limit: float = 300.0) -> dict:
     """Complete rankings satisfying all :data:`LINEAR_CLAIMS` at once, by a mixed-integer programme.
 
     Variables: per model a non-negative matrix Q[t, k] (how many of its 3 replicates put term t at
-    rank k) with row and column sums 3, integer, so Q is a sum of 3 permutation matrices (König:
-    a 3-regular bipartite multigraph has 3 disjoint perfect matchings); the rank sum of term t is
-    sum_k k Q[t, k]. Set claims are strict (each listed term's summed rank at least 1 below every
+    rank k) with row and column sums 3 and the integer rank sums y[t] = sum_k k Q[t, k]; each
+    model's Q is then chosen integer for its y (a second, small MILP), so Q is a sum of 3
+    permutation matrices (König: a 3-regular bipartite multigraph has 3 disjoint perfect
+    matchings), which :func:`_decompose` takes apart. Set claims are strict (each listed term's summed rank at least 1 below every
     other term's, so no tie-breaking rule is needed); mean claims lie in their closed rounding
     intervals (the half-open end is then checked by :func:`check_witness`). Returns
     {"status", "message", "ranks" (models x 3 x terms, or None), "models", "claims"}."""
@@ -175,16 +176,40 @@ def linear_witness(claims=None, time_limit: float = 300.0) -> dict:
             scale = R * len(ms) * len(terms)
             add({y(m, t): 1 for m in ms for t in terms}, math.ceil(iv.lo * scale - 1e-9), math.floor(iv.hi * scale + 1e-9))
     A = sp.csr_matrix((vals, (rows, cols)), shape=(len(lo), nv))
-    integrality = np.r_[np.ones(nq), np.zeros(NM * NT)]
+    # integer rank sums y; each model's Q is then made integer by a small MILP of its own (y integer
+    # in 3 x the permutahedron is a sum of 3 permutations: the permutahedron, an integral polymatroid
+    # base polytope, has the integer decomposition property; _integer_counts fails loudly if not)
+    integrality = np.r_[np.zeros(nq), np.ones(NM * NT)]
     res = milp(np.zeros(nv), constraints=LinearConstraint(A, lo, hi), integrality=integrality,
                bounds=Bounds(np.zeros(nv), np.r_[np.full(nq, float(R)), np.full(NM * NT, float(R * NT))]),
                options={"time_limit": time_limit, "disp": False})
     out = {"status": int(res.status), "message": res.message, "ranks": None, "models": models, "claims": used}
     if res.x is None or res.status != 0:
         return out
-    Q = np.rint(res.x[:nq]).astype(int).reshape(NM, NT, NT)
-    out["ranks"] = np.stack([_decompose(Q[m], R) for m in range(NM)])
+    Y = np.rint(res.x[nq:]).astype(int).reshape(NM, NT)
+    out["ranks"] = np.stack([_decompose(_integer_counts(Y[m], R), R) for m in range(NM)])
     return out
+
+
+def _integer_counts(y: np.ndarray, r: int) -> np.ndarray:
+    """An integer matrix Q (row and column sums r) with sum_k k Q[t, k] = y[t]."""
+    import scipy.sparse as sp
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    n = len(y)
+    rows, cols, vals, b = [], [], [], []
+    for t in range(n):
+        for k in range(n):
+            rows += [t, n + k, 2 * n + t]
+            cols += [t * n + k] * 3
+            vals += [1, 1, k + 1]
+    b = np.r_[np.full(2 * n, float(r)), y.astype(float)]
+    A = sp.csr_matrix((vals, (rows, cols)), shape=(3 * n, n * n))
+    res = milp(np.zeros(n * n), constraints=LinearConstraint(A, b, b), integrality=np.ones(n * n),
+               bounds=Bounds(0, r), options={"time_limit": 120.0})
+    if res.x is None or res.status != 0:
+        raise PyvaluesError(f"rank sums {y.tolist()} are not a sum of {r} permutations ({res.message})")
+    return np.rint(res.x).astype(int).reshape(n, n)
 
 
 def _decompose(Q: np.ndarray, r: int) -> np.ndarray:
