@@ -157,3 +157,21 @@ def test_bundled_reconstruction_share_matches_the_readme():
     counts = misses["classification"].value_counts()
     assert f"{len(misses)} misses" in para and f"{counts.get(WITNESSED, 0)} misses are reached by a checked witness" in para
     assert f"{counts.get(NOT_REACHED, 0)} are neither" in para and sh["n_proven"] == counts.get(PROVED, 0) == 0
+
+
+def test_term_tests_witness_through_the_r_analysis():
+    ranks = cert.term_tests_witness_ranks()
+    assert all(sorted(r) == list(range(1, 26)) for m in ranks for r in m)
+    assert all(ok for ok, _ in cert.term_tests_check(ranks).values())
+    from pyvalues import analysis
+    from pyvalues.crosscheck import crosscheck
+
+    models = list(MODEL_COUNTRY)
+    table = pd.DataFrame([(models[m], MODEL_COUNTRY[models[m]], "unspecified", r + 1, TERM_NAMES[t], int(ranks[m, r, t]),
+                           TERM_DIMENSION[TERM_NAMES[t]]) for m in range(20) for r in range(3) for t in range(25)],
+                         columns=["model", "country", "language", "replicate", "term", "rank", "dimension"])
+    tt = analysis.term_tests(table, nperm=200)
+    assert tt["p"].notna().all() and tt["q"].min() >= 0.05
+    l3 = crosscheck(results={"term_tests": tt}, statcheck=False).query("level == 3").set_index("claim_id")
+    for cid in cert.TERM_CLAIMS:
+        assert l3.loc[cid, "verdict"] == "consistent", (cid, l3.loc[cid, "note"])

@@ -20,6 +20,9 @@ that calls it fails when the claims change or the argument is wrong.
   and Kendall correlations give the printed mean rho, SD of rho and mean tau-b (CN .7180, .1179,
   .5590; US .5291, .2706, .4063) at once (the group's correlation claims alone, with each
   model's replicates identical: not jointly with Table A-1's W).
+* :func:`term_tests_witness_ranks` -- complete rankings whose term tests give all 25 BH q >= .05
+  with Professionalism and Pleasure and enjoyment at uncorrected p = .020 < .05 and Cliff's delta
+  -/+.545 (printed ~ .55), checked by :func:`term_tests_check`.
 
 :func:`check_witness` recomputes the claims from a witness's rankings with the analysis's own
 rules (group and cluster means of the models' mean ranks, ties broken by the instrument's term
@@ -38,7 +41,8 @@ from pyvalues.errors import PyvaluesError
 from pyvalues.instrument import DIMENSIONS, TERM_DIMENSION, TERM_NAMES
 
 __all__ = ["top5_joint_certificate", "linear_witness", "check_witness", "personal_scores_witness",
-           "personal_scores_check", "correlation_witness", "correlation_check", "LINEAR_CLAIMS"]
+           "personal_scores_check", "correlation_witness", "correlation_check", "term_tests_witness_ranks", "term_tests_check", "LINEAR_CLAIMS",
+           "TERM_CLAIMS"]
 
 N_REPLICATES = 3
 # claims linear in the models' term means (the witness satisfies all of them at once)
@@ -376,3 +380,76 @@ def correlation_check(rankings, group: str, claims=None) -> dict[str, tuple[bool
 def correlation_witness(claims=None) -> dict:
     """The stored rankings (CORRELATION_CN, CORRELATION_US) and their recomputed claims."""
     return {"CN": correlation_check(CORRELATION_CN, "CN", claims), "US": correlation_check(CORRELATION_US, "US", claims)}
+
+
+# --- the term tests ----------------------------------------------------------------------------------
+
+# Replicates (of 3) in which a model ranks Pleasure and enjoyment above Professionalism: 0, 1, 2 or 3
+# for how many models of each group (found by enumerating all count vectors: Cliff's delta -.545,
+# Brunner-Munzel p = .020)
+_PROF_PLEASURE_COUNTS = {"CN": (9, 0, 1, 1), "US": (2, 2, 3, 2)}
+_PAIR_PATTERN = {"CN": (0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2), "US": (0, 1, 2, 3, 0, 1, 2, 3, 1)}
+
+
+def term_tests_witness_ranks() -> np.ndarray:
+    """A complete-ranking data set (20 models x 3 replicates x 25 terms, models in MODEL_COUNTRY
+    order, terms in instrument order) built for the term-level claims of Appendix A.3.
+
+    Every replicate is one base order (Professionalism, Pleasure and enjoyment, then the other 23
+    terms in instrument order) with adjacent swaps: Professionalism/Pleasure swapped in as many
+    replicates as _PROF_PLEASURE_COUNTS gives (the CN models mostly not, the US models more often:
+    the two terms' model mean ranks move in opposite directions, Cliff's delta -.545 and +.545);
+    the other 23 terms in 10 adjacent pairs and one triple, swapped by the same pattern of counts
+    in both groups, so they differ little between the groups but all vary (no NA p)."""
+    models = list(MODEL_COUNTRY)
+    order = ["Professionalism", "Pleasure and enjoyment"] + [t for t in TERM_NAMES if t not in
+                                                             ("Professionalism", "Pleasure and enjoyment")]
+    base = [TERM_NAMES.index(t) for t in order]
+    ranks = np.zeros((len(models), N_REPLICATES, len(TERM_NAMES)), dtype=int)
+    for g in ("CN", "US"):
+        idx = [i for i, m in enumerate(models) if MODEL_COUNTRY[m] == g]
+        v = np.repeat([0, 1, 2, 3], _PROF_PLEASURE_COUNTS[g])
+        for j, m in enumerate(idx):
+            for r in range(N_REPLICATES):
+                pos = list(base)
+                if r < v[j]:
+                    pos[0], pos[1] = pos[1], pos[0]
+                for k, p0 in enumerate(range(2, 22, 2)):
+                    if r < (_PAIR_PATTERN[g][j] + k) % 4:
+                        pos[p0], pos[p0 + 1] = pos[p0 + 1], pos[p0]
+                if r == 0 and j % 3 == 0:
+                    pos[22], pos[23] = pos[23], pos[22]
+                if r == 1 and j % 2:
+                    pos[23], pos[24] = pos[24], pos[23]
+                rk = np.empty(len(TERM_NAMES), dtype=int)
+                rk[pos] = np.arange(1, len(TERM_NAMES) + 1)
+                ranks[m, r] = rk
+    return ranks
+
+
+TERM_CLAIMS = ("term_tests_all_q", "cliffs_delta_professionalism", "cliffs_delta_pleasure",
+               "bm_p_uncorrected_professionalism", "bm_p_uncorrected_pleasure")
+
+
+def term_tests_check(ranks, claims=None) -> dict[str, tuple[bool, float]]:
+    """The term-level claims recomputed from rankings with scipy: per term the Brunner-Munzel p
+    (t approximation) of the CN against the US models' mean ranks, the BH q over the 25 terms, and
+    Cliff's delta in the paper's direction (negative: favouring CN, i.e. lower CN ranks)."""
+    from scipy import stats
+
+    c = _claims(claims)
+    models = list(MODEL_COUNTRY)
+    mr = np.asarray(ranks).mean(axis=1)
+    cn = [i for i, m in enumerate(models) if MODEL_COUNTRY[m] == "CN"]
+    us = [i for i, m in enumerate(models) if MODEL_COUNTRY[m] == "US"]
+    p = np.array([stats.brunnermunzel(mr[cn, t], mr[us, t]).pvalue for t in range(len(TERM_NAMES))])
+    if not np.isfinite(p).all():
+        raise PyvaluesError("a term's Brunner-Munzel p is not finite (no variance): the witness must avoid it")
+    q = stats.false_discovery_control(p)
+    delta = [float(np.sign(mr[cn, t][:, None] - mr[us, t][None, :]).mean()) for t in range(len(TERM_NAMES))]
+    vals = {"term_tests_all_q": float(q.min()),
+            "cliffs_delta_professionalism": delta[TERM_NAMES.index("Professionalism")],
+            "cliffs_delta_pleasure": delta[TERM_NAMES.index("Pleasure and enjoyment")],
+            "bm_p_uncorrected_professionalism": float(p[TERM_NAMES.index("Professionalism")]),
+            "bm_p_uncorrected_pleasure": float(p[TERM_NAMES.index("Pleasure and enjoyment")])}
+    return {cid: (_interval(c.loc[cid]).contains(v), v) for cid, v in vals.items() if cid in c.index}
