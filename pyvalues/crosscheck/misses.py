@@ -38,13 +38,18 @@ SEED_PAPER_MISSES: dict[str, tuple[str, str]] = {
     "mean_sd_protective": (NOT_REACHED,
         "The reconstruction gives 2.89. A model's SD of its five Protective term means ranges from 0 (equal means over the "
         "3 replicates) to about 10 (terms at the two ends of the ranking), so 5.06 is not excluded by any level-1/2 bound; "
-        "no LP certificate exists in this form, as an SD is not linear in the rankings."),
+        "no LP certificate exists in this form, as an SD is not linear in the rankings. Not proven either way: a 20 x 5 "
+        "matrix of within-dimension SDs meeting all dispersion claims at once (F = 12.33, the four post hocs <= .0014, "
+        "the other six >= .05, Protective largest at 5.06, Personal smallest at 2.53) is found by continuous optimisation, "
+        "but an annealing over complete rankings (identical replicates, with the dimension means) came no closer than "
+        "Protective vs Personal at a Bonferroni p of .03 (needs >= .05), so no checked witness."),
     "mean_sd_personal": (NOT_REACHED,
         "The reconstruction gives 1.88. With Personal scores near 21.3, five term means in [1, 25] still allow an SD from 0 "
         "to about 3.5 (at a score of 22: ranks 16, 22, 23, 24, 25), so 2.53 is not excluded at level 1 or 2."),
     "disp_posthoc_social_epistemic": (NOT_REACHED,
         "The reconstruction's Bonferroni p is .041. Level 2 finds nothing against p <= .0014 (the printed F(4, 76) = 12.33 "
-        "is large enough for it); the search traded it against the other dispersion targets."),
+        "is large enough for it); the search traded it against the other dispersion targets. Not proven either way "
+        "(see mean_sd_protective)."),
     "top5_cn": (WITNESSED,
         "Jointly with Figure 1's overall Top-5 (claim overall_top5) it is impossible (checked: "
         "certificates.top5_joint_certificate): Critical thinking, Equity and justice, Harmony and Helpfulness are in both "
