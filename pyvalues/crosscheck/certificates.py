@@ -38,11 +38,11 @@ import pandas as pd
 from pyvalues.crosscheck.claims import claim_number, read_claims, reported_interval
 from pyvalues.crosscheck.design import MODEL_COUNTRY, canonical_model
 from pyvalues.errors import PyvaluesError
-from pyvalues.instrument import DIMENSIONS, TERM_DIMENSION, TERM_NAMES
+from pyvalues.instrument import TERM_DIMENSION, TERM_NAMES
 
 __all__ = ["top5_joint_certificate", "linear_witness", "check_witness", "personal_scores_witness",
-           "personal_scores_check", "correlation_witness", "correlation_check", "term_tests_witness_ranks", "term_tests_check", "LINEAR_CLAIMS",
-           "TERM_CLAIMS"]
+           "personal_scores_check", "correlation_witness", "correlation_check", "term_tests_witness_ranks",
+           "term_tests_check", "LINEAR_CLAIMS", "TERM_CLAIMS"]
 
 N_REPLICATES = 3
 # claims linear in the models' term means (the witness satisfies all of them at once)
@@ -128,9 +128,10 @@ def linear_witness(claims=None, time_limit: float = 300.0) -> dict:
     rank k) with row and column sums 3 and the integer rank sums y[t] = sum_k k Q[t, k]; each
     model's Q is then chosen integer for its y (a second, small MILP), so Q is a sum of 3
     permutation matrices (König: a 3-regular bipartite multigraph has 3 disjoint perfect
-    matchings), which :func:`_decompose` takes apart. Set claims are strict (each listed term's summed rank at least 1 below every
-    other term's, so no tie-breaking rule is needed); mean claims lie in their closed rounding
-    intervals (the half-open end is then checked by :func:`check_witness`). Returns
+    matchings), which :func:`_decompose` takes apart. Set claims are strict (each listed term's
+    summed rank at least 1 below every other term's, so no tie-breaking rule is needed); mean
+    claims lie in their closed rounding intervals (the half-open end is then checked by
+    :func:`check_witness`). Returns
     {"status", "message", "ranks" (models x 3 x terms, or None), "models", "claims"}."""
     import scipy.sparse as sp
     from scipy.optimize import Bounds, LinearConstraint, milp
