@@ -6,6 +6,7 @@ rankings shaped by the archetypes. Stage 2 anneals the rankings on all targets w
 two terms' ranks: most moves keep the dimension scores (two terms of one dimension, or a
 compensated pair of cross-dimension swaps in two replicates), a few are free. The objective
 and every statistic are computed by the numba kernels of `pyvalues_reconstruct.kernels`.
+`polish` (stage 3, optional) anneals a result again with the weights of chosen claims raised.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from .fit import fit_table, summary
 from .layout import SET_SIZE, Layout, load_kernels as _kernels, stat_index, stat_names
 from .targets import SCALE, WEIGHT, Targets
 
-__all__ = ["construct_start", "construct_start_dims", "search", "N_ITER_DIMS"]
+__all__ = ["construct_start", "construct_start_dims", "search", "polish", "N_ITER_DIMS"]
 
 
 def _compile_targets(targets: Targets, part_w: float, margin: float):
@@ -362,3 +363,25 @@ def search(targets: Targets, seed: int = 2026, n_iter: int = 2_000_000,
             print(f"  chain {c + 1}/{chains} (seed {seed + c}): penalty {pen:.4f}, "
                   f"{matched[c]} feasible claims within rounding", flush=True)
     return results[best]
+
+def polish(targets: Targets, P: np.ndarray, seed: int, n_iter: int, T0: float, T1: float,
+           boost: float, set_boost: float, boosted: tuple[str, ...]) -> tuple[np.ndarray, float]:
+    """A second, seeded annealing from P (the result of :func:`search`) with the weights of the
+    claims in `boosted` multiplied by `boost` (numeric) and `set_boost` (set claims): the claims
+    the first stage leaves unreproduced get more of the objective. Returns (P, penalty)."""
+    study = targets.study
+    K = _kernels()
+    ob = _compile_targets(targets, PART_W, SET_MARGIN)
+    names = stat_names(study)
+    keep = np.array([names[i].startswith(DIM_STATS) for i in ob.c_idx], dtype=bool)
+    cw = np.where(keep, ob.c_w * DIM_WEIGHT, ob.c_w)
+    owner = [t.claim_id for t in targets if t.feasible and t.kind == "num" for _ in t.subs]
+    cw = cw * np.array([boost if o in boosted else 1.0 for o in owner])
+    sets = [t.claim_id for t in targets if t.kind == "set" and t.feasible]
+    sw = np.array([set_boost if s in boosted else 1.0 for s in sets])
+    ob = ob._replace(c_w=cw, set_w=sw)
+    out_P = np.zeros_like(P)
+    trace = np.zeros(200)
+    pen = K.anneal(study.layout, ob, np.ascontiguousarray(P).copy(), _single_ok(targets), study.is_cn, study.wcdf,
+                   n_iter, T0, T1, seed, out_P, trace, P_WITHIN, P_COMP)
+    return out_P, float(pen)

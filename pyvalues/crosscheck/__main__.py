@@ -73,8 +73,15 @@ def main(argv=None) -> int:
         sh = level3_share(table)
         print(f"level 3: {sh['n_reproduced']} of {sh['n_feasible']} feasible rows reproduced ({sh['share']:.1%}); "
               f"{sh['n_infeasible']} infeasible, {sh['n_not_checkable']} not checkable")
+        print(f"level 3 without the misses proved infeasible ({sh['n_proven']}): {sh['n_reproduced']} of "
+              f"{sh['n_feasible'] - sh['n_proven']} ({sh['share_proven']:.1%})")
         for _, m in level3_misses(table).iterrows():
             print(f"  miss {m['claim_id']}: {m['classification']}")
+        from pyvalues.crosscheck.misses import joint_certificates
+
+        for _, j in joint_certificates(args.claims).iterrows():
+            print(f"  jointly {'infeasible' if j['infeasible'] else 'feasible'}: {j['members'].replace(';', ' + ')} "
+                  f"(forces out of level 3: {j['forced_level3'] or 'none'})")
     return 0
 
 

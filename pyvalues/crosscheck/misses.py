@@ -4,71 +4,126 @@ A level-3 row is *feasible* when it is neither `infeasible` (proved impossible a
 for any complete-ranking data set) nor `not_checkable` (no counterpart, or never targeted by
 the reconstruction's search, like the four bootstrap CI bounds). A feasible row the
 reconstruction does not reproduce (`inconsistent`) is a *miss*; each miss is classified here as
-either `proved infeasible` (with the argument) or `not reached by the search, not proven
-infeasible` (with what levels 1 and 2 do say). The arguments for the seed paper are written out
-in `SEED_PAPER_MISSES`; a miss without an entry is `not reached by the search, not proven
-infeasible`. Nothing here regenerates the reconstruction.
+`proved infeasible` (alone, or as the forced member of a set of claims that cannot all hold;
+the share without them is reported beside the strict one), `not reached by the search; a
+checked witness reaches it with its companion claims` (a data set, or the part of one the
+claim depends on, that reproduces it together with the printed numbers it is tied to), or
+`not reached by the search, not proven infeasible` (with what levels 1 and 2 do say). The
+arguments for the seed paper are in `SEED_PAPER_MISSES`; the computations they cite are in
+pyvalues.crosscheck.certificates and recomputed from the claims file by the tests. A miss
+without an entry is `not reached by the search, not proven infeasible`. Nothing here
+regenerates the reconstruction.
 """
 from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["level3_share", "level3_misses", "SEED_PAPER_MISSES"]
+__all__ = ["level3_share", "level3_misses", "joint_certificates", "SEED_PAPER_MISSES", "NOT_REACHED", "WITNESSED", "PROVED"]
 
 NOT_REACHED = "not reached by the search, not proven infeasible"
+WITNESSED = "not reached by the search; a checked witness reaches it with its companion claims (not infeasible)"
+PROVED = "proved infeasible"
 
-# claim id -> (classification, argument); measured values are those of the bundled reconstruction
+# claim id -> (classification, argument); measured values are those of the bundled reconstruction.
+# "(checked: f)" names the function of pyvalues.crosscheck.certificates that recomputes the argument
+# from the claims file (tests/test_crosscheck_misses.py runs each one).
+_LINEAR = ("A witness (checked: certificates.linear_witness, a mixed-integer programme over each model's rank-count "
+           "matrix, decomposed into 3 permutations per model) gives complete rankings that satisfy at once both groups' "
+           "Top-5 and Bottom-5 sets, the four archetype value sets with their printed memberships, the five dimension "
+           "means and the groups' Practical and Personal means, each set with strict separation (no tie-breaking "
+           "needed). So no argument linear in the term means proves it infeasible; what the search cannot reconcile is "
+           "non-linear: the hierarchical clustering must return the printed memberships, with Table A-1's Kendall's W "
+           "per model and the groups' correlations.")
 SEED_PAPER_MISSES: dict[str, tuple[str, str]] = {
     "mean_sd_protective": (NOT_REACHED,
-        "The reconstruction gives 2.89. A model's SD of its five Protective term means ranges from 0 (equal means over the "
+        "The reconstruction gives 2.96. A model's SD of its five Protective term means ranges from 0 (equal means over the "
         "3 replicates) to about 10 (terms at the two ends of the ranking), so 5.06 is not excluded by any level-1/2 bound; "
-        "no LP certificate exists in this form, as an SD is not linear in the rankings."),
+        "no LP certificate exists in this form, as an SD is not linear in the rankings. Not proven either way: a 20 x 5 "
+        "matrix of within-dimension SDs meeting all dispersion claims at once (F = 12.33, the four post hocs <= .0014, "
+        "the other six >= .05, Protective largest at 5.06, Personal smallest at 2.53) is found by continuous optimisation, "
+        "but an annealing over complete rankings (identical replicates, with the dimension means) came no closer than "
+        "Protective vs Personal at a Bonferroni p of .03 (needs >= .05), so no checked witness."),
     "mean_sd_personal": (NOT_REACHED,
-        "The reconstruction gives 1.88. With Personal scores near 21.3, five term means in [1, 25] still allow an SD from 0 "
-        "to about 5, so 2.53 is not excluded at level 1 or 2."),
+        "The reconstruction gives 1.89. With Personal scores near 21.3, five term means in [1, 25] still allow an SD from 0 "
+        "to about 3.5 (at a score of 22: ranks 16, 22, 23, 24, 25), so 2.53 is not excluded at level 1 or 2."),
     "disp_posthoc_social_epistemic": (NOT_REACHED,
-        "The reconstruction's Bonferroni p is .041. Level 2 finds nothing against p <= .0014 (the printed F(4, 76) = 12.33 "
-        "is large enough for it); the search traded it against the other dispersion targets."),
-    "top5_cn": (NOT_REACHED,
-        "Alone not proven infeasible (the fit table: an LP relaxation over the permutahedron satisfies both groups' Top-5 "
-        "sets with the archetypes and dimension means). Jointly with Figure 1's statement (claim overall_top5) it is "
-        "impossible: level 2 proves the two groups' Top-5 sets and the overall Top-5 cannot all hold."),
-    "top5_us": (NOT_REACHED,
-        "As top5_cn: not proven infeasible alone, impossible jointly with the overall Top-5 of Figure 1 (level-2 row "
-        "overall_top5)."),
-    "personal_mwu_p": (NOT_REACHED,
-        "The reconstruction's p is .403 (no ties). Level 1: with U = 61 (11 vs 9) the printed p = .398 needs tie groups "
-        "among the 20 Personal scores with sum(t^3 - t) >= 162 (one group of 6 equal scores), far below the 4104 the design "
-        "allows at U = 61; scores on the 1/15 grid near 22 make such ties plausible."),
-    "spearman_cn_mean": (NOT_REACHED,
-        "The reconstruction gives .624. Level 2 (Daniels' inequality with tau = .5590, the SD bound) is satisfied; the "
-        "archetype memberships and value sets pull CN models apart in the search."),
-    "spearman_cn_sd": (NOT_REACHED, "The reconstruction gives .213; the level-2 SD bound (<= .70 for a mean of .718 over 55 "
-                                    "pairs) is satisfied."),
-    "kendall_tau_cn_mean": (NOT_REACHED, "The reconstruction gives .519; Daniels' inequality with rho = .718 is satisfied."),
-    "spearman_us_sd": (NOT_REACHED, "The reconstruction gives .231; the level-2 SD bound is satisfied."),
-    "archetype_social_ethical_terms": (NOT_REACHED,
-        "The fit table's LP relaxation satisfies the archetype value sets with the memberships, group Top-5 sets and "
-        "dimension means; the search did not find complete rankings that do."),
-    "archetype_balanced_general_terms": (NOT_REACHED, "As archetype_social_ethical_terms (the reconstruction has Logic "
-                                                      "for Helpfulness)."),
-    "archetype_warm_caring_terms": (NOT_REACHED, "As archetype_social_ethical_terms."),
-    "term_tests_all_q": (NOT_REACHED,
-        "One term's BH q is .003 in the reconstruction. All q >= .05 holds for data without group differences, so it is "
-        "feasible on its own; jointly with the two uncorrected p < .05 (Cliff's delta ~ .55) it needs the smallest p >= "
-        ".05/25 = .002 and no run of small p's, which the search did not reach."),
+        "The reconstruction's Bonferroni p is .021. Level 2 finds nothing against p <= .0014 (the printed F(4, 76) = 12.33 "
+        "is large enough for it); the search traded it against the other dispersion targets. Not proven either way "
+        "(see mean_sd_protective)."),
+    "top5_cn": (WITNESSED,
+        "Jointly with Figure 1's overall Top-5 (claim overall_top5) it is impossible (checked: "
+        "certificates.top5_joint_certificate): Critical thinking, Equity and justice, Harmony and Helpfulness are in both "
+        "groups' Top-5, so pooled they precede the 4 terms of the overall Top-5 that are in neither, and 4 + 4 > 5. At most "
+        "two of the three hold; no level-3 row is forced out, as overall_top5 (level 2, inconsistent) can be the false one. "
+        + _LINEAR),
+    "top5_us": (WITNESSED, "As top5_cn: the same joint certificate with overall_top5 (checked: "
+                           "certificates.top5_joint_certificate), and the same witness (checked: certificates.linear_witness)."),
+    "personal_mwu_p": (WITNESSED,
+        "The reconstruction's p is .403 (tie sum 12). A witness (checked: certificates.personal_scores_witness) gives 20 "
+        "Personal rank sums (integers in [45, 345], each reachable by complete rankings) that reproduce all 14 printed "
+        "Personal numbers at once -- medians 22.00/21.80, U = 61, p = .398 (tie sum 162: a 5-fold tie at 22.0, pairs), "
+        "r_rb = -.232, the Welch means, SDs, t, df, p and g, and the overall Personal mean 21.34 -- as R's wilcox.test and "
+        "t.test compute them."),
+    "spearman_cn_mean": (WITNESSED,
+        "The reconstruction gives .639. Level 2 (Daniels' inequality with tau = .5590, the SD bound) is satisfied, and a "
+        "witness (checked: certificates.correlation_witness) gives 11 rankings whose 55 pairwise correlations have mean "
+        "rho .7180, SD .1179 and mean tau-b .5590 at once. The witness has identical replicates (W = 1 per model), so it "
+        "shows the three CN correlation claims jointly reachable, not jointly with Table A-1's W or the archetypes, which "
+        "pull CN models apart in the search."),
+    "spearman_cn_sd": (WITNESSED, "The reconstruction gives .206. As spearman_cn_mean: the same witness (checked: "
+                                  "certificates.correlation_witness) gives SD .1179 with the mean and tau-b."),
+    "kendall_tau_cn_mean": (WITNESSED, "The reconstruction gives .532. As spearman_cn_mean: the same witness (checked: "
+                                       "certificates.correlation_witness) gives tau-b .5590 with rho's mean and SD."),
+    "spearman_us_sd": (WITNESSED, "The reconstruction gives .231 (its mean .5291 and tau-b .4063 are reproduced). A witness "
+                                  "(checked: certificates.correlation_witness) gives 9 rankings with mean rho .5291, SD .2706 "
+                                  "and mean tau-b .4063 at once (identical replicates: not jointly with Table A-1's W)."),
+    "archetype_social_ethical_terms": (WITNESSED, _LINEAR),
+    "archetype_balanced_general_terms": (WITNESSED, "The reconstruction has Critical thinking for Helpfulness. " + _LINEAR),
+    "archetype_warm_caring_terms": (WITNESSED, _LINEAR),
+    "mean_sd_largest": (NOT_REACHED,
+        "The reconstruction's largest mean within-dimension SD is Practical's (3.94; Protective 2.96). Levels 1 and 2 cannot "
+        "check it (only the Protective and Personal mean SDs are printed); the continuous SD matrix of mean_sd_protective "
+        "has Protective largest, but no complete rankings reach it (see mean_sd_protective)."),
+    "heatmap_disagreement_high": (NOT_REACHED,
+        "Read as Accuracy, Critical thinking and Professional ethics being among the 5 terms with the largest SD of the "
+        "models' mean ranks; the reconstruction has Professional ethics among them, not Accuracy or Critical thinking. A "
+        "reading of the heat map with no number printed: levels 1 and 2 say nothing about it, and the search never "
+        "targeted it."),
 }
 
 
-def level3_share(table: pd.DataFrame) -> dict:
-    """Feasible level-3 rows (consistent + inconsistent) and the share reproduced."""
+def joint_certificates(claims=None) -> pd.DataFrame:
+    """Sets of claims proved unable to hold together, recomputed from the claims file: one row per
+    set with its members, `infeasible`, the level-3 rows it forces out (a level-3 row is forced out
+    only when every other member is a claim the paper must keep; none is today) and the argument."""
+    from pyvalues.crosscheck.certificates import top5_joint_certificate
+
+    rows = []
+    cert = top5_joint_certificate(claims)
+    if cert is not None:
+        rows.append({"certificate": "top5_joint", "members": ";".join(cert["members"]), "infeasible": cert["infeasible"],
+                     "forced_level3": "", "argument": cert["argument"]
+                     + " overall_top5 has no level-3 row and can be the false member, so top5_cn and top5_us stay feasible."})
+    return pd.DataFrame(rows, columns=["certificate", "members", "infeasible", "forced_level3", "argument"])
+
+
+def level3_share(table: pd.DataFrame, arguments: dict | None = None) -> dict:
+    """Feasible level-3 rows (consistent + inconsistent) and the share reproduced.
+
+    `share` is strict: reproduced / all feasible rows. `share_proven` removes from the
+    denominator the misses proved infeasible here (classification PROVED: alone, or as the
+    forced member of a jointly infeasible set, see :func:`joint_certificates`); `n_proven` counts them."""
+    arguments = SEED_PAPER_MISSES if arguments is None else arguments
     l3 = table[table["level"] == 3]
     feasible = l3[l3["verdict"].isin(["consistent", "inconsistent"])]
     n = len(feasible)
     k = int((feasible["verdict"] == "consistent").sum())
+    missed = feasible.loc[feasible["verdict"] == "inconsistent", "claim_id"]
+    proven = int(sum(arguments.get(c, (NOT_REACHED, ""))[0] == PROVED for c in missed))
     return {"n_level3": len(l3), "n_infeasible": int((l3["verdict"] == "infeasible").sum()),
             "n_not_checkable": int((l3["verdict"] == "not_checkable").sum()), "n_feasible": n, "n_reproduced": k,
-            "share": k / n if n else float("nan")}
+            "share": k / n if n else float("nan"), "n_proven": proven,
+            "share_proven": k / (n - proven) if n > proven else float("nan")}
 
 
 def level3_misses(table: pd.DataFrame, arguments: dict | None = None) -> pd.DataFrame:
