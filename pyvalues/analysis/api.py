@@ -254,9 +254,9 @@ def model_dimension_scores(table: pd.DataFrame) -> pd.DataFrame:
 >>> tm = analysis.term_means(tab).sort_values("order")
 >>> tm[["term", "dimension", "mean_rank", "order"]].head(3).round(3)
                                   term   dimension  mean_rank  order
-0                  Professional ethics  Protective      7.117      1
-1  Protecting human rights and dignity  Protective      7.167      2
-2       Protecting vulnerable entities  Protective      7.233      3
+0                  Professional ethics  Protective      7.150      1
+1                      Harm prevention  Protective      7.183      2
+2  Protecting human rights and dignity  Protective      7.233      3
 """)
 def term_means(table: pd.DataFrame) -> pd.DataFrame:
     return _call("pv_term_means", _validated(table))
@@ -265,11 +265,11 @@ def term_means(table: pd.DataFrame) -> pd.DataFrame:
 @_analysis("dimension_means", example=_EX + """\
 >>> analysis.dimension_means(tab)[["dimension", "mean_score", "mean_sd_within", "order"]].round(3)
     dimension  mean_score  mean_sd_within  order
-0   Practical      13.460           3.960      3
-1   Epistemic       8.623           2.243      2
-2      Social      13.553           3.448      4
-3  Protective       8.023           2.895      1
-4    Personal      21.340           1.877      5
+0   Practical      13.460           3.944      3
+1   Epistemic       8.623           2.169      2
+2      Social      13.553           3.436      4
+3  Protective       8.023           2.962      1
+4    Personal      21.340           1.890      5
 """)
 def dimension_means(table: pd.DataFrame) -> pd.DataFrame:
     return _call("pv_dimension_means", _validated(table))
@@ -301,7 +301,7 @@ def primary_secondary_counts(table: pd.DataFrame) -> pd.DataFrame:
 @_analysis("dispersion_anova", example=_EX + """\
 >>> analysis.dispersion_anova(tab)[["effect", "df1", "df2", "F", "pes"]].round(4)
       effect  df1   df2        F     pes
-0  dimension  4.0  76.0  12.3338  0.3936
+0  dimension  4.0  76.0  12.3278  0.3935
 """)
 def dispersion_anova(table: pd.DataFrame) -> pd.DataFrame:
     return _call("pv_dispersion_anova", _validated(table))
@@ -317,10 +317,10 @@ def dispersion_posthoc(table: pd.DataFrame) -> pd.DataFrame:
 
 @_analysis("group_top_bottom", example=_EX + """\
 >>> analysis.group_top_bottom(tab, n=3)[["group", "end", "position", "term"]].head(3)
-  group  end  position                                 term
-0    CN  top         1                                Logic
-1    CN  top         2                    Critical thinking
-2    CN  top         3  Protecting human rights and dignity
+  group  end  position               term
+0    CN  top         1              Logic
+1    CN  top         2  Critical thinking
+2    CN  top         3            Clarity
 """)
 def group_top_bottom(table: pd.DataFrame, *, n: int = 5) -> pd.DataFrame:
     n = _whole("n", n, 1, 25)
@@ -360,10 +360,10 @@ def mixed_anova(table: pd.DataFrame, *, groups: tuple[str, str] | None = None) -
 @_analysis("term_tests", example=_EX + """\
 >>> tt = analysis.term_tests(tab).sort_values("p")
 >>> tt[["term", "p", "q"]].head(3).round(4)
-          term       p       q
-4   Simplicity  0.0001  0.0030
-14     Harmony  0.0209  0.1904
-10     Empathy  0.0335  0.1904
+               term       p       q
+14          Harmony  0.0166  0.3074
+10          Empathy  0.0403  0.3074
+1   Professionalism  0.0441  0.3074
 """)
 def term_tests(table: pd.DataFrame, *, groups: tuple[str, str] | None = None, nperm: int = 10000,
                seed: int = 2026) -> pd.DataFrame:
@@ -385,12 +385,12 @@ def correlation_pairs(table: pd.DataFrame) -> pd.DataFrame:
 >>> cor = analysis.correlations(tab, nboot=2000, seed=1)
 >>> cor[["group", "method", "n_pairs", "mean"]].round(3)
   group    method  n_pairs   mean
-0    CN  spearman       55  0.623
-1    CN   kendall       55  0.519
+0    CN  spearman       55  0.639
+1    CN   kendall       55  0.532
 2    US  spearman       36  0.529
 3    US   kendall       36  0.406
-4   all  spearman      190  0.549
-5   all   kendall      190  0.428
+4   all  spearman      190  0.566
+5   all   kendall      190  0.445
 """)
 def correlations(table: pd.DataFrame, *, nboot: int = 10000, seed: int = 2026) -> pd.DataFrame:
     nboot = _whole("nboot", nboot, 1)
@@ -459,13 +459,13 @@ ClusterResult: 20 models in 4 clusters (tables: clusters, cluster_edges, archety
   cluster 1: Grok-4, Claude-4-opus, Huawei Xiaoyi, Kunlun Wanwei, Tongyi Qwen
   cluster 2: Wenxin, MinMax, Falcon, Zhipu
   cluster 3: Microsoft-Phi4, Mistral-large
-  cluster 4: Gemini 2.5 Pro, Llama-3.1, Tencent Hunyuan, kimi, Doubao, DeepSeek-R1-0528, DeepSeek-V3-0324, GPT-4.1, Gemma 3
+  cluster 4: Gemini 2.5 Pro, Llama-3.1, GPT-4.1, Gemma 3, Tencent Hunyuan, kimi, DeepSeek-R1-0528, DeepSeek-V3-0324, Doubao
 >>> cl["archetypes"].query("cluster == 1")[["position", "term", "mean_rank"]].round(3)
    position               term  mean_rank
 1         1              Logic      4.667
 2         2  Critical thinking      5.333
-3         3           Accuracy      6.667
-4         4            Clarity      7.000
+3         3           Accuracy      6.600
+4         4            Clarity      7.067
 5         5        Helpfulness      7.133
 """)
 def cluster_models(table: pd.DataFrame, *, k: int = 4, nboot: int = 1000, distance: str = "correlation",
