@@ -36,8 +36,6 @@ The data set is SIMULATED, NOT OBSERVED: use it to see what the language analysi
 from __future__ import annotations
 
 import argparse
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -45,6 +43,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from _rda import write_rda  # noqa: E402  (data-raw/_rda.py: this folder is the script's own on sys.path)
 
 from pyvalues.datasets import SIMULATION_PROVENANCE  # noqa: E402
 from pyvalues.instrument import DIMENSIONS, TERMS  # noqa: E402
@@ -106,24 +106,6 @@ def write_csv(rows, path: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def write_rda(csv_path: Path, rda_path: Path, provenance: str) -> None:
-    """Read the CSV in R and save it as data.frame `language_simulation` (xz)."""
-    if shutil.which("Rscript") is None:
-        print(f"Rscript not found: {rda_path} not written (install R: apt-get install r-base-core)",
-              file=sys.stderr)
-        return
-    code = f"""
-    x <- utils::read.csv({str(csv_path)!r}, stringsAsFactors = FALSE, encoding = "UTF-8")
-    x$replicate <- as.integer(x$replicate)
-    x$rank <- as.integer(x$rank)
-    attr(x, "provenance") <- {provenance!r}
-    language_simulation <- x
-    save(language_simulation, file = {str(rda_path)!r}, compress = "xz", version = 2)
-    """
-    rda_path.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["Rscript", "--vanilla", "-e", code], check=True)
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
@@ -136,7 +118,7 @@ def main(argv=None) -> int:
     print(f"wrote {args.out_csv}: {len(rows)} rows")
     if not args.no_rda:
         provenance = SIMULATION_PROVENANCE.replace(f"seed {DEFAULT_SEED}", f"seed {args.seed}")
-        write_rda(args.out_csv, args.out_rda, provenance)
+        write_rda(args.out_csv, args.out_rda, "language_simulation", provenance)
         print(f"wrote {args.out_rda}")
     return 0
 

@@ -29,14 +29,14 @@ Needs the reconstruction tool, an extra of pyvalues: pip install -e '.[reconstru
 from __future__ import annotations
 
 import argparse
-import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from _rda import write_rda  # noqa: E402  (data-raw/_rda.py: this folder is the script's own on sys.path)
 
 try:
     import pyvalues_reconstruct as rc  # noqa: E402
@@ -58,24 +58,6 @@ POLISH_CLAIMS = ("mean_sd_protective", "mean_sd_personal", "disp_posthoc_social_
                  "archetype_social_ethical_terms", "archetype_balanced_general_terms", "archetype_warm_caring_terms",
                  "personal_mwu_p", "spearman_cn_mean", "spearman_cn_sd", "kendall_tau_cn_mean", "spearman_us_sd",
                  "term_tests_all_q", "spearman_us_mean", "kendall_tau_us_mean")
-
-
-def write_rda(csv_path: Path, rda_path: Path) -> None:
-    """Read the CSV in R and save it as data.frame `paper2026_reconstruction` (xz)."""
-    if shutil.which("Rscript") is None:
-        print("Rscript not found: data/paper2026_reconstruction.rda not written "
-              "(install R: apt-get install r-base-core)", file=sys.stderr)
-        return
-    code = f"""
-    x <- utils::read.csv({str(csv_path)!r}, stringsAsFactors = FALSE, encoding = "UTF-8")
-    x$replicate <- as.integer(x$replicate)
-    x$rank <- as.integer(x$rank)
-    attr(x, "provenance") <- {rc.PROVENANCE!r}
-    paper2026_reconstruction <- x
-    save(paper2026_reconstruction, file = {str(rda_path)!r}, compress = "xz", version = 2)
-    """
-    rda_path.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["Rscript", "--vanilla", "-e", code], check=True)
 
 
 def main(argv=None) -> int:
@@ -119,7 +101,7 @@ def main(argv=None) -> int:
     fit = rc.fit_table(targets, P)
     fit.to_csv(args.out_fit, index=False, lineterminator="\n")
     if not args.no_rda:
-        write_rda(args.out_csv, args.out_rda)
+        write_rda(args.out_csv, args.out_rda, "paper2026_reconstruction", rc.PROVENANCE)
 
     s = rc.summary(fit)
     total_s = time.perf_counter() - t_start
