@@ -68,6 +68,25 @@ pv_analyse <- function(rank_table, groups = NULL, k = 4, nboot = 1000, distance 
   } else cluster)
   if (workers$own) on.exit(parallel::stopCluster(workers$cl), add = TRUE)
   models <- unique(d$model)
+  # With a cluster, the multiscale bootstrap (by far the longest step) is sent to its
+  # workers first, and this process computes the other tables meanwhile: their resampling
+  # runs here (each block of draws on its own seeded stream, so the numbers are those the
+  # workers would give), and the clustering tables are collected last, put in their place.
+  # The same tables as computing them in order, sooner on a machine with spare cores.
+  clustering <- "clusters, cluster_edges, archetypes"
+  boot <- NULL
+  if (!is.null(workers$cl) && length(workers$cl) >= 2 && identical(engine, "pyvalues") &&
+      (is.null(.only) || clustering %in% .only) && length(models) >= 3 &&
+      is.numeric(nboot) && length(nboot) == 1 && !is.na(nboot) && nboot >= length(workers$cl)) {
+    boot <- tryCatch(.pv_cluster_models_start(d, nboot = nboot, distance = distance, linkage = linkage,
+                                              seed = seed, cl = workers$cl),
+                     error = function(e) NULL)
+    # an exit before the tables are collected: read the workers' answers first (a
+    # caller's cluster stays usable)
+    if (!is.null(boot)) on.exit(boot$drain(), add = TRUE, after = FALSE)
+  }
+  # where the other resampling steps run: on the workers unless they are busy with the bootstrap
+  resample_cl <- if (is.null(boot)) workers$cl else NULL
   out <- list()
   skipped <- data.frame(analysis = character(), reason = character(), message = character(),
                         stringsAsFactors = FALSE)
@@ -78,8 +97,17 @@ pv_analyse <- function(rank_table, groups = NULL, k = 4, nboot = 1000, distance 
   # filled with the worker's table or skipped row once this process is done with the rest.
   pending <- character()
   ticks <- list()
-  family <- function(name, expr) {
+  deferred <- list()
+  # defer = TRUE: the family keeps its place (a slot among the tables and in `skipped`)
+  # and is computed after the others (the bootstrap sent to the workers)
+  family <- function(name, expr, defer = FALSE) {
     if (!is.null(.only) && !name %in% .only) return(invisible(NULL))
+    if (defer) {
+      out[[paste0(".deferred:", name)]] <<- TRUE
+      skipped[nrow(skipped) + 1L, ] <<- list(name, NA_character_, NA_character_)
+      deferred[[name]] <<- function() expr
+      return(invisible(NULL))
+    }
     if (!is.null(side) && name %in% side$families) {
       pending[length(pending) + 1L] <<- name
       ticks[[name]] <<- .pv_progress(.pv_step_label(name), 1)  # announced now, finished when collected
@@ -114,17 +142,17 @@ pv_analyse <- function(rank_table, groups = NULL, k = 4, nboot = 1000, distance 
   family("dispersion_anova", {need_models(2, "the dispersion ANOVA"); pv_dispersion_anova(d)})
   family("dispersion_posthoc", {need_models(2, "the dispersion post hoc tests"); pv_dispersion_posthoc(d)})
   family("correlation_pairs", {need_models(2, "pairwise correlations"); pv_correlation_pairs(d)})
-  family("correlations", {need_models(2, "pairwise correlations"); pv_correlations(d, nboot = ci_nboot, seed = seed, cluster = workers$cl)})
+  family("correlations", {need_models(2, "pairwise correlations"); pv_correlations(d, nboot = ci_nboot, seed = seed, cluster = resample_cl)})
   family("dimension_tests", pv_dimension_tests(d, need_groups()))
   family("mixed_anova", pv_mixed_anova(d, need_groups()))
-  family("term_tests", pv_term_tests(d, need_groups(), nperm = nperm, seed = seed, cluster = workers$cl))
+  family("term_tests", pv_term_tests(d, need_groups(), nperm = nperm, seed = seed, cluster = resample_cl))
   family("cohesion_test", pv_cohesion_test(d, need_groups(), nboot = ci_nboot, nperm = nperm, seed = seed,
-                                                 cluster = workers$cl))
-  family("clusters, cluster_edges, archetypes", {
+                                                 cluster = resample_cl))
+  family(clustering, {
     need_models(3, "clustering")
     pv_cluster_models(d, k = k, nboot = nboot, distance = distance, linkage = linkage, seed = seed,
-                   cluster = workers$cl, engine = engine)
-  })
+                   cluster = workers$cl, engine = engine, .started = boot)
+  }, defer = !is.null(boot))
   family("concordance", pv_concordance(d))
   out$groups_compared <- chosen$table
   family("language_term_tests, language_dimension_tests, language_anova, language_consistency", {
@@ -132,6 +160,22 @@ pv_analyse <- function(rank_table, groups = NULL, k = 4, nboot = 1000, distance 
     if (length(lang$skipped)) .pv_not_applicable(lang$skipped[2])
     lang$tables
   })
+  for (name in names(deferred)) {
+    slot <- which(skipped$analysis == name & is.na(skipped$reason))[1L]
+    res <- tryCatch(.pv_step(.pv_step_label(name), deferred[[name]]()), error = function(e) e)
+    tables <- list()
+    if (inherits(res, "error")) {
+      not_applicable <- inherits(res, "pv_not_applicable")
+      skipped[slot, ] <- list(name, if (not_applicable) conditionMessage(res) else .pv_plain_reason(res),
+                              if (not_applicable) "" else conditionMessage(res))
+    } else {
+      skipped <- skipped[-slot, , drop = FALSE]
+      if (is.data.frame(res)) tables[[name]] <- res else if (is.list(res)) tables <- res
+    }
+    at <- match(paste0(".deferred:", name), names(out))
+    out <- c(out[seq_len(at - 1L)], tables, out[-seq_len(at)])
+    rownames(skipped) <- NULL
+  }
   if (length(pending)) {
     done <- .pv_side_collect(side)
     if (is.null(done)) {  # the worker failed: compute them here, as without overlap

@@ -29,6 +29,7 @@
 #'   (`pvclust::pvclust`); both give identical edges.
 #' @param quiet `TRUE` shows no progress of the bootstrap (see `options(pyvalues.progress)`).
 #' @param n_terms terms per archetype.
+#' @param .started internal: a bootstrap already sent to the workers (what [pv_analyse()] passes).
 #' @examples
 #' \donttest{
 #' cl <- pv_cluster_models(paper2026_reconstruction, nboot = 100)
@@ -38,7 +39,8 @@
 #' @export
 pv_cluster_models <- function(rank_table, k = 4, nboot = 1000, distance = "correlation",
                            linkage = "average", seed = 2026, parallel = FALSE, n_terms = 5,
-                           cluster = NULL, engine = c("pyvalues", "pvclust"), quiet = FALSE) {
+                           cluster = NULL, engine = c("pyvalues", "pvclust"), quiet = FALSE,
+                           .started = NULL) {
   engine <- match.arg(engine)
   tm <- pv_model_term_means(rank_table)
   models <- unique(tm$model)
@@ -52,7 +54,9 @@ pv_cluster_models <- function(rank_table, k = 4, nboot = 1000, distance = "corre
   }
   workers <- .pv_cluster(cluster)
   if (workers$own) on.exit(parallel::stopCluster(workers$cl), add = TRUE)
-  pv <- if (engine == "pyvalues") {
+  pv <- if (!is.null(.started)) {
+    .started$finish()   # the bootstrap that .pv_cluster_models_start() sent to the workers
+  } else if (engine == "pyvalues") {
     pv_pvclust(M, method.hclust = linkage, method.dist = distance, nboot = nboot, iseed = seed,
                quiet = quiet, cluster = workers$cl)
   } else {
@@ -84,4 +88,22 @@ pv_cluster_models <- function(rank_table, k = 4, nboot = 1000, distance = "corre
                mean_rank = unname(means[o]), stringsAsFactors = FALSE)
   }))
   list(clusters = clusters, cluster_edges = edges, archetypes = arche)
+}
+
+# pv_cluster_models' multiscale bootstrap sent to the workers of cluster `cl` now (see
+# .pv_pvclust_start), so that the caller computes other tables meanwhile; pass the result
+# as `.started` to pv_cluster_models() with the same arguments to collect it. The same
+# matrix, arguments and streams as pv_cluster_models(cluster = cl) uses: the same numbers.
+.pv_cluster_models_start <- function(rank_table, nboot, distance, linkage, seed, cl, quiet = FALSE) {
+  if (!is.numeric(nboot) || length(nboot) != 1 || is.na(nboot) || nboot < 1 || nboot != round(nboot)) {
+    stop("nboot must be one whole number >= 1; got ", deparse(nboot), call. = FALSE)
+  }
+  tm <- pv_model_term_means(rank_table)
+  models <- unique(tm$model)
+  inst <- pv_instrument()
+  if (length(models) < 3) stop("clustering needs at least 3 models; the table has ", length(models), call. = FALSE)
+  M <- matrix(tm$mean_rank[order(match(tm$model, models), match(tm$term, inst$term))],
+              nrow = length(inst$term), dimnames = list(inst$term, models))
+  .pv_pvclust_start(M, method.hclust = linkage, method.dist = distance, use.cor = "pairwise.complete.obs",
+                    nboot = nboot, r = seq(0.5, 1.4, by = 0.1), iseed = seed, quiet = quiet, cl = cl)
 }

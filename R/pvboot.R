@@ -43,6 +43,22 @@ pv_pvclust <- function(data, method.hclust = "average", method.dist = "correlati
   }
   data <- as.matrix(data)
   if (ncol(data) < 3) stop("pv_pvclust: data needs at least 3 columns to cluster", call. = FALSE)
+  spec_cl <- .pv_cluster(cluster)
+  if (spec_cl$own) on.exit(parallel::stopCluster(spec_cl$cl), add = TRUE)
+  .pv_pvclust_start(data, method.hclust = method.hclust, method.dist = method.dist, use.cor = use.cor,
+                    nboot = nboot, r = r, iseed = iseed, quiet = quiet, cl = spec_cl$cl)$finish()
+}
+
+# pv_pvclust in two halves, so that a caller can do other work while a cluster's workers
+# run the replicates (pv_analyse does): the set-up, and on a cluster the replicates sent
+# to its workers (one call per worker, as pvclust's parLapply makes them, without waiting
+# for the answers); then `$finish()` collects them (waiting if needed) and returns the
+# pvclust object. Until finish() has run, the cluster's workers are busy: nothing else may
+# be sent to them. Serially (`cl` NULL) the replicates run here, at once. `$drain()` reads
+# outstanding answers and discards them (for an exit before finish()).
+.pv_pvclust_start <- function(data, method.hclust, method.dist, use.cor, nboot, r, iseed, quiet, cl) {
+  data <- as.matrix(data)
+  if (ncol(data) < 3) stop("pv_pvclust: data needs at least 3 columns to cluster", call. = FALSE)
   # pvclust's own set-up: the original tree and the scales (floor(n * r) / n, unique)
   # pvclust's internals are called, not copied, so the numbers stay pvclust's
   pvclust_fn <- function(name) utils::getFromNamespace(name, "pvclust")
@@ -55,9 +71,6 @@ pv_pvclust <- function(data, method.hclust = "average", method.dist = "correlati
   hc <- pars$data.hclust
   spec <- .pv_boot_spec(hc, method.dist, use.cor, pars$method.hclust)
 
-  spec_cl <- .pv_cluster(cluster)
-  cl <- spec_cl$cl
-  if (spec_cl$own) on.exit(parallel::stopCluster(cl), add = TRUE)
   if (!is.null(cl) && (length(cl) < 2 || length(cl) > nboot)) {
     # what pvclust:::check.parallel does: too small a cluster runs serially
     warning(if (length(cl) < 2) "Cluster size is too small (or NULL)" else "nboot is too small for cluster size",
@@ -66,37 +79,69 @@ pv_pvclust <- function(data, method.hclust = "average", method.dist = "correlati
   }
   step <- sprintf("multiscale bootstrap (%d models, %d scales x %s)", ncol(data), length(sizes),
                   format(nboot, big.mark = ","))
+  merge <- function(counts, nboots) {
+    mboot <- lapply(seq_along(sizes), function(j) {
+      if (attr(counts[[j]], "omitted") > 0) {
+        warning(paste("inappropriate distance matrices are omitted in computation: r = ", sizes[j] / n),
+                call. = FALSE)
+      }
+      structure(list(edges.cnt = as.vector(counts[[j]]), method.dist = method.dist, use.cor = use.cor,
+                     method.hclust = pars$method.hclust, nboot = nboots[[j]], size = sizes[j],
+                     r = sizes[j] / n, store = list()), class = "boot.hclust")
+    })
+    pvclust_fn("pvclust.merge")(data = data, object.hclust = hc, mboot = mboot)
+  }
   if (is.null(cl)) {
     if (!is.null(iseed)) set.seed(seed = iseed)
     tick <- if (quiet) function(done) invisible() else .pv_progress(step, nboot * length(sizes))
     counts <- .pv_boot_counts(data, sizes, nboot, spec, tick, routines = .pv_native_routines(.pv_native()))
-    nboots <- rep(list(nboot), length(sizes))
-  } else {
-    # pvclust:::pvclust.parallel: streams per worker, nboot split as evenly as possible,
-    # each worker running every scale on its share. clusterSetRNGStream leaves this
-    # process's generator switched to L'Ecuyer-CMRG when no seed existed yet, so a later
-    # serial run with the same iseed would draw other numbers than pvclust's: the caller's
-    # generator is put back.
-    if (!is.null(iseed)) {
-      restore <- .pv_rng_guard()
-      parallel::clusterSetRNGStream(cl = cl, iseed = iseed)
-      restore()
+    result <- merge(counts, rep(list(nboot), length(sizes)))
+    return(list(finish = function() result, drain = function() invisible()))
+  }
+  # pvclust:::pvclust.parallel: streams per worker, nboot split as evenly as possible,
+  # each worker running every scale on its share. clusterSetRNGStream leaves this
+  # process's generator switched to L'Ecuyer-CMRG when no seed existed yet, so a later
+  # serial run with the same iseed would draw other numbers than pvclust's: the caller's
+  # generator is put back.
+  if (!is.null(iseed)) {
+    restore <- .pv_rng_guard()
+    parallel::clusterSetRNGStream(cl = cl, iseed = iseed)
+    restore()
+  }
+  nbl <- as.list(rep(nboot %/% length(cl), times = length(cl)))
+  if ((rem <- nboot %% length(cl)) > 0) nbl[1:rem] <- lapply(nbl[1:rem], "+", 1)
+  tick <- if (quiet) function(done) invisible() else
+    .pv_progress(sprintf("%s on %d workers", step, length(cl)), 1)
+  # shipped by value (environment: the global one), so workers need no pyvalues
+  worker <- .pv_boot_counts
+  environment(worker) <- globalenv()
+  native <- .pv_native()
+  routines <- .pv_portable(function() .pv_native_routines(native), c(".pv_native_routines", ".pv_native_build"))
+  node <- function(nb, data, sizes, spec, worker, routines) {
+    worker(data, sizes, nb, spec, function(done) invisible(), routines = routines())
+  }
+  environment(node) <- globalenv()
+  # what parallel::parLapply(cl, nbl, node, ...) does (worker i gets nbl[[i]]), in two
+  # halves: parallel's own sendCall() now, recvResult() in finish()
+  send_call <- utils::getFromNamespace("sendCall", "parallel")
+  recv_result <- utils::getFromNamespace("recvResult", "parallel")
+  for (i in seq_along(cl)) {
+    send_call(cl[[i]], node, list(nbl[[i]], data = data, sizes = sizes, spec = spec, worker = worker,
+                                  routines = routines))
+  }
+  parts <- NULL
+  receive <- function() {
+    if (is.null(parts)) parts <<- lapply(seq_along(cl), function(i) recv_result(cl[[i]]))
+    parts
+  }
+  finish <- function() {
+    parts <- receive()
+    failed <- vapply(parts, inherits, logical(1), "try-error")
+    if (any(failed)) {   # parallel's checkForRemoteErrors()
+      first <- as.character(parts[[which(failed)[1]]])
+      if (sum(failed) == 1) stop("one node produced an error: ", first, call. = FALSE)
+      stop(sum(failed), " nodes produced errors; first error: ", first, call. = FALSE)
     }
-    nbl <- as.list(rep(nboot %/% length(cl), times = length(cl)))
-    if ((rem <- nboot %% length(cl)) > 0) nbl[1:rem] <- lapply(nbl[1:rem], "+", 1)
-    tick <- if (quiet) function(done) invisible() else
-      .pv_progress(sprintf("%s on %d workers", step, length(cl)), 1)
-    # shipped by value (environment: the global one), so workers need no pyvalues
-    worker <- .pv_boot_counts
-    environment(worker) <- globalenv()
-    native <- .pv_native()
-    routines <- .pv_portable(function() .pv_native_routines(native), c(".pv_native_routines", ".pv_native_build"))
-    node <- function(nb, data, sizes, spec, worker, routines) {
-      worker(data, sizes, nb, spec, function(done) invisible(), routines = routines())
-    }
-    environment(node) <- globalenv()
-    parts <- parallel::parLapply(cl, nbl, node, data = data, sizes = sizes, spec = spec, worker = worker,
-                                 routines = routines)
     tick(1)
     counts <- parts[[1]]
     nboots <- rep(nbl[1], length(sizes))
@@ -106,17 +151,9 @@ pv_pvclust <- function(data, method.hclust = "average", method.dist = "correlati
         nboots[[j]] <- nboots[[j]] + nbl[[i]]
       }
     }
+    merge(counts, nboots)
   }
-  mboot <- lapply(seq_along(sizes), function(j) {
-    if (attr(counts[[j]], "omitted") > 0) {
-      warning(paste("inappropriate distance matrices are omitted in computation: r = ", sizes[j] / n),
-              call. = FALSE)
-    }
-    structure(list(edges.cnt = as.vector(counts[[j]]), method.dist = method.dist, use.cor = use.cor,
-                   method.hclust = pars$method.hclust, nboot = nboots[[j]], size = sizes[j],
-                   r = sizes[j] / n, store = list()), class = "boot.hclust")
-  })
-  pvclust_fn("pvclust.merge")(data = data, object.hclust = hc, mboot = mboot)
+  list(finish = finish, drain = function() invisible(tryCatch(receive(), error = function(e) NULL)))
 }
 
 # What a worker needs to count edges: plain data only (it is shipped to PSOCK workers).
@@ -161,6 +198,9 @@ pv_pvclust <- function(data, method.hclust = "average", method.dist = "correlati
   cor_dist <- if (!is.null(routines) && identical(na_method, 3L) && !anyNA(data)) routines$cor_dist
   # and hclust's Fortran translated line by line (the same merges, ties included)
   tree <- routines$hclust
+  # and a whole block of replicates in one call (pyvalues_s500.c: the same kernels and
+  # bookkeeping without the R loop), once the first replicate has been checked
+  block <- if (!is.null(cor_dist) && !is.null(tree)) routines$boot_chunk
   len <- as.integer(p * (p - 1) / 2)
   ones <- rep(1, p)
   p <- as.integer(p)
@@ -212,6 +252,15 @@ pv_pvclust <- function(data, method.hclust = "average", method.dist = "correlati
     while (left > 0) {
       b_n <- min(chunk, left)
       idx <- matrix(sample(1:n, sizes[j] * b_n, replace = TRUE), nrow = sizes[j])
+      if (fast && checked && !is.null(block)) {
+        got <- .Call(block, data, idx, spec$pos, spec$keys, abscor, i_meth)
+        counts <- counts + got[seq_len(p - 1)]
+        omitted <- omitted + got[p]
+        left <- left - b_n
+        done <- done + b_n
+        tick(done)
+        next
+      }
       ab <- matrix(0L, b_n, 2 * (p - 1))
       ok <- logical(b_n)
       withCallingHandlers({
@@ -306,38 +355,44 @@ pv_pvclust <- function(data, method.hclust = "average", method.dist = "correlati
   out
 }
 
-# The compiled kernels (inst/csrc/pyvalues_native.c), built once with `R CMD SHLIB` into
-# a cache folder named by the source's MD5 (tools::R_user_dir("pyvalues", "cache")), from
-# the installed package's csrc/ or, in a source checkout (R/ sourced by
-# pyvalues.rbridge), from inst/csrc/. Returns list(path, source): what a worker needs to
-# load (or, on another host, build) the same code; NULL when it cannot be built (no C
-# compiler: r-base-dev on Debian), and callers then use R's own code.
+# The compiled kernels (every inst/csrc/*.c: pyvalues_native.c, pyvalues_s500.c, ...),
+# built once with `R CMD SHLIB` into one shared object in a cache folder named by the
+# sources' MD5 (tools::R_user_dir("pyvalues", "cache")), from the installed package's
+# csrc/ or, in a source checkout (R/ sourced by pyvalues.rbridge), from inst/csrc/.
+# Returns list(path, source): what a worker needs to load (or, on another host, build) the
+# same code, `source` being the files' lines by file name; NULL when it cannot be built (no
+# C compiler: r-base-dev on Debian), and callers then use R's own code.
 .pv_native <- function() {
   if (isFALSE(getOption("pyvalues.native", TRUE))) return(NULL)   # R's own code only (tests, benchmarks)
-  file <- system.file("csrc", "pyvalues_native.c", package = "pyvalues")
+  dir <- system.file("csrc", package = "pyvalues")
   root <- getOption("pyvalues.source_root")
   if (!is.null(root) && file.exists(file.path(root, "inst", "csrc", "pyvalues_native.c"))) {
-    file <- file.path(root, "inst", "csrc", "pyvalues_native.c")
+    dir <- file.path(root, "inst", "csrc")
   }
-  if (!nzchar(file) || !file.exists(file)) return(NULL)
-  .pv_native_build(readLines(file))
+  if (!nzchar(dir) || !file.exists(file.path(dir, "pyvalues_native.c"))) return(NULL)
+  files <- sort(list.files(dir, pattern = "[.][ch]$"))
+  .pv_native_build(stats::setNames(lapply(file.path(dir, files), readLines), files))
 }
 
-# Build `source` (lines of C) into a cached shared library; list(path, source) or NULL.
+# Build `source` (a list of files' lines named by file name; or the lines of one C file,
+# pyvalues_native.c) into one cached shared library, every .c file compiled; list(path,
+# source) or NULL.
 .pv_native_build <- function(source) {
-  file <- tempfile("pyvalues_native", fileext = ".c")
-  writeLines(source, file)
-  key <- substr(unname(tools::md5sum(file)), 1, 12)
+  if (!is.list(source)) source <- list(pyvalues_native.c = source)
+  work <- tempfile("pvnative")
+  dir.create(work, recursive = TRUE)
+  files <- file.path(work, names(source))
+  for (i in seq_along(source)) writeLines(source[[i]], files[i])
+  sums <- tempfile("pyvalues_native", fileext = ".md5")
+  writeLines(paste(names(source), unname(tools::md5sum(files))), sums)
+  key <- substr(unname(tools::md5sum(sums)), 1, 12)
   dir <- tryCatch(tools::R_user_dir("pyvalues", "cache"), error = function(e) tempdir())
   path <- file.path(dir, paste0("native-", key, "-", R.version$platform, "-", getRversion()),
                     paste0("pyvalues_native", .Platform$dynlib.ext))
   if (!file.exists(path)) {
-    work <- tempfile("pvnative")
-    dir.create(work, recursive = TRUE)
-    file.copy(file, file.path(work, "pyvalues_native.c"))
+    cfiles <- files[grepl("[.]c$", files)]
     status <- suppressWarnings(system2(file.path(R.home("bin"), "R"), c("CMD", "SHLIB", "-o",
-      shQuote(file.path(work, basename(path))), shQuote(file.path(work, "pyvalues_native.c"))),
-      stdout = FALSE, stderr = FALSE))
+      shQuote(file.path(work, basename(path))), shQuote(cfiles)), stdout = FALSE, stderr = FALSE))
     built <- file.path(work, basename(path))
     if (!identical(as.integer(status), 0L) || !file.exists(built)) return(NULL)
     dir.create(dirname(path), recursive = TRUE, showWarnings = FALSE)
@@ -367,7 +422,13 @@ pv_pvclust <- function(data, method.hclust = "average", method.dist = "correlati
     if (is.null(dll)) dll <- tryCatch(dyn.load(path), error = function(e) NULL)
     if (is.null(dll)) return(NULL)
   }
-  tryCatch(list(cor_dist = getNativeSymbolInfo("pv_cor_dist", dll),
-                hclust = getNativeSymbolInfo("pv_hclust", dll),
-                boot_means = getNativeSymbolInfo("pv_boot_means", dll)), error = function(e) NULL)
+  routines <- tryCatch(list(cor_dist = getNativeSymbolInfo("pv_cor_dist", dll),
+                            hclust = getNativeSymbolInfo("pv_hclust", dll),
+                            boot_means = getNativeSymbolInfo("pv_boot_means", dll)), error = function(e) NULL)
+  if (is.null(routines)) return(NULL)
+  # pyvalues_s500.c's loops: optional (their callers fall back to the kernels above)
+  for (nm in c("boot_chunk")) {
+    routines[[nm]] <- tryCatch(getNativeSymbolInfo(paste0("pv_", nm), dll), error = function(e) NULL)
+  }
+  routines
 }

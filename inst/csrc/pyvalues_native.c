@@ -30,22 +30,17 @@
 #pragma GCC optimize ("fp-contract=off")
 #endif
 
-SEXP pv_cor_dist(SEXP sx, SEXP sabs)
+/* The distances of the n x p matrix x into d (p (p - 1) / 2 values), with caller-provided
+   workspace: cen (n p long doubles), sdv (p), zero (p ints), hl (2 n p doubles). Also
+   called per replicate by pv_boot_chunk (pyvalues_s500.c). */
+void pv_cor_dist_core(const double *x, int n, int p, int absval, double *d, long double *cen,
+                      long double *sdv, int *zero, double *hl)
 {
-    int n = nrows(sx), p = ncols(sx), absval = asLogical(sabs);
-    sx = PROTECT(coerceVector(sx, REALSXP));          /* as cor() does */
-    const double *x = REAL(sx);
     R_xlen_t len = (R_xlen_t) p * (p - 1) / 2;
-    SEXP out = PROTECT(allocVector(REALSXP, len));
-    double *d = REAL(out);
     if (n < 2) {                       /* nobs < 2: every coefficient is NA */
         for (R_xlen_t i = 0; i < len; i++) d[i] = NA_REAL;
-        UNPROTECT(2);
-        return out;
+        return;
     }
-    long double *cen = (long double *) R_alloc((size_t) n * p, sizeof(long double));
-    long double *sdv = (long double *) R_alloc((size_t) p, sizeof(long double));
-    int *zero = (int *) R_alloc((size_t) p, sizeof(int));
     int n1 = n - 1;
     for (int i = 0; i < p; i++) {
         const double *xx = x + (R_xlen_t) i * n;
@@ -67,7 +62,6 @@ SEXP pv_cor_dist(SEXP sx, SEXP sabs)
        two 8-byte loads and an add are much faster than one 10-byte x87 load, the
        bottleneck of this loop. Checked here; if a split were inexact, the 10-byte
        values are used as they are. */
-    double *hl = (double *) R_alloc((size_t) 2 * n * p, sizeof(double));
     int split_ok = 1;
     for (R_xlen_t t = 0; t < (R_xlen_t) n * p; t++) {
         double h = (double) cen[t];
@@ -121,6 +115,20 @@ SEXP pv_cor_dist(SEXP sx, SEXP sabs)
     }
 #undef PV_FINISH
 #undef PV_VAL
+}
+
+SEXP pv_cor_dist(SEXP sx, SEXP sabs)
+{
+    int n = nrows(sx), p = ncols(sx), absval = asLogical(sabs);
+    sx = PROTECT(coerceVector(sx, REALSXP));          /* as cor() does */
+    R_xlen_t len = (R_xlen_t) p * (p - 1) / 2;
+    SEXP out = PROTECT(allocVector(REALSXP, len));
+    size_t np = (size_t) (n > 0 ? n : 1) * (size_t) p;
+    long double *cen = (long double *) R_alloc(np, sizeof(long double));
+    long double *sdv = (long double *) R_alloc((size_t) p, sizeof(long double));
+    int *zero = (int *) R_alloc((size_t) p, sizeof(int));
+    double *hl = (double *) R_alloc(2 * np, sizeof(double));
+    pv_cor_dist_core(REAL(sx), n, p, absval, REAL(out), cen, sdv, zero, hl);
     UNPROTECT(2);
     return out;
 }
@@ -131,23 +139,13 @@ SEXP pv_cor_dist(SEXP sx, SEXP sabs)
    tied distances), the same update formulas operation by operation. Only the index
    arithmetic is hoisted (row offsets computed once). Returns c(IA, IB) of the n - 1
    merges (1-based observation numbers, as the Fortran's IA, IB). */
-SEXP pv_hclust(SEXP sdiss, SEXP smethod)
+/* The merges of the n objects whose distances are diss (overwritten) into ia, ib (n - 1
+   each), with caller-provided workspace of n + 1 elements each (1-based, as the Fortran).
+   Also called per replicate by pv_boot_chunk (pyvalues_s500.c). */
+void pv_hclust_core(double *diss, int n, int iopt, int *ia, int *ib, int *nn, double *disnn,
+                    double *membr, char *flag, R_xlen_t *base)
 {
-    R_xlen_t len = XLENGTH(sdiss);
-    int n = (int) ((1 + sqrt(1 + 8 * (double) len)) / 2 + 0.5), iopt = asInteger(smethod);
-    if ((R_xlen_t) n * (n - 1) / 2 != len || n < 2) error("pv_hclust: not a distance vector");
-    double *diss = (double *) R_alloc((size_t) len, sizeof(double));
-    sdiss = PROTECT(coerceVector(sdiss, REALSXP));
-    memcpy(diss, REAL(sdiss), (size_t) len * sizeof(double));
-    UNPROTECT(1);
-    /* 1-based arrays as in the Fortran */
-    int *nn = (int *) R_alloc((size_t) n + 1, sizeof(int));
-    double *disnn = (double *) R_alloc((size_t) n + 1, sizeof(double));
-    double *membr = (double *) R_alloc((size_t) n + 1, sizeof(double));
-    char *flag = (char *) R_alloc((size_t) n + 1, sizeof(char));
-    R_xlen_t *base = (R_xlen_t *) R_alloc((size_t) n + 1, sizeof(R_xlen_t));
-    SEXP out = PROTECT(allocVector(INTSXP, 2 * (R_xlen_t) (n - 1)));
-    int *ia = INTEGER(out), *ib = ia + (n - 1);
+    R_xlen_t len = (R_xlen_t) n * (n - 1) / 2;
     const double inf = 1.0e300;
     int im = 0, jj = 0, jm = 0, ncl = n;
     double dmin, d12;
@@ -243,6 +241,26 @@ SEXP pv_hclust(SEXP sdiss, SEXP smethod)
         }
     } while (ncl > 1);
 #undef IOFF
+}
+
+SEXP pv_hclust(SEXP sdiss, SEXP smethod)
+{
+    R_xlen_t len = XLENGTH(sdiss);
+    int n = (int) ((1 + sqrt(1 + 8 * (double) len)) / 2 + 0.5), iopt = asInteger(smethod);
+    if ((R_xlen_t) n * (n - 1) / 2 != len || n < 2) error("pv_hclust: not a distance vector");
+    double *diss = (double *) R_alloc((size_t) len, sizeof(double));
+    sdiss = PROTECT(coerceVector(sdiss, REALSXP));
+    memcpy(diss, REAL(sdiss), (size_t) len * sizeof(double));
+    UNPROTECT(1);
+    /* 1-based arrays as in the Fortran */
+    int *nn = (int *) R_alloc((size_t) n + 1, sizeof(int));
+    double *disnn = (double *) R_alloc((size_t) n + 1, sizeof(double));
+    double *membr = (double *) R_alloc((size_t) n + 1, sizeof(double));
+    char *flag = (char *) R_alloc((size_t) n + 1, sizeof(char));
+    R_xlen_t *base = (R_xlen_t *) R_alloc((size_t) n + 1, sizeof(R_xlen_t));
+    SEXP out = PROTECT(allocVector(INTSXP, 2 * (R_xlen_t) (n - 1)));
+    int *ia = INTEGER(out), *ib = ia + (n - 1);
+    pv_hclust_core(diss, n, iopt, ia, ib, nn, disnn, membr, flag, base);
     UNPROTECT(1);
     return out;
 }
