@@ -207,13 +207,42 @@ pv_correlations <- function(rank_table, nboot = 10000, seed = 2026, cluster = NU
 # Model-bootstrap draws of the mean pairwise coefficient: for each matrix in `Rs` (same
 # models), `nboot` resamples of the models with replacement (the same draws for every
 # matrix); one column per matrix. Memory: one block of 1000 x n_models counts.
-.pv_model_boot <- function(Rs, nboot, seed, cluster = NULL) {
+# .pv_mean_pairs' arithmetic, with the sums over pairs from .pv_pair_sums (compiled).
+.pv_model_boot <- function(Rs, nboot, seed, cluster = NULL, native = .pv_native()) {
   n <- nrow(Rs[[1]])
+  R0s <- lapply(Rs, function(R) {
+    diag(R) <- 0
+    R
+  })
   blocks <- .pv_resample(nboot, seed, function(block, size) {
     C <- .pv_draw_counts(size, n)
-    vapply(Rs, function(R) .pv_mean_pairs(C, R), numeric(size))
-  }, cluster = cluster, helpers = c(".pv_draw_counts", ".pv_mean_pairs"))
+    num <- .pv_pair_sums(C, R0s, native)
+    den <- rowSums(C)^2 - rowSums(C^2)
+    vapply(seq_along(R0s), function(m) ifelse(den > 0, num[, m] / den, NA_real_), numeric(size))
+  }, cluster = cluster, helpers = c(".pv_draw_counts", ".pv_pair_sums", ".pv_native_routines", ".pv_native_build"))
   do.call(rbind, lapply(blocks, matrix, ncol = length(Rs)))
+}
+
+# rowSums((W %*% R0) * W) for each matrix R0 of the list `R0s` (n x n, zero diagonal) and
+# the B x n weights W (bootstrap counts, or 0/1 flags of a split): a B x length(R0s)
+# matrix. Compiled (pv_pair_sums in inst/csrc/pyvalues_s500.c: the same arithmetic
+# element by element, skipping the terms of zero weight, several times faster at hundreds
+# of models) when the compiled code is there and the matrices finite, and only after it
+# gives R's own numbers, bit for bit, on the first rows of W (a BLAS other than R's
+# reference BLAS sums in another order; then, and with options(pyvalues.native = FALSE),
+# R's expression is used throughout).
+.pv_pair_sums <- function(W, R0s, native = NULL) {
+  by_r <- function(W) matrix(vapply(R0s, function(R0) rowSums((W %*% R0) * W), numeric(nrow(W))),
+                             nrow = nrow(W))
+  routines <- if (!is.null(native) && nrow(W) > 0 && all(vapply(R0s, function(R0) all(is.finite(R0)), logical(1)))) {
+    .pv_native_routines(native)
+  }
+  if (is.null(routines$pair_sums)) return(by_r(W))
+  R0s <- lapply(R0s, function(R0) R0 + 0)   # plain doubles
+  out <- .Call(routines$pair_sums, W, R0s)
+  rows <- seq_len(min(8L, nrow(W)))
+  if (!identical(out[rows, , drop = FALSE], by_r(W[rows, , drop = FALSE]))) return(by_r(W))
+  out
 }
 
 # `size` draws of n units with replacement, as a size x n matrix of counts.
@@ -298,15 +327,27 @@ pv_cohesion_test <- function(rank_table, groups = NULL, nboot = 10000, nperm = 1
     n_perm <- n_splits
     perm_note <- sprintf("exact permutation p over all %s splits of the %d models", format(n_splits), n)
   } else {
+    # split_diff(Z, R) for each draw, its sums over pairs from .pv_pair_sums (compiled)
+    native <- .pv_native()
+    R0s <- lapply(Rs, function(R) {
+      diag(R) <- 0
+      R
+    })
     blocks <- .pv_resample(nperm, seed + 1L, function(block, size) {
       Z <- t(vapply(seq_len(size), function(b) {
         z <- numeric(n)
         z[sample.int(n, n1)] <- 1
         z
       }, numeric(n)))
-      vapply(seq_along(Rs), function(m) sum(abs(split_diff(Z, Rs[[m]])) >= abs(observed[m]) - tol),
-             numeric(1))
-    }, cluster = spec$cl)
+      k1 <- rowSums(Z)
+      k2 <- rowSums(1 - Z)
+      s1 <- .pv_pair_sums(Z, R0s, native)
+      s2 <- .pv_pair_sums(1 - Z, R0s, native)
+      vapply(seq_along(Rs), function(m) {
+        d <- s1[, m] / (k1 * (k1 - 1)) - s2[, m] / (k2 * (k2 - 1))
+        sum(abs(d) >= abs(observed[m]) - tol)
+      }, numeric(1))
+    }, cluster = spec$cl, helpers = c(".pv_pair_sums", ".pv_native_routines", ".pv_native_build"))
     extreme <- Reduce(`+`, blocks)
     p_perm <- (1 + extreme) / (1 + nperm)
     n_perm <- nperm

@@ -427,7 +427,7 @@ pv_pvclust <- function(data, method.hclust = "average", method.dist = "correlati
                             boot_means = getNativeSymbolInfo("pv_boot_means", dll)), error = function(e) NULL)
   if (is.null(routines)) return(NULL)
   # pyvalues_s500.c's loops: optional (their callers fall back to the kernels above)
-  for (nm in c("boot_chunk")) {
+  for (nm in c("boot_chunk", "pair_sums")) {
     routines[[nm]] <- tryCatch(getNativeSymbolInfo(paste0("pv_", nm), dll), error = function(e) NULL)
   }
   routines

@@ -124,3 +124,83 @@ SEXP pv_boot_chunk(SEXP sdata, SEXP sidx, SEXP spos, SEXP skeys, SEXP sabs, SEXP
     UNPROTECT(4);
     return out;
 }
+
+/* pv_pair_sums: for each row b of the weights W (B x n: bootstrap counts of n models, or
+ * 0/1 flags of a permutation split) and each n x n matrix R0 of the list sRs (correlations
+ * between the models), rowSums((W %*% R0) * W)[b] with R0 = R with a zero diagonal: the
+ * sum over pairs of drawn models (each copy of a model with each copy of another) of
+ * their coefficient. R computes it as a matrix product (BLAS dgemm) and rowSums; this is
+ * the same arithmetic element by element, without the terms whose weight is zero:
+ *   P[b, j] = sum over l = 1..n of R0[l, j] * W[b, l]     in double, l in increasing order
+ *             (the reference BLAS dgemm's loop: C(I,J) = C(I,J) + B(L,J) * A(I,L))
+ *   num[b]  = sum over j = 1..n of P[b, j] * W[b, j]      in long double, j in increasing
+ *             order (R's rowSums), rounded to double.
+ * A term with W[b, l] == 0 adds +0 or -0 to a sum that is never -0 (it starts at +0, and
+ * +0 + -0 is +0), which leaves it unchanged, so skipping it gives the same bits. The
+ * caller passes R0 itself (the diagonal already zero). R/correlation.R
+ * checks the result against R's own expression on a sample of rows before using it (a
+ * BLAS that sums in another order, e.g. OpenBLAS, gives other last bits: R's code is then
+ * used). The R matrices must be finite (R's %*% uses another loop when they are not).
+ * Returns a B x length(sRs) matrix. */
+SEXP pv_pair_sums(SEXP sW, SEXP sRs)
+{
+    int B = nrows(sW), n = ncols(sW), nm = LENGTH(sRs);
+    sW = PROTECT(coerceVector(sW, REALSXP));
+    const double *W = REAL(sW);
+    const double **Rs = (const double **) R_alloc((size_t) (nm > 0 ? nm : 1), sizeof(double *));
+    for (int m = 0; m < nm; m++) {
+        SEXP R = VECTOR_ELT(sRs, m);
+        if (TYPEOF(R) != REALSXP || nrows(R) != n || ncols(R) != n) error("pv_pair_sums: R must be n x n doubles");
+        Rs[m] = REAL(R);
+    }
+    int *nz = (int *) R_alloc((size_t) (n > 0 ? n : 1), sizeof(int));
+    double *w = (double *) R_alloc((size_t) (n > 0 ? n : 1), sizeof(double));
+    SEXP out = PROTECT(allocMatrix(REALSXP, B, nm));
+    double *o = REAL(out);
+    for (int b = 0; b < B; b++) {
+        int k = 0;
+        for (int l = 0; l < n; l++) {
+            double v = W[b + (R_xlen_t) l * B];
+            if (v != 0.) {
+                nz[k] = l;
+                w[k] = v;
+                k++;
+            }
+        }
+        for (int m = 0; m < nm; m++) {
+            const double *R = Rs[m];
+            long double num = 0.;
+            int t = 0;
+            /* four columns j at a time: independent sums, each in its own order */
+            for (; t + 3 < k; t += 4) {
+                int j0 = nz[t], j1 = nz[t + 1], j2 = nz[t + 2], j3 = nz[t + 3];
+                const double *c0 = R + (R_xlen_t) j0 * n, *c1 = R + (R_xlen_t) j1 * n,
+                    *c2 = R + (R_xlen_t) j2 * n, *c3 = R + (R_xlen_t) j3 * n;
+                double p0 = 0., p1 = 0., p2 = 0., p3 = 0.;
+                for (int u = 0; u < k; u++) {
+                    int l = nz[u];
+                    double wl = w[u];
+                    p0 += c0[l] * wl;
+                    p1 += c1[l] * wl;
+                    p2 += c2[l] * wl;
+                    p3 += c3[l] * wl;
+                }
+                num += p0 * w[t];
+                num += p1 * w[t + 1];
+                num += p2 * w[t + 2];
+                num += p3 * w[t + 3];
+            }
+            for (; t < k; t++) {
+                int j = nz[t];
+                const double *c = R + (R_xlen_t) j * n;
+                double p = 0.;
+                for (int u = 0; u < k; u++) p += c[nz[u]] * w[u];
+                num += p * w[t];
+            }
+            o[b + (R_xlen_t) m * B] = (double) num;
+        }
+        if ((b & 63) == 63) R_CheckUserInterrupt();
+    }
+    UNPROTECT(2);
+    return out;
+}
