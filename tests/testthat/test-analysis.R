@@ -69,3 +69,28 @@ test_that("pv_analyse(overlap = TRUE): a worker that is gone gives NULL, so the 
   .pv_side_stop(side)  # the worker ends before its result is read
   expect_null(.pv_side_collect(side))
 })
+
+test_that("with two PSOCK workers the bootstrap runs while the other tables are computed: the same tables", {
+  skip_on_cran()
+  tab <- make_rank_table(n_cn = 12, n_us = 10, seed = 51)
+  cl <- parallel::makePSOCKcluster(2)
+  on.exit(parallel::stopCluster(cl), add = TRUE)
+  res <- pv_analyse(tab, nboot = 60, ci_nboot = 1500, nperm = 1500, cluster = cl)
+  # each resampling family as computed alone on the workers, in order
+  expect_identical(res$correlations, pv_correlations(tab, nboot = 1500, cluster = cl))
+  expect_identical(res$term_tests, pv_term_tests(tab, nperm = 1500, cluster = cl))
+  expect_identical(res$cohesion_test, pv_cohesion_test(tab, nboot = 1500, nperm = 1500, cluster = cl))
+  tm <- pv_model_term_means(tab)
+  models <- unique(tm$model)
+  M <- matrix(tm$mean_rank[order(match(tm$model, models), match(tm$term, pv_instrument()$term))], nrow = 25)
+  ref <- pvclust::pvclust(M, nboot = 60, iseed = 2026, quiet = TRUE, parallel = cl)
+  expect_identical(res$cluster_edges$au, ref$edges$au)
+  expect_identical(res$cluster_edges$se_bp, ref$edges$se.bp)
+  expect_identical(res[c("clusters", "cluster_edges", "archetypes")],
+                   pv_cluster_models(tab, nboot = 60, seed = 2026, cluster = cl, quiet = TRUE))
+  # the tables in the order of the contract, the workers usable afterwards
+  serial <- pv_analyse(tab, nboot = 60, ci_nboot = 1500, nperm = 1500)
+  expect_identical(names(res), names(serial))
+  expect_identical(res$skipped, serial$skipped)
+  expect_identical(unlist(parallel::clusterEvalQ(cl, 1 + 1)), c(2, 2))
+})

@@ -180,3 +180,27 @@ test_that("a cluster run leaves this process's generator as it was (a later seri
   expect_same_pvclust(pv_pvclust(M, nboot = 20, iseed = 5, quiet = TRUE),
                       pvclust::pvclust(M, nboot = 20, iseed = 5, quiet = TRUE))
 })
+
+test_that("blocks of replicates in C (pv_boot_chunk): identical to pvclust at 120 models, abscor, omitted replicates", {
+  routines <- .pv_native_routines(.pv_native())
+  skip_if(is.null(routines$boot_chunk), "no C compiler: pv_pvclust uses R's own code (tested above)")
+  skip_on_cran()
+  M <- random_columns(120, seed = 120)
+  expect_same_pvclust(pv_pvclust(M, nboot = 10, iseed = 8, quiet = TRUE),
+                      pvclust::pvclust(M, nboot = 10, iseed = 8, quiet = TRUE))
+  set.seed(4)
+  X <- matrix(sample(1:4, 25 * 40, replace = TRUE), 25, 40)
+  X[1:22, 7] <- 3                                   # constant in some resamples: omitted
+  for (d in c("correlation", "abscor")) {
+    expect_same_pvclust(suppressWarnings(pv_pvclust(X, method.dist = d, nboot = 50, iseed = 2, quiet = TRUE)),
+                        suppressWarnings(pvclust::pvclust(X, method.dist = d, nboot = 50, iseed = 2, quiet = TRUE)))
+  }
+  # the kernel alone: counts per original edge and omitted replicates, against the R loop
+  # (the same resamples through stats' own C_cor and Fortran hclust)
+  spec <- .pv_boot_spec(stats::hclust(stats::as.dist(1 - stats::cor(X)), "average"), "correlation",
+                        "pairwise.complete.obs", "average")
+  set.seed(9); a <- .pv_boot_counts(X, c(12, 25, 30), 40, spec, function(done) invisible(), routines = routines)
+  set.seed(9); b <- .pv_boot_counts(X, c(12, 25, 30), 40, spec, function(done) invisible(), routines = NULL)
+  expect_identical(a, b)
+  expect_gt(sum(vapply(a, attr, numeric(1), "omitted")), 0)
+})

@@ -116,3 +116,47 @@ test_that("two PSOCK workers: the same numbers twice, and the same as serial (te
   # the workers' RNG draws really happened there: a worker's stream moved
   expect_true(all(unlist(parallel::clusterEvalQ(cl, exists(".Random.seed", envir = globalenv())))))
 })
+
+test_that("compiled sums over pairs (pv_pair_sums) equal R's rowSums((W %*% R0) * W) bit for bit", {
+  routines <- .pv_native_routines(.pv_native())
+  skip_if(is.null(routines$pair_sums), "no C compiler: R's own expression is used (tested above)")
+  set.seed(41)
+  for (n in c(2, 3, 9, 60, 240)) {
+    R <- stats::cor(matrix(round(stats::rnorm(25 * n), 1), 25), method = "spearman")
+    K <- stats::cor(matrix(sample(1:5, 25 * n, TRUE), 25), method = "kendall")
+    dimnames(R) <- list(paste0("m", 1:n), paste0("m", 1:n))
+    R0s <- lapply(list(R, K), function(x) { diag(x) <- 0; x })
+    C <- .pv_draw_counts(150, n)                                   # bootstrap counts (integers)
+    Z <- t(vapply(1:150, function(b) { z <- numeric(n); z[sample.int(n, max(1, n %/% 3))] <- 1; z }, numeric(n)))
+    for (W in list(C, Z, 1 - Z)) {
+      by_r <- vapply(R0s, function(R0) rowSums((W %*% R0) * W), numeric(nrow(W)))
+      expect_identical(.Call(routines$pair_sums, W, lapply(R0s, `+`, 0)), unname(by_r))
+      expect_identical(.pv_pair_sums(W, R0s, .pv_native()), unname(by_r))
+    }
+  }
+  # the model bootstrap's draws: .pv_mean_pairs (R's expression) on the same counts
+  R <- stats::cor(matrix(stats::rnorm(25 * 30), 25))
+  old <- RNGkind()
+  RNGkind("L'Ecuyer-CMRG"); set.seed(5)
+  C <- .pv_draw_counts(700, 30)
+  RNGkind(old[1], old[2], old[3])
+  expect_identical(.pv_model_boot(list(R), 700, 5)[, 1], .pv_mean_pairs(C, R))
+  # and R's own code when the compiled code is switched off
+  withr_native <- options(pyvalues.native = FALSE)
+  on.exit(options(withr_native))
+  expect_identical(.pv_model_boot(list(R), 700, 5)[, 1], .pv_mean_pairs(C, R))
+})
+
+test_that("cohesion_test's Monte Carlo p and correlations' CIs: the same numbers with R's own code (no compiled code)", {
+  tab <- make_rank_table(n_cn = 12, n_us = 11, seed = 43)     # choose(23, 12) splits: Monte Carlo
+  fast <- list(pv_cohesion_test(tab, nboot = 1500, nperm = 1500), pv_correlations(tab, nboot = 1500))
+  old <- options(pyvalues.native = FALSE)
+  on.exit(options(old))
+  plain <- list(pv_cohesion_test(tab, nboot = 1500, nperm = 1500),
+                suppressWarnings(pv_correlations(tab, nboot = 1500)))
+  expect_true(all(grepl("Monte Carlo", fast[[1]]$note)))
+  expect_identical(fast[[1]], plain[[1]])
+  # the pair bootstrap has no R version (NA without compiled code); every other column agrees
+  keep <- setdiff(names(fast[[2]]), c("ci_low_pairs", "ci_high_pairs"))
+  expect_identical(fast[[2]][keep], plain[[2]][keep])
+})
