@@ -141,19 +141,24 @@ SEXP pv_cor_dist(SEXP sx, SEXP sabs)
    merges (1-based observation numbers, as the Fortran's IA, IB). */
 /* The merges of the n objects whose distances are diss (overwritten) into ia, ib (n - 1
    each), with caller-provided workspace of n + 1 elements each (1-based, as the Fortran).
-   Also called per replicate by pv_boot_chunk (pyvalues_s500.c). */
+   Also called per replicate by pv_boot_chunk (pyvalues_s500.c).
+   The Fortran loops over every index and skips the clusters already merged away
+   (FLAG false); here the clusters still active are kept in increasing order in act[] and
+   the loops run over them only: the same indices in the same order, so the same
+   comparisons and updates, in about half the steps. */
 void pv_hclust_core(double *diss, int n, int iopt, int *ia, int *ib, int *nn, double *disnn,
-                    double *membr, char *flag, R_xlen_t *base)
+                    double *membr, char *flag, R_xlen_t *base, int *act)
 {
     R_xlen_t len = (R_xlen_t) n * (n - 1) / 2;
     const double inf = 1.0e300;
-    int im = 0, jj = 0, jm = 0, ncl = n;
+    int im = 0, jj = 0, jm = 0, ncl = n, na = n;
     double dmin, d12;
     /* IOFFST(N, I, J) = J + (I - 1) * N - (I * (I + 1)) / 2, for I < J; minus 1 for C */
     for (int i = 1; i <= n; i++) {
         base[i] = (R_xlen_t) (i - 1) * n - ((R_xlen_t) i * (i + 1)) / 2 - 1;
         flag[i] = 1;
         membr[i] = 1.;
+        act[i - 1] = i;
     }
 #define IOFF(I, J) (base[I] + (J))
     if (iopt == 8) for (R_xlen_t i = 0; i < len; i++) diss[i] = diss[i] * diss[i];
@@ -171,9 +176,12 @@ void pv_hclust_core(double *diss, int n, int iopt, int *ia, int *ib, int *nn, do
     }
     int isWard = (iopt == 1 || iopt == 8);
     do {
+        /* I = 1 .. N - 1 with FLAG(I) */
         dmin = inf;
-        for (int i = 1; i <= n - 1; i++) {
-            if (flag[i] && disnn[i] < dmin) {
+        for (int t = 0; t < na; t++) {
+            int i = act[t];
+            if (i > n - 1) break;
+            if (disnn[i] < dmin) {
                 dmin = disnn[i];
                 im = i;
                 jm = nn[i];
@@ -184,12 +192,20 @@ void pv_hclust_core(double *diss, int n, int iopt, int *ia, int *ib, int *nn, do
         ia[n - ncl - 1] = i2;
         ib[n - ncl - 1] = j2;
         flag[j2] = 0;
+        {   /* j2 leaves the active clusters */
+            int t = 0;
+            while (act[t] != j2) t++;
+            memmove(act + t, act + t + 1, (size_t) (na - t - 1) * sizeof(int));
+            na--;
+        }
         dmin = inf;
-        for (int k = 1; k <= n; k++) {
-            if (flag[k] && k != i2) {
+        d12 = diss[IOFF(i2, j2)];
+        /* K = 1 .. N with FLAG(K) and K != I2 */
+        for (int t = 0; t < na; t++) {
+            int k = act[t];
+            if (k != i2) {
                 R_xlen_t ind1 = i2 < k ? IOFF(i2, k) : IOFF(k, i2);
                 R_xlen_t ind2 = j2 < k ? IOFF(j2, k) : IOFF(k, j2);
-                d12 = diss[IOFF(i2, j2)];
                 if (isWard) {
                     diss[ind1] = (membr[i2] + membr[k]) * diss[ind1] + (membr[j2] + membr[k]) * diss[ind2] -
                         membr[k] * d12;
@@ -223,16 +239,18 @@ void pv_hclust_core(double *diss, int n, int iopt, int *ia, int *ib, int *nn, do
         membr[i2] = membr[i2] + membr[j2];
         disnn[i2] = dmin;
         nn[i2] = jj;
-        for (int i = 1; i <= n - 1; i++) {
-            if (flag[i] && (nn[i] == i2 || nn[i] == j2)) {
+        /* I = 1 .. N - 1 with FLAG(I) whose nearest neighbour was I2 or J2; J = I + 1 .. N with FLAG(J) */
+        for (int t = 0; t < na; t++) {
+            int i = act[t];
+            if (i > n - 1) break;
+            if (nn[i] == i2 || nn[i] == j2) {
                 dmin = inf;
-                for (int j = i + 1; j <= n; j++) {
-                    if (flag[j]) {
-                        R_xlen_t ind = IOFF(i, j);
-                        if (diss[ind] < dmin) {
-                            dmin = diss[ind];
-                            jj = j;
-                        }
+                for (int u = t + 1; u < na; u++) {
+                    int j = act[u];
+                    R_xlen_t ind = IOFF(i, j);
+                    if (diss[ind] < dmin) {
+                        dmin = diss[ind];
+                        jj = j;
                     }
                 }
                 nn[i] = jj;
@@ -260,7 +278,8 @@ SEXP pv_hclust(SEXP sdiss, SEXP smethod)
     R_xlen_t *base = (R_xlen_t *) R_alloc((size_t) n + 1, sizeof(R_xlen_t));
     SEXP out = PROTECT(allocVector(INTSXP, 2 * (R_xlen_t) (n - 1)));
     int *ia = INTEGER(out), *ib = ia + (n - 1);
-    pv_hclust_core(diss, n, iopt, ia, ib, nn, disnn, membr, flag, base);
+    int *act = (int *) R_alloc((size_t) n + 1, sizeof(int));
+    pv_hclust_core(diss, n, iopt, ia, ib, nn, disnn, membr, flag, base, act);
     UNPROTECT(1);
     return out;
 }

@@ -25,7 +25,7 @@
 void pv_cor_dist_core(const double *x, int n, int p, int absval, double *d, long double *cen,
                       long double *sdv, int *zero, double *hl);
 void pv_hclust_core(double *diss, int n, int iopt, int *ia, int *ib, int *nn, double *disnn,
-                    double *membr, char *flag, R_xlen_t *base);
+                    double *membr, char *flag, R_xlen_t *base, int *act);
 
 typedef struct { long long key; int edge; } pv_key;
 
@@ -66,6 +66,7 @@ SEXP pv_boot_chunk(SEXP sdata, SEXP sidx, SEXP spos, SEXP skeys, SEXP sabs, SEXP
     double *membr = (double *) R_alloc((size_t) p + 1, sizeof(double));
     char *flag = (char *) R_alloc((size_t) p + 1, sizeof(char));
     R_xlen_t *base = (R_xlen_t *) R_alloc((size_t) p + 1, sizeof(R_xlen_t));
+    int *act = (int *) R_alloc((size_t) p + 1, sizeof(int));
     int *lo = (int *) R_alloc((size_t) p + 1, sizeof(int)), *hi = (int *) R_alloc((size_t) p + 1, sizeof(int));
     int *sz = (int *) R_alloc((size_t) p + 1, sizeof(int));
     pv_key *keys = (pv_key *) R_alloc((size_t) p - 1, sizeof(pv_key));
@@ -94,7 +95,7 @@ SEXP pv_boot_chunk(SEXP sdata, SEXP sidx, SEXP spos, SEXP skeys, SEXP sabs, SEXP
             counts[p - 1]++;
             continue;
         }
-        pv_hclust_core(d, p, iopt, ia, ib, nn, disnn, membr, flag, base);
+        pv_hclust_core(d, p, iopt, ia, ib, nn, disnn, membr, flag, base, act);
         /* clusters are named by their smallest member, as hclust's IA keeps it */
         for (int c = 1; c <= p; c++) {
             lo[c] = hi[c] = pos[c - 1];
