@@ -314,8 +314,8 @@ pv_language_consistency_summary <- function(rank_table, languages = NULL, nboot 
 # chi-square / (m (n - 1)) with the rankings as blocks and the terms as groups, as
 # pv_concordance(); NA when there are fewer than two rankings.
 .pv_kendall_w <- function(x) {
-  inst <- pv_instrument()
   if (!nrow(x)) return(list(W = NA_real_, m = 0L))
+  inst <- pv_instrument()
   ranking <- paste(x$language, x$replicate, sep = "/")
   y <- tapply(x$rank, list(ranking, factor(x$term, levels = inst$term)), identity)
   m <- nrow(y)
