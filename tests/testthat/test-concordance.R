@@ -20,3 +20,22 @@ test_that("concordance equals friedman.test and rstatix::friedman_effsize", {
   expect_equal(pv_concordance(same3)$W, 1)
   expect_equal(pv_concordance(same3)$chisq, 72)
 })
+
+test_that("W per language equals friedman.test on that language's rankings (models in one and in two languages)", {
+  tab <- make_rank_table(n_cn = 4, n_us = 3, seed = 14, reps = 4)
+  tab$language <- ifelse(tab$country == "CN", "zh", "en")
+  tab$language[tab$model == "cn02" & tab$replicate >= 3] <- "en"   # two rankings in each language
+  co <- pv_concordance(tab)
+  w_of <- function(x) {
+    if (length(unique(x$replicate)) < 2) return(NA_real_)
+    ft <- friedman.test(rank ~ term | replicate, data = x)
+    unname(ft$statistic) / (length(unique(x$replicate)) * 24)
+  }
+  for (m in unique(tab$model)) for (l in c("zh", "en")) {
+    expect_equal(co[co$model == m, paste0("W_", l)], w_of(tab[tab$model == m & tab$language == l, ]),
+                 tolerance = 1e-12, info = paste(m, l))
+  }
+  # a model whose rankings are all in one language: its W there is its pooled W, exactly
+  one <- co$model != "cn02"
+  expect_identical(ifelse(grepl("^cn", co$model[one]), co$W_zh[one], co$W_en[one]), co$W[one])
+})
