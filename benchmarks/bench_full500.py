@@ -10,12 +10,20 @@ cluster is started inside, as the CLI's `--cluster 2` does). Progress lines (one
 with its wall time) are kept. With --before REF the R sources of git ref REF run the same
 way first (e.g. main), so both figures come from one run of this script.
 
+The CPU of every process of a run is counted too (``all_processes_cpu_s``: the master and
+its PSOCK workers): this script makes itself a "child subreaper" (Linux prctl), so the
+workers, which the shell that starts them leaves behind, are reparented to it and their CPU
+time is added when it reaps them. With --before, the two runs' results (the whole
+`pv_results` object) are compared with `identical()` (``identical_to_before``).
+
 Writes ``benchmarks/results/full500.csv`` (benchmark, case, metric, value, unit, note).
 """
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
+import resource
 import re
 import subprocess
 import tempfile
@@ -35,15 +43,42 @@ res <- pv_analyse(d, nboot = 1000, cluster = if (workers > 1) workers else NULL)
 t <- proc.time() - t0
 cat(sprintf("RESULT\t%.3f\t%.3f\n", t[["elapsed"]], t[["user.self"]] + t[["sys.self"]]))
 cat(sprintf("SKIPPED\t%s\n", paste(res$skipped$analysis, collapse = "; ")))
+if (length(args) >= 4) saveRDS(res, args[4])
 """
 
+PR_SET_CHILD_SUBREAPER = 36
 
-def run_one(root: Path, csv: Path, workers: int, rows: Rows, label: str, models: int) -> None:
+
+def _become_subreaper() -> bool:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _reap_all() -> None:
+    """Wait for every descendant left behind (reparented to us) to end."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def run_one(root: Path, csv: Path, workers: int, rows: Rows, label: str, models: int, rds: Path,
+            reaper: bool) -> None:
     script = Path(tempfile.mkdtemp(prefix="full500-")) / "full.R"
     script.write_text(R_SCRIPT)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.time()
-    proc = subprocess.run(["Rscript", str(script), str(root), str(csv), str(workers)], capture_output=True,
-                          text=True, cwd=ROOT)
+    proc = subprocess.run(["Rscript", str(script), str(root), str(csv), str(workers), str(rds)],
+                          capture_output=True, text=True, cwd=ROOT)
+    wall = time.time() - t0
+    _reap_all()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise SystemExit(proc.stderr[-3000:])
     case = f"{models} models, pv_analyse(nboot = 1000, cluster = {workers}), {label}"
@@ -58,7 +93,10 @@ def run_one(root: Path, csv: Path, workers: int, rows: Rows, label: str, models:
         m = re.match(r"^(.*?): (?:\d+/\d+ )?done in ([0-9.]+) s", line.strip())
         if m:
             rows.add(case, f"step: {m.group(1).strip()}", float(m.group(2)), "s", "wall, from the progress line")
-    rows.add(case, "process_wall_s", time.time() - t0, "s", "whole Rscript process")
+    rows.add(case, "process_wall_s", wall, "s", "whole Rscript process")
+    rows.add(case, "all_processes_cpu_s", (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+             "s", "user + system CPU of the Rscript process and of its PSOCK workers" if reaper else
+             "user + system CPU of the Rscript process only (no subreaper: workers not counted)")
 
 
 def main(argv=None) -> int:
@@ -68,6 +106,7 @@ def main(argv=None) -> int:
     ap.add_argument("--before", default=None, help="git ref whose R/ is also timed first (e.g. main)")
     ap.add_argument("--out", default=str(RESULTS / "full500.csv"))
     args = ap.parse_args(argv)
+    reaper = _become_subreaper()
     rows = Rows("full500")
     rows.add("environment", "load_average_1min_start", os.getloadavg()[0], "", environment_note())
     tmp = Path(tempfile.mkdtemp(prefix="full500-"))
@@ -80,8 +119,14 @@ def main(argv=None) -> int:
         subprocess.run(["tar", "-x", "-C", str(before)], input=archive.stdout, check=True)
         sha = subprocess.run(["git", "rev-parse", "--short", args.before], cwd=ROOT, capture_output=True,
                              text=True, check=True).stdout.strip()
-        run_one(before, csv, args.workers, rows, f"before ({args.before} {sha})", args.models)
-    run_one(ROOT, csv, args.workers, rows, "this checkout", args.models)
+        run_one(before, csv, args.workers, rows, f"before ({args.before} {sha})", args.models, tmp / "before.rds",
+                reaper)
+    run_one(ROOT, csv, args.workers, rows, "this checkout", args.models, tmp / "after.rds", reaper)
+    if args.before:
+        same = subprocess.run(["Rscript", "-e", f'cat(identical(readRDS("{tmp / "before.rds"}"), '
+                               f'readRDS("{tmp / "after.rds"}")))'], capture_output=True, text=True).stdout.strip()
+        rows.add("comparison", "identical_to_before", int(same == "TRUE"), "",
+                 f"identical() of the two runs' whole pv_results objects: {same}")
     return rows.finish(Path(args.out))
 
 
