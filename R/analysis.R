@@ -81,9 +81,9 @@ pv_analyse <- function(rank_table, groups = NULL, k = 4, nboot = 1000, distance 
     boot <- tryCatch(.pv_cluster_models_start(d, nboot = nboot, distance = distance, linkage = linkage,
                                               seed = seed, cl = workers$cl),
                      error = function(e) NULL)
-    # an exit before the tables are collected: read the workers' answers first (a
-    # caller's cluster stays usable)
-    if (!is.null(boot)) on.exit(boot$drain(), add = TRUE, after = FALSE)
+    # an exit before the tables are collected (an error, an interrupt): a caller's cluster
+    # is left usable, its workers' answers read first (a cluster started here is stopped)
+    if (!is.null(boot) && !workers$own) on.exit(boot$drain(), add = TRUE, after = FALSE)
   }
   # where the other resampling steps run: on the workers unless they are busy with the bootstrap
   resample_cl <- if (is.null(boot)) workers$cl else NULL
