@@ -306,51 +306,63 @@ pv_pvclust <- function(data, method.hclust = "average", method.dist = "correlati
   out
 }
 
-# The compiled kernels (inst/csrc/pyvalues_native.c), built once with `R CMD SHLIB` into
-# a cache folder named by the source's MD5 (tools::R_user_dir("pyvalues", "cache")), from
-# the installed package's csrc/ or, in a source checkout (R/ sourced by
-# pyvalues.rbridge), from inst/csrc/. Returns list(path, source): what a worker needs to
-# load (or, on another host, build) the same code; NULL when it cannot be built (no C
-# compiler: r-base-dev on Debian), and callers then use R's own code.
+# The compiled kernels (every inst/csrc/*.c: pyvalues_native.c and the files beside it,
+# e.g. pyvalues_perm.c), built once with `R CMD SHLIB` into one shared object in a cache
+# folder named by the sources' MD5 (tools::R_user_dir("pyvalues", "cache")), from the
+# installed package's csrc/ or, in a source checkout (R/ sourced by pyvalues.rbridge),
+# from inst/csrc/. Returns list(path, source): what a worker needs to load (or, on
+# another host, build) the same code; `source` is a list of each file's lines named by
+# the file. NULL when it cannot be built (no C compiler: r-base-dev on Debian), and
+# callers then use R's own code.
 .pv_native <- function() {
   if (isFALSE(getOption("pyvalues.native", TRUE))) return(NULL)   # R's own code only (tests, benchmarks)
-  file <- system.file("csrc", "pyvalues_native.c", package = "pyvalues")
+  dir <- system.file("csrc", package = "pyvalues")
   root <- getOption("pyvalues.source_root")
   if (!is.null(root) && file.exists(file.path(root, "inst", "csrc", "pyvalues_native.c"))) {
-    file <- file.path(root, "inst", "csrc", "pyvalues_native.c")
+    dir <- file.path(root, "inst", "csrc")
   }
-  if (!nzchar(file) || !file.exists(file)) return(NULL)
-  .pv_native_build(readLines(file))
+  if (!nzchar(dir) || !file.exists(file.path(dir, "pyvalues_native.c"))) return(NULL)
+  files <- sort(list.files(dir, pattern = "[.]c$"), method = "radix")   # the same order in any locale
+  # built (or found) once per session and set of sources: the sources' paths, sizes and
+  # modification times key the memo, so an edited source is rebuilt
+  info <- file.info(file.path(dir, files), extra_cols = FALSE)
+  stamp <- paste(file.path(dir, files), info$size, as.numeric(info$mtime), collapse = "\n")
+  hit <- .pv_native_memo[[stamp]]
+  if (!is.null(hit) && file.exists(hit$path)) return(hit)
+  built <- .pv_native_build(stats::setNames(lapply(file.path(dir, files), readLines), files))
+  if (!is.null(built)) assign(stamp, built, envir = .pv_native_memo)
+  built
 }
-
-# Build `source` (lines of C) into a cached shared library; list(path, source) or NULL.
+.pv_native_memo <- new.env(parent = emptyenv())
 .pv_native_build <- function(source) {
-  file <- tempfile("pyvalues_native", fileext = ".c")
-  writeLines(source, file)
-  key <- substr(unname(tools::md5sum(file)), 1, 12)
+  if (!is.list(source)) source <- list(pyvalues_native.c = source)   # one file's lines (older callers)
+  work <- tempfile("pvnative")
+  dir.create(work, recursive = TRUE)
+  on.exit(unlink(work, recursive = TRUE), add = TRUE)
+  files <- file.path(work, names(source))
+  for (i in seq_along(source)) writeLines(source[[i]], files[i])
+  # one key for all the sources: their names and MD5s
+  listing <- file.path(work, "sources.md5")
+  writeLines(paste(names(source), unname(tools::md5sum(files))), listing)
+  key <- substr(unname(tools::md5sum(listing)), 1, 12)
   dir <- tryCatch(tools::R_user_dir("pyvalues", "cache"), error = function(e) tempdir())
   path <- file.path(dir, paste0("native-", key, "-", R.version$platform, "-", getRversion()),
                     paste0("pyvalues_native", .Platform$dynlib.ext))
   if (!file.exists(path)) {
-    work <- tempfile("pvnative")
-    dir.create(work, recursive = TRUE)
-    file.copy(file, file.path(work, "pyvalues_native.c"))
-    status <- suppressWarnings(system2(file.path(R.home("bin"), "R"), c("CMD", "SHLIB", "-o",
-      shQuote(file.path(work, basename(path))), shQuote(file.path(work, "pyvalues_native.c"))),
-      stdout = FALSE, stderr = FALSE))
     built <- file.path(work, basename(path))
+    status <- suppressWarnings(system2(file.path(R.home("bin"), "R"), c("CMD", "SHLIB", "-o",
+      shQuote(built), shQuote(files)), stdout = FALSE, stderr = FALSE))
     if (!identical(as.integer(status), 0L) || !file.exists(built)) return(NULL)
     dir.create(dirname(path), recursive = TRUE, showWarnings = FALSE)
     if (!suppressWarnings(file.rename(built, path)) && !file.exists(path)) {
-      path <- built                                   # cache folder not writable
+      # cache folder not writable: keep the build in a temporary folder of this session
+      path <- file.path(tempfile("pvnative"), basename(path))
+      dir.create(dirname(path), recursive = TRUE)
+      if (!file.copy(built, path)) return(NULL)
     }
   }
   list(path = normalizePath(path), source = source)
 }
-
-# The native routines of `native` (from .pv_native()) in this process, loading the
-# library (or building it from its source, on a worker of another host) if needed; NULL
-# when that is impossible. Self-contained, so it runs on workers.
 .pv_native_routines <- function(native) {
   if (is.null(native)) return(NULL)
   dlls <- getLoadedDLLs()
@@ -369,5 +381,6 @@ pv_pvclust <- function(data, method.hclust = "average", method.dist = "correlati
   }
   tryCatch(list(cor_dist = getNativeSymbolInfo("pv_cor_dist", dll),
                 hclust = getNativeSymbolInfo("pv_hclust", dll),
-                boot_means = getNativeSymbolInfo("pv_boot_means", dll)), error = function(e) NULL)
+                boot_means = getNativeSymbolInfo("pv_boot_means", dll),
+                bm_perm_count = getNativeSymbolInfo("pv_bm_perm_count", dll)), error = function(e) NULL)
 }
