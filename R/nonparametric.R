@@ -165,7 +165,8 @@ pv_term_tests <- function(rank_table, groups = NULL, nperm = 10000, seed = 2026,
                                ".bm_method_label", ".bm_permutation_internal", ".bm_count_vectors",
                                ".bm_perm_statistic", ".bm_single", ".bm_pst", ".bm_max_permutations",
                                ".bm_permutation_mc", ".pv_resample", ".pv_block_tasks", ".pv_rng_guard", ".pv_cluster",
-                               ".pv_max_exact_splits"))
+                               ".pv_max_exact_splits", ".bm_native_perm", ".pv_native", ".pv_native_build",
+                               ".pv_native_routines", ".pv_native_memo"))
   # terms with the most splits first, so that the slow ones do not end up last
   work <- vapply(seq_along(xs), function(i) min(choose(length(xs[[i]]) + length(ys[[i]]), length(xs[[i]])),
                                                 .pv_max_exact_splits + nperm), numeric(1))

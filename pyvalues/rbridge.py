@@ -20,6 +20,7 @@ installed R package ``pyvalues`` is used (``R CMD INSTALL .``).
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import os
@@ -105,14 +106,7 @@ class _Session:
             # a source checkout: source R/ into one environment, like devtools::load_all
             root = _SOURCE_ROOT.as_posix()
             ro.r(f'options(pyvalues.source_root = "{root}")')
-            env = ro.r(
-                f"""local({{
-                  env <- new.env(parent = globalenv())
-                  for (f in sort(list.files("{root}/R", pattern = "[.]R$", full.names = TRUE)))
-                    sys.source(f, envir = env, keep.source = FALSE, toplevel.env = env)
-                  env
-                }})"""
-            )
+            env = ro.r(_source_checkout_code(root, _r_sources_key(_SOURCE_ROOT / "R")))
             self.source = f"R sources in {root}/R"
         else:
             if not ro.r('isTRUE(requireNamespace("pyvalues", quietly = TRUE))')[0]:
@@ -223,6 +217,51 @@ class _Session:
 
     def console(self) -> str:
         return self._buffer.getvalue()
+
+
+def _r_sources_key(folder: Path) -> str:
+    """A digest of the R sources (names and bytes): the key of their compiled copy."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob("*.R")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _source_checkout_code(root: str, key: str) -> str:
+    """R code that returns the environment of a source checkout's R/ functions.
+
+    R's JIT compiles each sourced function to byte code on its first calls (about half a
+    CPU second of a default run, and again in each R worker the functions are shipped to).
+    So the functions are compiled once, all of them (``compiler::cmpfun``, what the JIT
+    and ``R CMD INSTALL`` do), and the environment is kept in R's user cache folder under
+    a digest of the sources and R's version: a later session reads it back instead of
+    sourcing, and an edited file changes the digest. The same byte code as the JIT's, so
+    the same numbers. Whatever fails there (no cache folder, a damaged file) falls back
+    to sourcing."""
+    return f"""local({{
+      files <- sort(list.files("{root}/R", pattern = "[.]R$", full.names = TRUE))
+      cache <- tryCatch(file.path(tools::R_user_dir("pyvalues", "cache"),
+                                  paste0("rcode-{key}-", getRversion(), ".rds")), error = function(e) "")
+      env <- if (nzchar(cache) && file.exists(cache)) tryCatch(readRDS(cache), error = function(e) NULL)
+      if (!is.environment(env) || !exists("pv_analyse", envir = env, inherits = FALSE)) {{
+        env <- new.env(parent = globalenv())
+        for (f in files) sys.source(f, envir = env, keep.source = FALSE, toplevel.env = env)
+        if (nzchar(cache)) {{
+          for (nm in ls(env, all.names = TRUE)) {{
+            fn <- get(nm, envir = env)
+            if (is.function(fn) && !is.primitive(fn))
+              assign(nm, suppressWarnings(suppressMessages(compiler::cmpfun(fn))), envir = env)
+          }}
+          try(silent = TRUE, {{
+            dir.create(dirname(cache), recursive = TRUE, showWarnings = FALSE)
+            part <- tempfile("rcode", tmpdir = dirname(cache))
+            saveRDS(env, part)
+            if (!file.rename(part, cache)) unlink(part)
+          }})
+        }}
+      }}
+      env
+    }})"""
 
 
 def _to_r(value):

@@ -48,6 +48,7 @@ import matplotlib.pyplot as plt  # noqa: E402  (after style selected the Agg bac
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 from matplotlib.transforms import ScaledTranslation  # noqa: E402
+from matplotlib.layout_engine import PlaceHolderLayoutEngine  # noqa: E402
 
 __all__ = ["FIGURES", "FigureSpec", "draw_all", "draw", "table_of", "skip_reason", "provenance_of"]
 
@@ -633,6 +634,11 @@ def _render_one(spec: FigureSpec, results, out: Path, language: str, formats) ->
     fig, reason = draw(spec, results, language)
     suffix = "" if language == "en" else f"_{language}"
     paths = []
+    if isinstance(fig.get_layout_engine(), PlaceHolderLayoutEngine):
+        # what fig.tight_layout() leaves behind: an engine that lays out nothing, but whose
+        # presence makes savefig draw the whole figure once more (without rendering) before
+        # drawing it; the layout is done, so that draw is dropped (pixels identical)
+        fig.set_layout_engine(None)
     try:
         with plt.rc_context(style.rc(language)):
             for fmt in formats:
