@@ -25,6 +25,7 @@ import io
 import logging
 import os
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -64,8 +65,9 @@ class _Session:
         # the variable is put back as it was once R has started.
         saved_ld_path = os.environ.get("LD_LIBRARY_PATH")
         try:
-            import rpy2.rinterface_lib.callbacks as callbacks
-            import rpy2.robjects as ro
+            with _r_situation():
+                import rpy2.rinterface_lib.callbacks as callbacks
+                import rpy2.robjects as ro
         except Exception as exc:  # ImportError, or R's shared library not found/loadable
             raise RSetupError(
                 "pyvalues needs R and rpy2 for its statistics, and they could not be loaded "
@@ -217,6 +219,79 @@ class _Session:
 
     def console(self) -> str:
         return self._buffer.getvalue()
+
+
+@contextmanager
+def _r_situation():
+    """What rpy2 asks R when it is imported, from a cache: R's home folder (``R RHOME``)
+    and the library path R's start-up script sets (``Rscript -e 'cat(Sys.getenv(
+    "LD_LIBRARY_PATH"))'``) are two R processes, about 0.3 s before R itself starts. Their
+    answers are kept in a file keyed by everything they depend on (the ``R`` found on
+    PATH and its modification time, R's ``etc/ldpaths``, the environment variables that
+    script reads), so an R upgrade or another environment asks R again. Not cached, or
+    anything unexpected: rpy2 asks R as it always does."""
+    import json
+    import shutil
+
+    r_exe = shutil.which("R") if not os.environ.get("R_HOME") else None
+    if r_exe is None:  # R_HOME set (rpy2 asks no R for it) or no R on PATH: leave rpy2 alone
+        yield
+        return
+    try:
+        import rpy2.situation as situation
+    except Exception:  # noqa: BLE001 - the import below reports it
+        yield
+        return
+    env_keys = ("PATH", "LD_LIBRARY_PATH", "JAVA_HOME", "R_LD_LIBRARY_PATH", "R_JAVA_LD_LIBRARY_PATH", "R_HOME")
+    real = os.path.realpath(r_exe)
+    stamp = [real, os.stat(real).st_mtime_ns, *(os.environ.get(k, "") for k in env_keys)]
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pyvalues" / "r_situation.json"
+    key = hashlib.sha256(json.dumps(stamp).encode()).hexdigest()[:16]
+    known = None
+    try:
+        known = json.loads(cache.read_text()).get(key)
+        ldpaths = Path(known["r_home"]) / "etc" / "ldpaths"
+        if known.get("ldpaths_mtime") != (ldpaths.stat().st_mtime_ns if ldpaths.exists() else None):
+            known = None
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
+        known = None
+    asked = {}
+    if known is None:
+        asked_home = situation.get_r_home
+        asked_ld = situation.r_ld_library_path_from_subprocess
+        def get_r_home():
+            asked["r_home"] = asked_home()
+            return asked["r_home"]
+        def ld_path(r_home):
+            asked["ld"] = asked_ld(r_home)
+            return asked["ld"]
+    else:
+        def get_r_home():
+            return known["r_home"]
+        def ld_path(r_home):
+            return known["ld"] if r_home == known["r_home"] else situation_ld(r_home)
+    situation_home, situation_ld = situation.get_r_home, situation.r_ld_library_path_from_subprocess
+    situation.get_r_home, situation.r_ld_library_path_from_subprocess = get_r_home, ld_path
+    try:
+        yield
+    finally:
+        situation.get_r_home, situation.r_ld_library_path_from_subprocess = situation_home, situation_ld
+    if known is None and asked.get("r_home") and "ld" in asked:
+        try:
+            ldpaths = Path(asked["r_home"]) / "etc" / "ldpaths"
+            entry = {"r_home": asked["r_home"], "ld": asked["ld"],
+                     "ldpaths_mtime": ldpaths.stat().st_mtime_ns if ldpaths.exists() else None}
+            try:
+                entries = json.loads(cache.read_text())
+            except (OSError, ValueError):
+                entries = {}
+            entries = {**(entries if isinstance(entries, dict) else {}), key: entry}
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            part = cache.with_name(f".{cache.name}.{os.getpid()}")
+            part.write_text(json.dumps(entries))
+            os.replace(part, cache)
+        except OSError:
+            pass
 
 
 def _r_sources_key(folder: Path) -> str:
