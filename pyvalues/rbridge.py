@@ -226,15 +226,16 @@ def _r_situation():
     """What rpy2 asks R when it is imported, from a cache: R's home folder (``R RHOME``)
     and the library path R's start-up script sets (``Rscript -e 'cat(Sys.getenv(
     "LD_LIBRARY_PATH"))'``) are two R processes, about 0.3 s before R itself starts. Their
-    answers are kept in a file keyed by everything they depend on (the ``R`` found on
-    PATH and its modification time, R's ``etc/ldpaths``, the environment variables that
-    script reads), so an R upgrade or another environment asks R again. Not cached, or
-    anything unexpected: rpy2 asks R as it always does."""
+    answers are kept in a file keyed by everything they depend on (``$R_HOME/bin/R`` or the
+    ``R`` found on PATH and its modification time, R's ``etc/ldpaths``, the environment
+    variables that script reads), so an R upgrade or another environment asks R again. Not
+    cached, or anything unexpected: rpy2 asks R as it always does."""
     import json
     import shutil
 
-    r_exe = shutil.which("R") if not os.environ.get("R_HOME") else None
-    if r_exe is None:  # R_HOME set (rpy2 asks no R for it) or no R on PATH: leave rpy2 alone
+    home_set = os.environ.get("R_HOME")  # then rpy2 asks R only for the library path
+    r_exe = os.path.join(home_set, "bin", "R") if home_set else shutil.which("R")
+    if r_exe is None or not os.path.exists(r_exe):  # no R to key the cache on: leave rpy2 alone
         yield
         return
     try:
@@ -276,6 +277,8 @@ def _r_situation():
         yield
     finally:
         situation.get_r_home, situation.r_ld_library_path_from_subprocess = situation_home, situation_ld
+    if home_set:
+        asked.setdefault("r_home", home_set)
     if known is None and asked.get("r_home") and "ld" in asked:
         try:
             ldpaths = Path(asked["r_home"]) / "etc" / "ldpaths"
