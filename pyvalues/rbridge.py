@@ -108,7 +108,9 @@ class _Session:
             # a source checkout: source R/ into one environment, like devtools::load_all
             root = _SOURCE_ROOT.as_posix()
             ro.r(f'options(pyvalues.source_root = "{root}")')
-            env = ro.r(_source_checkout_code(root, _r_sources_key(_SOURCE_ROOT / "R")))
+            # PYVALUES_R_BYTECODE_CACHE=0: source R/ as before (R's JIT compiles on first calls)
+            use_cache = os.environ.get("PYVALUES_R_BYTECODE_CACHE", "1") != "0"
+            env = ro.r(_source_checkout_code(root, _r_sources_key(_SOURCE_ROOT / "R") if use_cache else ""))
             self.source = f"R sources in {root}/R"
         else:
             if not ro.r('isTRUE(requireNamespace("pyvalues", quietly = TRUE))')[0]:
@@ -315,11 +317,12 @@ def _source_checkout_code(root: str, key: str) -> str:
     a digest of the sources and R's version: a later session reads it back instead of
     sourcing, and an edited file changes the digest. The same byte code as the JIT's, so
     the same numbers. Whatever fails there (no cache folder, a damaged file) falls back
-    to sourcing."""
+    to sourcing; so does an empty `key` (no cache)."""
     return f"""local({{
       files <- sort(list.files("{root}/R", pattern = "[.]R$", full.names = TRUE))
-      cache <- tryCatch(file.path(tools::R_user_dir("pyvalues", "cache"),
-                                  paste0("rcode-{key}-", getRversion(), ".rds")), error = function(e) "")
+      cache <- if (!nzchar("{key}")) "" else
+        tryCatch(file.path(tools::R_user_dir("pyvalues", "cache"),
+                           paste0("rcode-{key}-", getRversion(), ".rds")), error = function(e) "")
       env <- if (nzchar(cache) && file.exists(cache)) tryCatch(readRDS(cache), error = function(e) NULL)
       if (!is.environment(env) || !exists("pv_analyse", envir = env, inherits = FALSE)) {{
         env <- new.env(parent = globalenv())
