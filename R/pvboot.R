@@ -334,6 +334,9 @@ pv_pvclust <- function(data, method.hclust = "average", method.dist = "correlati
   built
 }
 .pv_native_memo <- new.env(parent = emptyenv())
+
+# Build `source` (a list of C files' lines, named by file) into one cached shared library;
+# list(path, source) or NULL.
 .pv_native_build <- function(source) {
   if (!is.list(source)) source <- list(pyvalues_native.c = source)   # one file's lines (older callers)
   work <- tempfile("pvnative")
@@ -363,6 +366,10 @@ pv_pvclust <- function(data, method.hclust = "average", method.dist = "correlati
   }
   list(path = normalizePath(path), source = source)
 }
+
+# The native routines of `native` (from .pv_native()) in this process, loading the
+# library (or building it from its source, on a worker of another host) if needed; NULL
+# when that is impossible. Self-contained, so it runs on workers.
 .pv_native_routines <- function(native) {
   if (is.null(native)) return(NULL)
   dlls <- getLoadedDLLs()
