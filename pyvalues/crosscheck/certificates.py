@@ -487,8 +487,10 @@ def dispersion_budget_certificate(claims=None) -> dict | None:
     them too.) On the other side the dispersion ANOVA needs sum SD^2 >= N sum_d M_d^2 + (N - 1) SS_eff
     / F_disp (SS_subjects >= 0), with SS_eff = N sum_d (M_d - M.)^2, M_d the mean SDs. Every
     printed number enters at the end of its rounding interval that is least favourable to the
-    contradiction (closed ends); SDs are sample SDs, as R's sd() (population SDs would raise the
-    need by k / (k - 1)). Returns members, the budget, the need, `infeasible` (need >
+    contradiction (closed ends). A within-dimension SD is the sample SD of a model's k term means,
+    as pv_model_dimension_scores() defines it (the quantity the level-3 row compares; population
+    SDs would raise the need by k / (k - 1)); both ANOVAs have the models as subjects, which the
+    printed df confirm (checked: df2 = (N - 2) df1 and (N - 1) df1). Returns members, the budget, the need, `infeasible` (need >
     budget) and the argument; None when a needed claim is absent."""
     import itertools
 
@@ -571,7 +573,7 @@ def dispersion_budget_certificate(claims=None) -> dict | None:
         members.append(used_smallest)
     infeasible = need_lo > budget
     sd_text = ", ".join(f"{d} {c.loc[i, 'reported']}" for d, i in printed.items())
-    arg = (f"Budget: sum over models of the squared deviations of the {n} term means is {total:g} W per model, "
+    arg = (f"(SD: the sample SD of a model's {k} term means in a dimension.) Budget: sum over models of the squared deviations of the {n} term means is {total:g} W per model, "
            f"<= {total:g} x {w_sum:.3f} = {total * w_sum:.1f} (Table A-1's {N} W at their upper ends); the "
            f"dimension means and the mixed ANOVA (F_cat <= {f_cat:g}, F_int in [{f_int.lo:g}, {f_int.hi:g}]) give "
            f"T >= {N} x {s_m:.3f} + {ss_err:.1f} x (1 + {max(f_int.lo, 0):g}/{N - 2}) = {t_lo:.1f}, so the models' "
