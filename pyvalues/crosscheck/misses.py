@@ -100,8 +100,11 @@ SEED_PAPER_MISSES: dict[str, tuple[str, str]] = {
     "heatmap_disagreement_high": (NOT_REACHED,
         "Read as Accuracy, Critical thinking and Professional ethics being among the 5 terms with the largest SD of the "
         "models' mean ranks; the reconstruction has Professional ethics among them, not Accuracy or Critical thinking. A "
-        "reading of the heat map with no number printed: levels 1 and 2 say nothing about it, and the search never "
-        "targeted it."),
+        "reading of the heat map with no number printed: levels 1 and 2 say nothing about it. The search targets it "
+        "since stage 4 of data-raw/reconstruct_paper.py (the SD of each term's mean rank over models and its rank, "
+        "checked against R's sd() in tests/test_reconstruction.py); the polish runs that reached it lost 2 or 3 other "
+        "claims (Kendall's tau for US, 'all term q >= .05', an archetype value set, the US mean rho), so none was kept. "
+        "Not proven either way."),
 }
 
 
