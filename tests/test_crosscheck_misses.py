@@ -273,3 +273,29 @@ def test_share_counts_disjoint_jointly_infeasible_level3_sets():
     # a;b;c and d;e are disjoint sets of feasible level-3 rows; c;d overlaps a;b;c; x is not a level-3 row
     assert sh["unreachable_sets"] == ["ab_c", "d_e"] and sh["n_reachable"] == 6 - 2
     assert sh["share_reachable"] == pytest.approx(3 / 4) and sh["share"] == pytest.approx(3 / 6)
+
+
+def test_dispersion_budget_under_the_raw_rank_reading():
+    """The proof depends on the SD being of a model's term means. Read as the SD of its 3 x 5 raw ranks
+    in a dimension, the identity no longer involves W: sum over dimensions of 14 SD^2 + 15 (score - 13)^2
+    is 3 x 1300 per model (recomputed by R's sd() on the reconstruction), so the budget is
+    (20 x 3 x 1300 - 15 T) / 14, above the need: no contradiction under that reading, and the
+    argument says so."""
+    if shutil.which("Rscript") is None:
+        pytest.skip("Rscript not available")
+    from pathlib import Path
+
+    csv = Path(__file__).resolve().parents[1] / "data-raw" / "paper2026_reconstruction.csv"
+    code = f"""
+    d <- read.csv('{csv}')
+    s <- aggregate(rank ~ model + dimension, d, function(v) c(sd(v), mean(v), length(v)))
+    cat(sum(14 * s$rank[, 1]^2 + 15 * (s$rank[, 2] - 13)^2), unique(s$rank[, 3]), length(unique(d$model)), '\\n')
+    """
+    out = subprocess.run(["Rscript", "--vanilla", "-e", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    total, per_cell, n_models = map(float, out.stdout.split())
+    assert per_cell == 15 and total == pytest.approx(n_models * 3 * 1300)  # 3 rankings x 25 (25^2 - 1) / 12
+    c = cert.dispersion_budget_certificate()
+    assert c["budget_raw_ranks"] == pytest.approx((20 * 3 * 1300 - 15 * c["t_lo"]) / 14)
+    assert round(c["budget_raw_ranks"], 1) == 1611.7 and c["need"] < c["budget_raw_ranks"]
+    assert "finds no contradiction (1178.9 <= 1611.7)" in c["argument"]

@@ -490,8 +490,12 @@ def dispersion_budget_certificate(claims=None) -> dict | None:
     contradiction (closed ends). A within-dimension SD is the sample SD of a model's k term means,
     as pv_model_dimension_scores() defines it (the quantity the level-3 row compares; population
     SDs would raise the need by k / (k - 1)); both ANOVAs have the models as subjects, which the
-    printed df confirm (checked: df2 = (N - 2) df1 and (N - 1) df1). Returns members, the budget, the need, `infeasible` (need >
-    budget) and the argument; None when a needed claim is absent."""
+    printed df confirm (checked: df2 = (N - 2) df1 and (N - 1) df1). The proof depends on that
+    reading: with the SD taken over a model's m x k raw ranks in a dimension (m rankings pooled),
+    the budget is `budget_raw_ranks` = (N m n (n^2 - 1) / 12 - m k T) / (m k - 1), which does not
+    involve W and, on the seed paper, exceeds the need (no contradiction under that reading).
+    Returns members, the budget, `budget_raw_ranks`, the need, `infeasible` (need > budget) and
+    the argument; None when a needed claim is absent."""
     import itertools
 
     c = _claims(claims)
@@ -572,6 +576,12 @@ def dispersion_budget_certificate(claims=None) -> dict | None:
     if used_smallest:
         members.append(used_smallest)
     infeasible = need_lo > budget
+    # The other reading of the paper's "SD of term ranks": over a model's m x k raw ranks in a
+    # dimension (its m rankings pooled). Every ranking's squared deviations from (n + 1) / 2 sum to
+    # n (n^2 - 1) / 12 whatever W is, split by dimension into (m k - 1) SD^2 + m k (score - centre)^2
+    # per model, so that budget is (N m n (n^2 - 1) / 12 - m k T) / (m k - 1), with the same T.
+    m = _design_count(c, "design_n_replicates")
+    budget_raw = (N * m * total - m * k * t_lo) / (m * k - 1)
     sd_text = ", ".join(f"{d} {c.loc[i, 'reported']}" for d, i in printed.items())
     arg = (f"(SD: the sample SD of a model's {k} term means in a dimension.) Budget: sum over models of the squared deviations of the {n} term means is {total:g} W per model, "
            f"<= {total:g} x {w_sum:.3f} = {total * w_sum:.1f} (Table A-1's {N} W at their upper ends); the "
@@ -581,6 +591,11 @@ def dispersion_budget_certificate(claims=None) -> dict | None:
            f"= {budget:.1f}. Need: mean SDs {sd_text}"
            + (f" ({c.loc[used_smallest, 'subject'].split('|')[0]} the smallest)" if used_smallest else "")
            + f" with the dispersion F <= {f_disp:g} need sum SD^2 >= {N} sum M^2 + {N - 1} x {N} sum (M - M.)^2 / "
-           f"{f_disp:g} >= {need_lo:.1f}, {how}. {need_lo:.1f} {'>' if infeasible else '<='} {budget:.1f}.")
-    return {"members": members, "budget": budget, "need": need_lo, "t_lo": t_lo, "ss_err_lo": ss_err, "s_m": s_m,
+           f"{f_disp:g} >= {need_lo:.1f}, {how}. {need_lo:.1f} {'>' if infeasible else '<='} {budget:.1f}. "
+           f"The proof rests on that reading of the paper's 'SD of term ranks': read as the SD of a model's "
+           f"{m} x {k} raw ranks in a dimension (its {m} rankings pooled), the budget is ({N} x {m} x {total:g} - "
+           f"{m * k} x {t_lo:.1f}) / {m * k - 1} = {budget_raw:.1f} whatever W is, and this argument finds "
+           f"{'no contradiction' if need_lo <= budget_raw else 'a contradiction too'} ({need_lo:.1f} "
+           f"{'<=' if need_lo <= budget_raw else '>'} {budget_raw:.1f}).")
+    return {"members": members, "budget": budget, "budget_raw_ranks": budget_raw, "need": need_lo, "t_lo": t_lo, "ss_err_lo": ss_err, "s_m": s_m,
             "w_sum_hi": w_sum, "infeasible": bool(infeasible), "argument": arg}

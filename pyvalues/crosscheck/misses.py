@@ -51,7 +51,11 @@ SEED_PAPER_MISSES: dict[str, tuple[str, str]] = {
         "100 within-dimension SDs a budget sum SD^2 <= 1063.9, while mean SDs of 5.06 (Protective) and 2.53 (Personal, "
         "the smallest) with the dispersion F(4, 76) = 12.33 need sum SD^2 >= 1178.9. So at least one of the 31 rows "
         "fails in every complete-ranking data set; the reconstruction keeps Table A-1, the means and both ANOVAs and "
-        "misses the two mean SDs (sum SD^2 = 1018). Levels 1 and 2 alone exclude neither."),
+        "misses the two mean SDs (sum SD^2 = 1018). Levels 1 and 2 alone exclude neither. The proof holds for pyvalues' "
+        "reading of the paper's 'SD of term ranks' (the SD of a model's 5 term means); read as the SD of a model's 15 "
+        "raw ranks in a dimension (its 3 rankings pooled), the budget is 1611.7 whatever W is and this argument finds no "
+        "contradiction -- a hint that the paper may have pooled the raw ranks (the reconstruction is fitted to the "
+        "term-mean reading)."),
     "mean_sd_personal": (JOINT,
         "The reconstruction gives 1.89. As mean_sd_protective: the same certificate (checked: "
         "certificates.dispersion_budget_certificate). Alone it is reachable (an SD of 5 term means near a score of 21.3 "
