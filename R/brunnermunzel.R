@@ -232,6 +232,14 @@ pv_bm_test <- function(x, y, alternative = c("two.sided", "greater", "less"), al
   (my - mx) / sqrt(v)
 }
 
+# The compiled counter of .bm_permutation_internal (pv_bm_perm_count), or NULL: then R's
+# vectorised code below runs (also with options(pyvalues.native = FALSE); the two give
+# identical p-values, tests/testthat/test-brunnermunzel.R).
+.bm_native_perm <- function() {
+  routines <- .pv_native_routines(.pv_native())
+  if (is.null(routines)) NULL else routines$bm_perm_count
+}
+
 # Mirrors bm_permutation_test.f: the share of all choose(nx + ny, nx) assignments of the pooled
 # values to x whose statistic is at least as extreme as the observed one.
 .bm_permutation_internal <- function(x, y, alternative) {
@@ -243,12 +251,20 @@ pv_bm_test <- function(x, y, alternative = c("two.sided", "greater", "less"), al
   sizes <- tabulate(group, length(values))
   pooled_rank <- cumsum(sizes) - (sizes - 1) * 0.5
   observed_counts <- tabulate(group[seq_len(nx)], length(values))
-  observed <- .bm_perm_statistic(matrix(observed_counts, nrow = 1L), sizes, pooled_rank, nx, ny)
-
   # The Fortran code compares transformed statistics with
   # ge(a, b) = abs(a - b) < 10E-15 (single precision) .or. a >= b.
-  transform <- switch(alternative, two.sided = abs, greater = function(s) -s, less = identity)
   tolerance <- .bm_single(1e-14)
+  routine <- .bm_native_perm()
+  if (!is.null(routine)) {
+    # the same count vectors, statistic and comparison, compiled (inst/csrc/pyvalues_perm.c)
+    counted <- .Call(routine, sizes, pooled_rank, observed_counts, nx, ny,
+                     c(.bm_single(nx / (nx - 1)), .bm_single(ny / (ny - 1)), .bm_single(1e-6),
+                       .bm_single(1e-5), tolerance),
+                     match(alternative, c("two.sided", "greater", "less")) - 1L)
+    return(list(p = counted[1L] / choose(nx + ny, nx), estimate = .bm_pst(x, y)))
+  }
+  observed <- .bm_perm_statistic(matrix(observed_counts, nrow = 1L), sizes, pooled_rank, nx, ny)
+  transform <- switch(alternative, two.sided = abs, greater = function(s) -s, less = identity)
   reference <- transform(observed)
   n_extreme <- 0
 

@@ -8,13 +8,14 @@
 #' It was found by a seeded simulated-annealing search (`data-raw/reconstruct_paper.py`)
 #' for rankings whose analyses reproduce as many as possible of the numbers reported in the
 #' paper and entered in `data-raw/claims/paper2026.csv`, at their printed precision. It
-#' reproduces 167 of the 181 jointly feasible reported numbers (92.3%); the other 14 differ
+#' reproduces 168 of the 183 jointly feasible reported numbers (91.8%); the other 15 differ
 #' (see the fit table below, and `paper_agreement` in the analysis output). Targeted were: Kendall's W per model,
 #' the five dimension means, Primary/Secondary counts, within-dimension mean SDs and the
 #' dispersion ANOVA, the CN/US medians, means, SDs, U and Welch values, the mixed-ANOVA
 #' category and interaction effects, the within-group correlation means and SDs, the
 #' Bottom-5 sets, the four archetypes (memberships and value sets) and the Cliff's deltas
-#' of Appendix A.3. Reported numbers that no complete-ranking data set can produce (for
+#' of Appendix A.3; from its last stage on, the heat map's consensus and disagreement terms
+#' (the terms with the smallest and largest SD of the models' mean ranks). Reported numbers that no complete-ranking data set can produce (for
 #' example the country main effect of the mixed ANOVA, identically 0 because every model's
 #' dimension scores average 13) were excluded from the search. Which claims the data set
 #' reproduces, and why the others cannot be, is listed per claim in

@@ -50,14 +50,22 @@ pv_dimension_tests <- function(rank_table, groups = NULL) {
 }
 
 # Hedges' g with the pooled SD and the exact correction J = Gamma(df/2) /
-# (sqrt(df/2) Gamma((df-1)/2)), as effectsize::hedges_g (>= 0.8) computes it.
+# (sqrt(df/2) Gamma((df-1)/2)): effectsize::hedges_g(x, y, pooled_sd = TRUE)$Hedges_g
+# (effectsize 0.8.x) operation for operation, so the same double: the pooled SD as
+# effectsize::sd_pooled -> cov_pooled computes it (stats::cov of the group-centred values,
+# times (n - 1) / (n - 2)), d = mean(x) - mean(y), (d - 0) / s, times J. Computed here
+# rather than by calling effectsize, whose namespace (with emmeans, parameters, insight,
+# bayestestR, datawizard) takes longer to load than the whole test, and whose call also
+# finds a noncentral-t interval that is not reported; test-nonparametric.R asserts
+# identical() to effectsize::hedges_g.
 .pv_hedges_g <- function(x, y) {
-  if (requireNamespace("effectsize", quietly = TRUE)) {
-    return(as.numeric(effectsize::hedges_g(x, y, pooled_sd = TRUE)$Hedges_g))
-  }
-  nx <- length(x); ny <- length(y); df <- nx + ny - 2
-  sp <- sqrt(((nx - 1) * stats::var(x) + (ny - 1) * stats::var(y)) / df)
-  (mean(x) - mean(y)) / sp * exp(lgamma(df / 2) - log(sqrt(df / 2)) - lgamma((df - 1) / 2))
+  x <- x[!is.na(x)]; y <- y[!is.na(y)]                # effectsize drops missing values too
+  n1 <- length(x); n2 <- length(y)
+  centred <- c(x - mean(x), y - mean(y))             # .y - stats::ave(.y, G, FUN = mean)
+  s <- c(sqrt(stats::cov(matrix(centred, ncol = 1L)) * (n1 + n2 - 1) / (n1 + n2 - 2)))
+  d <- mean(x) - mean(y)
+  df <- n1 + n2 - 2
+  (d - 0) / s * exp(lgamma(df / 2) - log(sqrt(df / 2)) - lgamma((df - 1) / 2))
 }
 
 #' Group comparison per term: Brunner-Munzel (asymptotic and permutation) and Cliff's delta
@@ -165,7 +173,8 @@ pv_term_tests <- function(rank_table, groups = NULL, nperm = 10000, seed = 2026,
                                ".bm_method_label", ".bm_permutation_internal", ".bm_count_vectors",
                                ".bm_perm_statistic", ".bm_single", ".bm_pst", ".bm_max_permutations",
                                ".bm_permutation_mc", ".pv_resample", ".pv_block_tasks", ".pv_rng_guard", ".pv_cluster",
-                               ".pv_max_exact_splits"))
+                               ".pv_max_exact_splits", ".bm_native_perm", ".pv_native", ".pv_native_build",
+                               ".pv_native_routines", ".pv_native_memo"))
   # terms with the most splits first, so that the slow ones do not end up last
   work <- vapply(seq_along(xs), function(i) min(choose(length(xs[[i]]) + length(ys[[i]]), length(xs[[i]])),
                                                 .pv_max_exact_splits + nperm), numeric(1))

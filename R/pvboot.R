@@ -355,13 +355,14 @@ pv_pvclust <- function(data, method.hclust = "average", method.dist = "correlati
   out
 }
 
-# The compiled kernels (every inst/csrc/*.c: pyvalues_native.c, pyvalues_s500.c, ...),
-# built once with `R CMD SHLIB` into one shared object in a cache folder named by the
-# sources' MD5 (tools::R_user_dir("pyvalues", "cache")), from the installed package's
-# csrc/ or, in a source checkout (R/ sourced by pyvalues.rbridge), from inst/csrc/.
-# Returns list(path, source): what a worker needs to load (or, on another host, build) the
-# same code, `source` being the files' lines by file name; NULL when it cannot be built (no
-# C compiler: r-base-dev on Debian), and callers then use R's own code.
+# The compiled kernels (every inst/csrc/*.c: pyvalues_native.c and the files beside it,
+# e.g. pyvalues_perm.c, pyvalues_s500.c), built once with `R CMD SHLIB` into one shared object in a cache
+# folder named by the sources' MD5 (tools::R_user_dir("pyvalues", "cache")), from the
+# installed package's csrc/ or, in a source checkout (R/ sourced by pyvalues.rbridge),
+# from inst/csrc/. Returns list(path, source): what a worker needs to load (or, on
+# another host, build) the same code; `source` is a list of each file's lines named by
+# the file. NULL when it cannot be built (no C compiler: r-base-dev on Debian), and
+# callers then use R's own code.
 .pv_native <- function() {
   if (isFALSE(getOption("pyvalues.native", TRUE))) return(NULL)   # R's own code only (tests, benchmarks)
   dir <- system.file("csrc", package = "pyvalues")
@@ -370,34 +371,46 @@ pv_pvclust <- function(data, method.hclust = "average", method.dist = "correlati
     dir <- file.path(root, "inst", "csrc")
   }
   if (!nzchar(dir) || !file.exists(file.path(dir, "pyvalues_native.c"))) return(NULL)
-  files <- sort(list.files(dir, pattern = "[.][ch]$"))
-  .pv_native_build(stats::setNames(lapply(file.path(dir, files), readLines), files))
+  files <- sort(list.files(dir, pattern = "[.]c$"), method = "radix")   # the same order in any locale
+  # built (or found) once per session and set of sources: the sources' paths, sizes and
+  # modification times key the memo, so an edited source is rebuilt
+  info <- file.info(file.path(dir, files), extra_cols = FALSE)
+  stamp <- paste(file.path(dir, files), info$size, as.numeric(info$mtime), collapse = "\n")
+  hit <- .pv_native_memo[[stamp]]
+  if (!is.null(hit) && file.exists(hit$path)) return(hit)
+  built <- .pv_native_build(stats::setNames(lapply(file.path(dir, files), readLines), files))
+  if (!is.null(built)) assign(stamp, built, envir = .pv_native_memo)
+  built
 }
+.pv_native_memo <- new.env(parent = emptyenv())
 
-# Build `source` (a list of files' lines named by file name; or the lines of one C file,
-# pyvalues_native.c) into one cached shared library, every .c file compiled; list(path,
-# source) or NULL.
+# Build `source` (a list of C files' lines, named by file) into one cached shared library;
+# list(path, source) or NULL.
 .pv_native_build <- function(source) {
-  if (!is.list(source)) source <- list(pyvalues_native.c = source)
+  if (!is.list(source)) source <- list(pyvalues_native.c = source)   # one file's lines (older callers)
   work <- tempfile("pvnative")
   dir.create(work, recursive = TRUE)
+  on.exit(unlink(work, recursive = TRUE), add = TRUE)
   files <- file.path(work, names(source))
   for (i in seq_along(source)) writeLines(source[[i]], files[i])
-  sums <- tempfile("pyvalues_native", fileext = ".md5")
-  writeLines(paste(names(source), unname(tools::md5sum(files))), sums)
-  key <- substr(unname(tools::md5sum(sums)), 1, 12)
+  # one key for all the sources: their names and MD5s
+  listing <- file.path(work, "sources.md5")
+  writeLines(paste(names(source), unname(tools::md5sum(files))), listing)
+  key <- substr(unname(tools::md5sum(listing)), 1, 12)
   dir <- tryCatch(tools::R_user_dir("pyvalues", "cache"), error = function(e) tempdir())
   path <- file.path(dir, paste0("native-", key, "-", R.version$platform, "-", getRversion()),
                     paste0("pyvalues_native", .Platform$dynlib.ext))
   if (!file.exists(path)) {
-    cfiles <- files[grepl("[.]c$", files)]
-    status <- suppressWarnings(system2(file.path(R.home("bin"), "R"), c("CMD", "SHLIB", "-o",
-      shQuote(file.path(work, basename(path))), shQuote(cfiles)), stdout = FALSE, stderr = FALSE))
     built <- file.path(work, basename(path))
+    status <- suppressWarnings(system2(file.path(R.home("bin"), "R"), c("CMD", "SHLIB", "-o",
+      shQuote(built), shQuote(files)), stdout = FALSE, stderr = FALSE))
     if (!identical(as.integer(status), 0L) || !file.exists(built)) return(NULL)
     dir.create(dirname(path), recursive = TRUE, showWarnings = FALSE)
     if (!suppressWarnings(file.rename(built, path)) && !file.exists(path)) {
-      path <- built                                   # cache folder not writable
+      # cache folder not writable: keep the build in a temporary folder of this session
+      path <- file.path(tempfile("pvnative"), basename(path))
+      dir.create(dirname(path), recursive = TRUE)
+      if (!file.copy(built, path)) return(NULL)
     }
   }
   list(path = normalizePath(path), source = source)
@@ -424,7 +437,8 @@ pv_pvclust <- function(data, method.hclust = "average", method.dist = "correlati
   }
   routines <- tryCatch(list(cor_dist = getNativeSymbolInfo("pv_cor_dist", dll),
                             hclust = getNativeSymbolInfo("pv_hclust", dll),
-                            boot_means = getNativeSymbolInfo("pv_boot_means", dll)), error = function(e) NULL)
+                            boot_means = getNativeSymbolInfo("pv_boot_means", dll),
+                            bm_perm_count = getNativeSymbolInfo("pv_bm_perm_count", dll)), error = function(e) NULL)
   if (is.null(routines)) return(NULL)
   # pyvalues_s500.c's loops: optional (their callers fall back to the kernels above)
   for (nm in c("boot_chunk", "pair_sums")) {

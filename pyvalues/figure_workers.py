@@ -33,10 +33,11 @@ __all__ = ["FORMATS", "FigureWorkers", "Job", "Progress", "check_formats", "coll
 
 FORMATS = ("png", "pdf", "svg")
 
-# rough drawing cost per figure (s, measured), so the slowest start first on the workers
-_COST = {"fig7_clustered_heatmap": 9, "fig5_similarity": 8, "fig4_top_bottom": 8, "figA2_cliffs_delta": 7,
-         "fig6_dendrogram": 7, "fig2_dimension_priorities": 6, "figA1_concordance": 5, "fig1_term_means": 5,
-         "fig3_primary_secondary": 2}
+# drawing cost per figure (CPU ms on the bundled data, measured in one warmed-up process),
+# so the slowest start first on the workers
+_COST = {"fig2_dimension_priorities": 540, "fig7_clustered_heatmap": 500, "fig4_top_bottom": 460,
+         "fig6_dendrogram": 440, "fig5_similarity": 420, "figA2_cliffs_delta": 390, "fig1_term_means": 370,
+         "figA1_concordance": 300, "fig3_primary_secondary": 180}
 
 INDEX_NAME = "figures.json"
 
@@ -225,7 +226,7 @@ def submit(results, out_dir, *, language: str = "en", formats=("png",), workers:
         token = os.urandom(8).hex()
         if stems is None:  # a worker says which figures these results get (no matplotlib here)
             stems = pool.submit(_stems, token, blob).result()
-        order = sorted(stems, key=lambda s: -_COST.get(s, 1))
+        order = sorted(stems, key=lambda s: -_COST.get(s, 300))  # others (language figures): a typical one
         futures = [pool.submit(_task, s, token, blob, str(out), language, formats) for s in order]
     except BaseException:
         if own:

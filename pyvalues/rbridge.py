@@ -20,10 +20,12 @@ installed R package ``pyvalues`` is used (``R CMD INSTALL .``).
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import os
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -63,8 +65,9 @@ class _Session:
         # the variable is put back as it was once R has started.
         saved_ld_path = os.environ.get("LD_LIBRARY_PATH")
         try:
-            import rpy2.rinterface_lib.callbacks as callbacks
-            import rpy2.robjects as ro
+            with _r_situation():
+                import rpy2.rinterface_lib.callbacks as callbacks
+                import rpy2.robjects as ro
         except Exception as exc:  # ImportError, or R's shared library not found/loadable
             raise RSetupError(
                 "pyvalues needs R and rpy2 for its statistics, and they could not be loaded "
@@ -105,14 +108,9 @@ class _Session:
             # a source checkout: source R/ into one environment, like devtools::load_all
             root = _SOURCE_ROOT.as_posix()
             ro.r(f'options(pyvalues.source_root = "{root}")')
-            env = ro.r(
-                f"""local({{
-                  env <- new.env(parent = globalenv())
-                  for (f in sort(list.files("{root}/R", pattern = "[.]R$", full.names = TRUE)))
-                    sys.source(f, envir = env, keep.source = FALSE, toplevel.env = env)
-                  env
-                }})"""
-            )
+            # PYVALUES_R_BYTECODE_CACHE=0: source R/ as before (R's JIT compiles on first calls)
+            use_cache = os.environ.get("PYVALUES_R_BYTECODE_CACHE", "1") != "0"
+            env = ro.r(_source_checkout_code(root, _r_sources_key(_SOURCE_ROOT / "R") if use_cache else ""))
             self.source = f"R sources in {root}/R"
         else:
             if not ro.r('isTRUE(requireNamespace("pyvalues", quietly = TRUE))')[0]:
@@ -223,6 +221,128 @@ class _Session:
 
     def console(self) -> str:
         return self._buffer.getvalue()
+
+
+@contextmanager
+def _r_situation():
+    """What rpy2 asks R when it is imported, from a cache: R's home folder (``R RHOME``)
+    and the library path R's start-up script sets (``Rscript -e 'cat(Sys.getenv(
+    "LD_LIBRARY_PATH"))'``) are two R processes, about 0.3 s before R itself starts. Their
+    answers are kept in a file keyed by everything they depend on (``$R_HOME/bin/R`` or the
+    ``R`` found on PATH and its modification time, R's ``etc/ldpaths``, the environment
+    variables that script reads), so an R upgrade or another environment asks R again. Not
+    cached, or anything unexpected: rpy2 asks R as it always does."""
+    import json
+    import shutil
+
+    home_set = os.environ.get("R_HOME")  # then rpy2 asks R only for the library path
+    r_exe = os.path.join(home_set, "bin", "R") if home_set else shutil.which("R")
+    if r_exe is None or not os.path.exists(r_exe):  # no R to key the cache on: leave rpy2 alone
+        yield
+        return
+    try:
+        import rpy2.situation as situation
+    except Exception:  # noqa: BLE001 - the import below reports it
+        yield
+        return
+    env_keys = ("PATH", "LD_LIBRARY_PATH", "JAVA_HOME", "R_LD_LIBRARY_PATH", "R_JAVA_LD_LIBRARY_PATH", "R_HOME")
+    real = os.path.realpath(r_exe)
+    stamp = [real, os.stat(real).st_mtime_ns, *(os.environ.get(k, "") for k in env_keys)]
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pyvalues" / "r_situation.json"
+    key = hashlib.sha256(json.dumps(stamp).encode()).hexdigest()[:16]
+    known = None
+    try:
+        known = json.loads(cache.read_text()).get(key)
+        ldpaths = Path(known["r_home"]) / "etc" / "ldpaths"
+        if known.get("ldpaths_mtime") != (ldpaths.stat().st_mtime_ns if ldpaths.exists() else None):
+            known = None
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
+        known = None
+    asked = {}
+    if known is None:
+        asked_home = situation.get_r_home
+        asked_ld = situation.r_ld_library_path_from_subprocess
+        def get_r_home():
+            asked["r_home"] = asked_home()
+            return asked["r_home"]
+        def ld_path(r_home):
+            asked["ld"] = asked_ld(r_home)
+            return asked["ld"]
+    else:
+        def get_r_home():
+            return known["r_home"]
+        def ld_path(r_home):
+            return known["ld"] if r_home == known["r_home"] else situation_ld(r_home)
+    situation_home, situation_ld = situation.get_r_home, situation.r_ld_library_path_from_subprocess
+    situation.get_r_home, situation.r_ld_library_path_from_subprocess = get_r_home, ld_path
+    try:
+        yield
+    finally:
+        situation.get_r_home, situation.r_ld_library_path_from_subprocess = situation_home, situation_ld
+    if home_set:
+        asked.setdefault("r_home", home_set)
+    if known is None and asked.get("r_home") and "ld" in asked:
+        try:
+            ldpaths = Path(asked["r_home"]) / "etc" / "ldpaths"
+            entry = {"r_home": asked["r_home"], "ld": asked["ld"],
+                     "ldpaths_mtime": ldpaths.stat().st_mtime_ns if ldpaths.exists() else None}
+            try:
+                entries = json.loads(cache.read_text())
+            except (OSError, ValueError):
+                entries = {}
+            entries = {**(entries if isinstance(entries, dict) else {}), key: entry}
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            part = cache.with_name(f".{cache.name}.{os.getpid()}")
+            part.write_text(json.dumps(entries))
+            os.replace(part, cache)
+        except OSError:
+            pass
+
+
+def _r_sources_key(folder: Path) -> str:
+    """A digest of the R sources (names and bytes): the key of their compiled copy."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob("*.R")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _source_checkout_code(root: str, key: str) -> str:
+    """R code that returns the environment of a source checkout's R/ functions.
+
+    R's JIT compiles each sourced function to byte code on its first calls (about half a
+    CPU second of a default run, and again in each R worker the functions are shipped to).
+    So the functions are compiled once, all of them (``compiler::cmpfun``, what the JIT
+    and ``R CMD INSTALL`` do), and the environment is kept in R's user cache folder under
+    a digest of the sources and R's version: a later session reads it back instead of
+    sourcing, and an edited file changes the digest. The same byte code as the JIT's, so
+    the same numbers. Whatever fails there (no cache folder, a damaged file) falls back
+    to sourcing; so does an empty `key` (no cache)."""
+    return f"""local({{
+      files <- sort(list.files("{root}/R", pattern = "[.]R$", full.names = TRUE))
+      cache <- if (!nzchar("{key}")) "" else
+        tryCatch(file.path(tools::R_user_dir("pyvalues", "cache"),
+                           paste0("rcode-{key}-", getRversion(), ".rds")), error = function(e) "")
+      env <- if (nzchar(cache) && file.exists(cache)) tryCatch(readRDS(cache), error = function(e) NULL)
+      if (!is.environment(env) || !exists("pv_analyse", envir = env, inherits = FALSE)) {{
+        env <- new.env(parent = globalenv())
+        for (f in files) sys.source(f, envir = env, keep.source = FALSE, toplevel.env = env)
+        if (nzchar(cache)) {{
+          for (nm in ls(env, all.names = TRUE)) {{
+            fn <- get(nm, envir = env)
+            if (is.function(fn) && !is.primitive(fn))
+              assign(nm, suppressWarnings(suppressMessages(compiler::cmpfun(fn))), envir = env)
+          }}
+          try(silent = TRUE, {{
+            dir.create(dirname(cache), recursive = TRUE, showWarnings = FALSE)
+            part <- tempfile("rcode", tmpdir = dirname(cache))
+            saveRDS(env, part)
+            if (!file.rename(part, cache)) unlink(part)
+          }})
+        }}
+      }}
+      env
+    }})"""
 
 
 def _to_r(value):

@@ -119,7 +119,12 @@ def fit_table(targets: Targets, P: np.ndarray) -> pd.DataFrame:
                 inside = (v > lo or (li and v == lo)) and (v < hi or (hi_i and v == hi))
                 vals.append(v)
                 oks.append(bool(inside))
-            if t.subs and (len(t.subs) == 1 or t.subs[1][0].startswith("pdiff|")):
+            if t.quantity == "term_list":
+                # the heat map's end: the SET_SIZE terms with the largest (or smallest) SD, in order
+                by_rank = sorted(study.terms, key=lambda x: ev[f"term_sd_rank|{x}"])
+                value = ";".join(by_rank[:SET_SIZE] if t.subject.endswith("|disagreement")
+                                 else by_rank[::-1][:SET_SIZE])
+            elif t.subs and (len(t.subs) == 1 or t.subs[1][0].startswith("pdiff|")):
                 value = vals[0]
             elif t.subs:
                 # a bound over several statistics: show the extreme one

@@ -361,6 +361,24 @@ def compute_stats(L, R, rho, tau, pear, is_cn, wcdf, stats, labels, ta=-1, tb=-1
         if p < 0.05:
             nsig += 1
     stats[O_NSIG] = nsig
+    # SD over models of each term's mean rank (pv_term_means' sd) and its rank, 1 = largest, ties
+    # ranked by the instrument's term order (the heat map's consensus and disagreement)
+    O_TSD, O_TSDR = L.O_TSD, L.O_TSDR
+    for t in range(NT):
+        m1 = 0.0
+        for j in range(NM):
+            m1 += R[j, t] / f_nr
+        m1 /= NM
+        v = 0.0
+        for j in range(NM):
+            v += (R[j, t] / f_nr - m1) ** 2
+        stats[O_TSD + t] = math.sqrt(v / (NM - 1))
+    for t in range(NT):
+        k = 1
+        for u in range(NT):
+            if stats[O_TSD + u] > stats[O_TSD + t] or (stats[O_TSD + u] == stats[O_TSD + t] and u < t):
+                k += 1
+        stats[O_TSDR + t] = k
     # dimension scores and within-dimension SDs of term means
     S = np.zeros((NM, ND), dtype=np.int64)
     d = np.zeros((NM, ND))

@@ -8,7 +8,7 @@ of clusters. `study_from_claims` reads it from a claims file's design rows (`des
 
 `Layout` is the flat statistics vector every numba kernel fills: a named tuple of ints (sizes
 and the offset of each block), passed to the kernels as one argument. For the seed paper
-(20 models, 25 terms in 5 dimensions, 3 replicates) it has 303 slots.
+(20 models, 25 terms in 5 dimensions, 3 replicates) it has 353 slots.
 """
 from __future__ import annotations
 
@@ -71,6 +71,8 @@ class Layout(NamedTuple):
     O_DISP_GG: int  # dispersion ANOVA: GG epsilon, GG p (2)
     O_DGAP: int  # smallest gap between a model's 2nd and 3rd lowest dimension sums, and 1st/2nd (1)
     O_PDIFF: int  # mean paired difference s[a] - s[b] per post-hoc pair (NPAIRS)
+    O_TSD: int  # SD over models of each term's mean rank (the heat map's disagreement) (NT)
+    O_TSDR: int  # rank of that SD among the terms, 1 = largest (NT)
     NSTAT: int  # length of the vector
 
     @property
@@ -103,7 +105,7 @@ def make_layout(n_cn: int, n_us: int, n_replicates: int, n_dimensions: int, term
     blocks = [("O_W", nm), ("O_FP", nm), ("O_DIMMEAN", nd), ("O_PRIM", nd), ("O_SEC", nd), ("O_DSD", nd),
               ("O_DISP", 3), ("O_POST", npairs), ("O_GRP", nd * ng), ("O_MIX", 9), ("O_COR", 12),
               ("O_DELTA", nt), ("O_BMP", nt), ("O_BMQ", nt), ("O_NSIG", 1), ("O_BMSTAT", nt),
-              ("O_BMDF", nt), ("O_DISP_GG", 2), ("O_DGAP", 1), ("O_PDIFF", npairs)]
+              ("O_BMDF", nt), ("O_DISP_GG", 2), ("O_DGAP", 1), ("O_PDIFF", npairs), ("O_TSD", nt), ("O_TSDR", nt)]
     off = {}
     at = 0
     for name, size in blocks:
@@ -297,6 +299,8 @@ def stat_names(study: Study | None = None) -> list[str]:
         names[L.O_BMQ + t] = f"bm_q|{term}"
         names[L.O_BMSTAT + t] = f"bm_stat|{term}"
         names[L.O_BMDF + t] = f"bm_df|{term}"
+        names[L.O_TSD + t] = f"term_sd|{term}"
+        names[L.O_TSDR + t] = f"term_sd_rank|{term}"
     names[L.O_NSIG] = "n_sig_W"
     names[L.O_DGAP] = "primary_gap15"
     assert all(names), [i for i, n in enumerate(names) if not n]

@@ -18,7 +18,7 @@ from scipy import stats as sps
 
 from pyvalues.crosscheck.design import MODEL_NAMES
 
-from .layout import Layout, Study, study_from_claims
+from .layout import SET_SIZE, Layout, Study, study_from_claims
 
 __all__ = ["Target", "Targets", "load_targets", "infeasible_top5", "SCALE", "WEIGHT"]
 
@@ -71,6 +71,7 @@ SCALE = {
     "mean_us": 0.1, "sd_cn": 0.1, "sd_us": 0.1, "mean_sd": 0.1, "F": 1.0, "p": 0.02,
     "p_adj": 0.02, "q": 0.02, "pes": 0.01, "U": 1.0, "r_rb": 0.02, "delta": 0.02, "t": 0.1,
     "df": 0.5, "g": 0.02, "rho_mean": 0.01, "rho_sd": 0.01, "tau_mean": 0.01, "count": 1.0,
+    "term_list": 1.0,  # a rank among the terms
 }
 # Table A-1's W also fixes the printed order (rank) of the models: weigh W twice.
 WEIGHT = {"W": 2.0}
@@ -228,6 +229,14 @@ def load_targets(claims_path, study: Study | None = None) -> Targets:
             add(f"bm_p|{subj}")
         elif test == "cliffs_delta":
             add(f"delta|{subj}")
+        elif test == "ordering" and q == "term_list" and subj.endswith(("|consensus", "|disagreement")):
+            # the heat map: every listed term among the SET_SIZE terms with the smallest
+            # (consensus) or largest (disagreement) SD of the models' mean ranks
+            for term in (x.strip() for x in r["reported"].split(";")):
+                if subj.endswith("|disagreement"):
+                    t.subs.append((f"term_sd_rank|{term}", 1.0, float(SET_SIZE), True, True))
+                else:
+                    t.subs.append((f"term_sd_rank|{term}", float(L.NT - SET_SIZE + 1), float(L.NT), True, True))
         else:
             t.kind = "derived"
         out.append(t)

@@ -17,7 +17,7 @@ import pytest
 from pyvalues.crosscheck import default_claims_path, read_claims
 from pyvalues.crosscheck import certificates as cert
 from pyvalues.crosscheck.design import MODEL_COUNTRY
-from pyvalues.crosscheck.misses import (NOT_REACHED, PROVED, SEED_PAPER_MISSES, WITNESSED, joint_certificates,
+from pyvalues.crosscheck.misses import (JOINT, NOT_REACHED, PROVED, SEED_PAPER_MISSES, WITNESSED, joint_certificates,
                                         level3_misses, level3_share)
 from pyvalues.instrument import TERM_DIMENSION, TERM_NAMES
 
@@ -99,8 +99,8 @@ def test_linear_witness_satisfies_the_linear_claims():
 
 def test_every_miss_is_classified_and_cites_a_check():
     for cid, (cls, arg) in SEED_PAPER_MISSES.items():
-        assert cls in (NOT_REACHED, WITNESSED, PROVED), cid
-        if cls == WITNESSED:
+        assert cls in (NOT_REACHED, WITNESSED, PROVED, JOINT), cid
+        if cls in (WITNESSED, JOINT):
             names = [w.split(")")[0].split(",")[0] for w in arg.split("checked: certificates.")[1:]]
             assert names and all(hasattr(cert, n) for n in names), (cid, names)
 
@@ -157,6 +157,9 @@ def test_bundled_reconstruction_share_matches_the_readme():
     counts = misses["classification"].value_counts()
     assert f"{len(misses)} misses" in para and f"{counts.get(WITNESSED, 0)} misses are reached by a checked witness" in para
     assert f"{counts.get(NOT_REACHED, 0)} are neither" in para and sh["n_proven"] == counts.get(PROVED, 0) == 0
+    assert f"{counts.get(JOINT, 0)} misses are members of a jointly infeasible set" in para
+    assert (f"at most {sh['n_reachable']} of the {sh['n_feasible']} feasible rows" in para
+            and f"({100 * sh['share_reachable']:.1f} % of that maximum)" in para), sh
 
 
 def test_term_tests_witness_through_the_r_analysis():
@@ -175,3 +178,124 @@ def test_term_tests_witness_through_the_r_analysis():
     l3 = crosscheck(results={"term_tests": tt}, statcheck=False).query("level == 3").set_index("claim_id")
     for cid in cert.TERM_CLAIMS:
         assert l3.loc[cid, "verdict"] == "consistent", (cid, l3.loc[cid, "note"])
+
+
+# Table A-1's printed W (hand-copied from the paper's appendix) and the five printed dimension means
+TABLE_A1_W = [1.000, 0.990, 0.986, 0.978, 0.976, 0.970, 0.961, 0.950, 0.947, 0.932, 0.929, 0.922, 0.919, 0.899,
+              0.882, 0.776, 0.772, 0.647, 0.553, 0.489]
+
+
+def test_dispersion_budget_certificate_by_hand():
+    c = cert.dispersion_budget_certificate()
+    # hand computation, every printed number at its least favourable rounding end
+    w_hi = sum(TABLE_A1_W) + 20 * 0.0005                                   # 17.478 + 0.010
+    s_m = 4.975 ** 2 + 4.375 ** 2 + 0.455 ** 2 + 0.545 ** 2 + 8.335 ** 2  # |8.025-13|, |8.625-13|, ...
+    a = 18 * 4 * 11 * 9 / 20 / 28.585                                      # (N-2) 4 n1 n2 / N / F_cat
+    b = 2 / 40 * (0.445 * 20 / (18 * 99)) ** 0.5                           # |n1-n2|/(2N) sqrt(F_int N/((N-2) n1 n2))
+    ss_err = ((a * s_m) ** 0.5 / (1 + b * a ** 0.5)) ** 2
+    t_lo = 20 * s_m + ss_err * (1 + 0.435 / 18)
+    budget = (1300 * w_hi - 5 * t_lo) / 4
+    m = [5.055, 2.525, 2.525, 2.525, 2.525]                                # Protective, Personal, 3 others >= Personal
+    mbar = sum(m) / 5
+    need = 20 * sum(x * x for x in m) + 19 * 20 * sum((x - mbar) ** 2 for x in m) / 12.335
+    assert w_hi == pytest.approx(17.488) and s_m == pytest.approx(113.867525)
+    assert c["w_sum_hi"] == pytest.approx(w_hi) and c["s_m"] == pytest.approx(s_m)
+    assert c["budget"] == pytest.approx(budget) and c["need"] == pytest.approx(need)
+    assert round(budget, 1) == 1063.9 and round(need, 1) == 1178.9 and c["infeasible"] is True
+    assert len(c["members"]) == 31 and {"mean_sd_protective", "mean_sd_personal", "mean_sd_smallest"} <= set(c["members"])
+    jc = joint_certificates().set_index("certificate")
+    assert bool(jc.loc["dispersion_budget", "infeasible"])
+
+
+@pytest.mark.parametrize("claim_id, value", [("mean_sd_protective", "2.96"),  # the reconstruction's mean SD
+                                             ("mean_sd_personal", "1.50")])
+def test_dispersion_budget_certificate_fails_when_the_sds_are_smaller(claim_id, value):
+    claims = read_claims(default_claims_path())
+    claims.loc[claims["claim_id"] == claim_id, "reported"] = value
+    c = cert.dispersion_budget_certificate(claims)
+    assert c["infeasible"] is False and c["need"] <= c["budget"]
+
+
+def test_dispersion_budget_certificate_fails_when_w_is_higher():
+    claims = read_claims(default_claims_path())
+    claims.loc[(claims["test"] == "kendall_w") & (claims["quantity"] == "W"), "reported"] = "1.000"
+    c = cert.dispersion_budget_certificate(claims)
+    # identical replicates: budget (1300 x 20.01 - 5 x 3695.8) / 4 = 1884.9 > 1178.9
+    assert c["infeasible"] is False and c["budget"] == pytest.approx((1300 * 20.01 - 5 * c["t_lo"]) / 4)
+
+
+def test_dispersion_budget_identity_against_r_on_the_reconstruction():
+    """The certificate's identities recomputed on real complete rankings by R: Friedman's chi2 (W), sd(), afex's
+    Type III mixed ANOVA. The reconstruction keeps every member but the two mean SDs, so it must stay in budget."""
+    if shutil.which("Rscript") is None:
+        pytest.skip("Rscript not available")
+    from pathlib import Path
+
+    csv = Path(__file__).resolve().parents[1] / "data-raw" / "paper2026_reconstruction.csv"
+    code = f"""
+    d <- read.csv('{csv}'); tm <- aggregate(rank ~ model + country + term + dimension, d, mean)
+    W <- sapply(split(d, d$model), function(x) {{
+      m <- tapply(x$rank, list(x$replicate, x$term), sum); unname(friedman.test(m)$statistic) / (3 * 24) }})
+    ds <- aggregate(rank ~ model + country + dimension, tm, function(v) c(mean(v), sd(v)))
+    score <- ds$rank[, 1]; sdw <- ds$rank[, 2]
+    a <- suppressMessages(afex::aov_ez('model', 'score', data.frame(model = ds$model, country = ds$country,
+           dimension = ds$dimension, score = score), between = 'country', within = 'dimension',
+           anova_table = list(correction = 'none')))
+    tab <- a$anova_table
+    cat(sum(W), sum(sdw^2), sum((score - 13)^2), tab['dimension', 'F'], tab['country:dimension', 'F'], '\\n')
+    """
+    out = subprocess.run(["Rscript", "--vanilla", "-e", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    w_sum, sd2, T, f_cat, f_int = map(float, out.stdout.split())
+    assert 1300 * w_sum == pytest.approx(4 * sd2 + 5 * T)  # the per-model identity, summed
+    # T = N sum m~^2 + SS_int + SS_err with afex's Type III F: the split the certificate bounds
+    d = pd.read_csv(csv)
+    tm = d.groupby(["model", "country", "term", "dimension"], as_index=False)["rank"].mean()
+    sc = tm.groupby(["model", "country", "dimension"], as_index=False)["rank"].mean()
+    cell = sc.groupby(["country", "dimension"])["rank"].mean().unstack() - 13
+    m_t = sc.groupby("dimension")["rank"].mean() - 13
+    delta = cell.loc["CN"] - cell.loc["US"]
+    ss_int = (delta ** 2).sum() * 11 * 9 / 20
+    ss_err = T - 20 * (m_t ** 2).sum() - ss_int
+    mu = m_t - (11 - 9) * delta / 40
+    assert 4 * 11 * 9 / 20 * (mu ** 2).sum() / 4 / (ss_err / 72) == pytest.approx(f_cat, rel=1e-6)
+    assert ss_int / 4 / (ss_err / 72) == pytest.approx(f_int, rel=1e-6)
+    assert sd2 <= cert.dispersion_budget_certificate()["budget"]
+
+
+def test_share_counts_disjoint_jointly_infeasible_level3_sets():
+    table = pd.DataFrame({"claim_id": list("abcdefg"), "level": 3,
+                          "verdict": ["consistent", "consistent", "inconsistent", "inconsistent", "consistent",
+                                      "inconsistent", "infeasible"], "reported": "", "recomputed": ""})
+    certs = pd.DataFrame({"certificate": ["ab_c", "c_d", "d_e", "x_f"], "members": ["a;b;c", "c;d", "d;e", "x;f"],
+                          "infeasible": [True, True, True, True]})
+    sh = level3_share(table, {}, certs)
+    # a;b;c and d;e are disjoint sets of feasible level-3 rows; c;d overlaps a;b;c; x is not a level-3 row
+    assert sh["unreachable_sets"] == ["ab_c", "d_e"] and sh["n_reachable"] == 6 - 2
+    assert sh["share_reachable"] == pytest.approx(3 / 4) and sh["share"] == pytest.approx(3 / 6)
+
+
+def test_dispersion_budget_under_the_raw_rank_reading():
+    """The proof depends on the SD being of a model's term means. Read as the SD of its 3 x 5 raw ranks
+    in a dimension, the identity no longer involves W: sum over dimensions of 14 SD^2 + 15 (score - 13)^2
+    is 3 x 1300 per model (recomputed by R's sd() on the reconstruction), so the budget is
+    (20 x 3 x 1300 - 15 T) / 14, above the need: no contradiction under that reading, and the
+    argument says so."""
+    if shutil.which("Rscript") is None:
+        pytest.skip("Rscript not available")
+    from pathlib import Path
+
+    csv = Path(__file__).resolve().parents[1] / "data-raw" / "paper2026_reconstruction.csv"
+    code = f"""
+    d <- read.csv('{csv}')
+    s <- aggregate(rank ~ model + dimension, d, function(v) c(sd(v), mean(v), length(v)))
+    cat(sum(14 * s$rank[, 1]^2 + 15 * (s$rank[, 2] - 13)^2), unique(s$rank[, 3]), length(unique(d$model)), '\\n')
+    """
+    out = subprocess.run(["Rscript", "--vanilla", "-e", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    total, per_cell, n_models = map(float, out.stdout.split())
+    assert per_cell == 15 and total == pytest.approx(n_models * 3 * 1300)  # 3 rankings x 25 (25^2 - 1) / 12
+    c = cert.dispersion_budget_certificate()
+    assert c["budget_raw_ranks"] == pytest.approx((20 * 3 * 1300 - 15 * c["t_lo"]) / 14)
+    assert round(c["budget_raw_ranks"], 1) == 1611.7 and c["need"] < c["budget_raw_ranks"]
+    assert "finds no contradiction (1178.9 <= 1611.7)" in c["argument"]

@@ -87,6 +87,7 @@ rs <- cor(M, method = "spearman"); kt <- cor(M, method = "kendall")
 pairs_of <- function(C, g) { idx <- which(country == g); v <- C[idx, idx]; v[upper.tri(v)] }
 out$cor <- c(mean(pairs_of(rs, "CN")), sd(pairs_of(rs, "CN")), mean(pairs_of(rs, "US")), sd(pairs_of(rs, "US")),
              mean(pairs_of(kt, "CN")), sd(pairs_of(kt, "CN")), mean(pairs_of(kt, "US")), sd(pairs_of(kt, "US")))
+out$term_sd <- unname(apply(M, 1, sd))  # SD over models of each term's mean rank (the heat map)
 hc <- hclust(as.dist(1 - cor(M)), method = "average")
 out$cutree <- unname(cutree(hc, k = 4))
 pv <- pvclust(M, method.hclust = "average", method.dist = "correlation", nboot = 10, iseed = 1, quiet = TRUE)
@@ -119,6 +120,15 @@ def test_bundled_table_has_the_papers_shape(both):
     for j in range(20):
         for r in range(3):
             assert sorted(P[j, r]) == list(range(1, 26))
+
+
+def test_term_sd_and_its_rank_match_r(both):
+    _, _, ev, r = both
+    np.testing.assert_allclose([ev[f"term_sd|{t}"] for t in TERM_NAMES], r["term_sd"], rtol=0, atol=1e-12)
+    # rank 1 = largest SD (R's rank of -sd; no ties in the bundled data)
+    assert len(set(np.round(r["term_sd"], 12))) == 25
+    want = pd.Series(r["term_sd"]).rank(ascending=False).astype(int).tolist()
+    assert [int(ev[f"term_sd_rank|{t}"]) for t in TERM_NAMES] == want
 
 
 def test_kendall_w_and_friedman_match_r(both):
@@ -221,19 +231,19 @@ def test_without_numba_the_error_names_the_extra():
     assert "pip install -e '.[reconstruct]'" in out.stderr
 
 
-def test_paper_layout_is_the_303_slot_vector():
+def test_paper_layout_is_the_353_slot_vector():
     # block sizes written out by hand for 20 models, 5 dimensions (10 pairs, 14 group
     # quantities each), 25 terms: W, Friedman p, dim mean, Primary, Secondary, mean SD, rm-ANOVA,
     # post hoc, group block, mixed ANOVA, correlations, delta, BM p, BM q, n sig, BM stat, BM df,
-    # GG, gap, paired differences
-    sizes = [20, 20, 5, 5, 5, 5, 3, 10, 70, 9, 12, 25, 25, 25, 1, 25, 25, 2, 1, 10]
+    # GG, gap, paired differences, term SD over models, its rank
+    sizes = [20, 20, 5, 5, 5, 5, 3, 10, 70, 9, 12, 25, 25, 25, 1, 25, 25, 2, 1, 10, 25, 25]
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     L = rc.paper_study().layout
     fields = ["O_W", "O_FP", "O_DIMMEAN", "O_PRIM", "O_SEC", "O_DSD", "O_DISP", "O_POST", "O_GRP", "O_MIX",
               "O_COR", "O_DELTA", "O_BMP", "O_BMQ", "O_NSIG", "O_BMSTAT", "O_BMDF", "O_DISP_GG", "O_DGAP",
-              "O_PDIFF"]
+              "O_PDIFF", "O_TSD", "O_TSDR"]
     assert [getattr(L, f) for f in fields] == list(starts)
-    assert L.NSTAT == 303 == sum(sizes)
+    assert L.NSTAT == 353 == sum(sizes)
     assert (L.NM, L.N_CN, L.N_US, L.NR, L.NT, L.ND, L.TPD, L.NK) == (20, 11, 9, 3, 25, 5, 5, 4)
     assert rc.paper_study().models == tuple(MODEL_NAMES)
 
@@ -267,8 +277,8 @@ def test_another_shape_is_read_from_the_design_rows(small):
     _, study, _ = small
     L = study.layout
     assert (L.NM, L.N_CN, L.N_US, L.NR, L.NT, L.ND, L.TPD, L.NK) == (7, 4, 3, 2, 8, 4, 2, 2)
-    # 7 + 7 + 4 x 4 + 3 + 6 + 4 x 14 + 9 + 12 + 8 x 5 + 1 + 2 + 1 + 6 (by hand)
-    assert L.NSTAT == 7 + 7 + 16 + 3 + 6 + 56 + 9 + 12 + 40 + 1 + 2 + 1 + 6
+    # 7 + 7 + 4 x 4 + 3 + 6 + 4 x 14 + 9 + 12 + 8 x 5 + 1 + 2 + 1 + 6 + 8 x 2 (term SD, its rank; by hand)
+    assert L.NSTAT == 7 + 7 + 16 + 3 + 6 + 56 + 9 + 12 + 40 + 1 + 2 + 1 + 6 + 16
     assert len(rc.stat_names(study)) == L.NSTAT
 
 

@@ -145,3 +145,60 @@ def test_bad_cluster_argument_is_a_clear_error():
         analysis.cluster_models(make_rank_table(n_cn=3, n_us=3, reps=1), nboot=10, cluster="nosuchhost.invalid")
     with pytest.raises(ValueError, match="engine='fast'"):
         analysis.run(make_rank_table(n_cn=3, n_us=3, reps=1), engine="fast", parity=False)
+
+
+def test_analysis_cli_imports_neither_the_http_stack_nor_scipy_stats():
+    # the CLI's own process puts the paper's values beside ours (crosscheck level 3) and
+    # needs neither the collection stack (requests) nor scipy.stats; scipy.stats still
+    # serves the crosscheck statistics on first use: a p-value equals scipy's own
+    code = (
+        "import sys\n"
+        "import pyvalues.pipeline.analysis_cli, pyvalues.pipeline, pyvalues.crosscheck\n"
+        "print(sorted(m for m in ('requests', 'scipy.stats') if m in sys.modules))\n"
+        "from pyvalues.crosscheck import stats as st\n"
+        "print(repr(float(st.p_from_t(2.0, 10))))\n"
+        "from scipy import stats\n"
+        "print(repr(float(2 * stats.t.sf(2.0, 10))))\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0] == "[]"
+    assert lines[1] == lines[2]
+
+
+def test_r_start_caches_answer_what_r_answers(tmp_path):
+    # rpy2's two questions to R (R's home, R's library path) come from a cache after the
+    # first start; the cached answers are rpy2's own answers, asked of R directly here, and a
+    # session started from the cache runs R there. The R functions of the checkout are
+    # compiled once into R's cache folder; a session reading them back has byte code and
+    # computes the same table as the session that built the cache.
+    env = {**__import__("os").environ, "XDG_CACHE_HOME": str(tmp_path / "xdg"),
+           "R_USER_CACHE_DIR": str(tmp_path / "rcache")}
+    code = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "sys.path.insert(0, 'tests')\n"
+        "from conftest import make_rank_table\n"
+        "from pyvalues import rbridge, analysis\n"
+        "s = rbridge.session(); s.start()\n"
+        "print(json.dumps({'home': s.eval('R.home()')[0],\n"
+        "  'compiled': any('<bytecode' in l for l in s._ro.r('function(e) capture.output(print(e$pv_term_tests))')(s._env)),\n"
+        "  'p_perm': [float(v) for v in analysis.term_tests(make_rank_table(n_cn=5, n_us=4, reps=1))['p_perm']]}))\n"
+    )
+    first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=600, env=env)
+    assert first.returncode == 0, first.stderr
+    cached = __import__("json").loads((tmp_path / "xdg" / "pyvalues" / "r_situation.json").read_text())
+    (entry,) = cached.values()
+    import rpy2.situation as situation
+
+    r_home = situation.get_r_home()
+    assert entry["r_home"] == r_home
+    assert entry["ld"] == situation.r_ld_library_path_from_subprocess(r_home)
+    assert len(list((tmp_path / "rcache" / "R" / "pyvalues").glob("rcode-*.rds"))) == 1
+    second = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=600, env=env)
+    assert second.returncode == 0, second.stderr
+    a, b = (__import__("json").loads(r.stdout.splitlines()[-1]) for r in (first, second))
+    assert a["home"] == b["home"] == r_home
+    assert b["compiled"] is True
+    assert a["p_perm"] == b["p_perm"]

@@ -96,8 +96,18 @@ def _keyed(table: pd.DataFrame, keys: list[str], name: str) -> pd.DataFrame:
         t = t.sort_values("model", kind="stable")
         first = list(dict.fromkeys(t["cluster"]))
         t["cluster"] = t["cluster"].map({c: i + 1 for i, c in enumerate(first)})
-    t["_row"] = t[keys].astype(str).agg(" / ".join, axis=1)
+    # " / ".join of each row's key values as text (built column-wise: a row-wise agg is slow)
+    parts = [t[k].astype(str).tolist() for k in keys]
+    t["_row"] = [" / ".join(values) for values in zip(*parts)]
     return t.drop_duplicates("_row").set_index("_row")
+
+
+def _records(table: pd.DataFrame) -> dict:
+    """Each row of a keyed table (unique index) as a dict of its values, by row key: read once,
+    instead of a pandas row lookup per statistic."""
+    columns = list(table.columns)
+    return {row: dict(zip(columns, values))
+            for row, values in zip(table.index, table.itertuples(index=False, name=None))}
 
 
 def _note(name: str, stat: str, row: str, r_row, py_row, r_tab, py_tab) -> tuple[bool, str]:
@@ -138,13 +148,14 @@ def _rows(name, keys, statistics, r_tab, py_tab, py_name=None, forced_note=None)
     out = []
     r = _keyed(r_tab, keys, name)
     py = _keyed(py_tab, keys, name)
+    r_rows, py_rows = _records(r), _records(py)
     for row in list(dict.fromkeys(list(r.index) + list(py.index))):
-        in_r, in_py = row in r.index, row in py.index
+        in_r, in_py = row in r_rows, row in py_rows
         for stat in statistics:
             if (in_r and stat not in r.columns) or (in_py and stat not in py.columns):
                 continue
-            rv = _num(r.at[row, stat]) if in_r else np.nan
-            pv = _num(py.at[row, stat]) if in_py else np.nan
+            rv = _num(r_rows[row][stat]) if in_r else np.nan
+            pv = _num(py_rows[row][stat]) if in_py else np.nan
             if not (in_r and in_py):
                 out.append(dict(table=py_name or name, row=row, statistic=stat, r_value=rv, python_value=pv,
                                 abs_diff=np.nan, rel_diff=np.nan, same_method=True, comparable=True,
@@ -154,7 +165,7 @@ def _rows(name, keys, statistics, r_tab, py_tab, py_name=None, forced_note=None)
             if forced_note is not None:
                 same, note = False, forced_note
             else:
-                same, note = _note(name, stat, row, r.loc[row], py.loc[row], r, py)
+                same, note = _note(name, stat, row, r_rows[row], py_rows[row], r, py)
             out.append(dict(table=py_name or name, row=row, statistic=stat, r_value=rv, python_value=pv,
                             abs_diff=abs_diff, rel_diff=rel_diff, same_method=same, comparable=same,
                             agrees=agrees if same else pd.NA, note=note))

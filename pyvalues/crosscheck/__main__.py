@@ -75,12 +75,18 @@ def main(argv=None) -> int:
               f"{sh['n_infeasible']} infeasible, {sh['n_not_checkable']} not checkable")
         print(f"level 3 without the misses proved infeasible ({sh['n_proven']}): {sh['n_reproduced']} of "
               f"{sh['n_feasible'] - sh['n_proven']} ({sh['share_proven']:.1%})")
+        print(f"level 3 reachable by any complete-ranking data set: at most {sh['n_reachable']} of {sh['n_feasible']} "
+              f"feasible rows ({sh['n_unreachable']} disjoint jointly infeasible set(s) of level-3 rows: "
+              f"{', '.join(sh['unreachable_sets']) or 'none'}); reproduced {sh['n_reproduced']} "
+              f"({sh['share_reachable']:.1%} of the reachable maximum)")
         for _, m in level3_misses(table).iterrows():
             print(f"  miss {m['claim_id']}: {m['classification']}")
         from pyvalues.crosscheck.misses import joint_certificates
 
         for _, j in joint_certificates(args.claims).iterrows():
-            print(f"  jointly {'infeasible' if j['infeasible'] else 'feasible'}: {j['members'].replace(';', ' + ')} "
+            members = j["members"].split(";")
+            shown = " + ".join(members) if len(members) <= 6 else f"{len(members)} claims ({', '.join(members[-5:])}, ...)"
+            print(f"  jointly {'infeasible' if j['infeasible'] else 'feasible'} ({j['certificate']}): {shown} "
                   f"(forces out of level 3: {j['forced_level3'] or 'none'})")
     return 0
 

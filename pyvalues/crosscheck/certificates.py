@@ -5,6 +5,10 @@ that calls it fails when the claims change or the argument is wrong.
 
 * :func:`top5_joint_certificate` -- a proof that three set claims cannot all hold (level 2):
   the overall Top-5 of Figure 1 and the two groups' Top-5 sets of Figure 4.
+* :func:`dispersion_budget_certificate` -- a proof that 31 level-3 rows cannot all hold: Table
+  A-1's 20 W, the five dimension means and the mixed ANOVA's category and interaction F fix a
+  budget for the models' within-dimension SDs (sum SD^2 <= 1063.9) that the printed mean SDs
+  (Protective 5.06, Personal 2.53 the smallest) with the dispersion F = 12.33 exceed (>= 1178.9).
 * :func:`linear_witness` -- complete rankings (each model's 3 replicates are permutations of the
   25 terms) found by a mixed-integer programme (scipy's HiGHS) that satisfy every claim linear
   in the term means at once: both groups' Top-5 and Bottom-5 sets, the four archetype value sets
@@ -40,7 +44,7 @@ from pyvalues.crosscheck.design import MODEL_COUNTRY, canonical_model
 from pyvalues.errors import PyvaluesError
 from pyvalues.instrument import TERM_DIMENSION, TERM_NAMES
 
-__all__ = ["top5_joint_certificate", "linear_witness", "check_witness", "personal_scores_witness",
+__all__ = ["top5_joint_certificate", "dispersion_budget_certificate", "linear_witness", "check_witness", "personal_scores_witness",
            "personal_scores_check", "correlation_witness", "correlation_check", "term_tests_witness_ranks",
            "term_tests_check", "LINEAR_CLAIMS", "TERM_CLAIMS"]
 
@@ -454,3 +458,144 @@ def term_tests_check(ranks, claims=None) -> dict[str, tuple[bool, float]]:
             "bm_p_uncorrected_professionalism": float(p[TERM_NAMES.index("Professionalism")]),
             "bm_p_uncorrected_pleasure": float(p[TERM_NAMES.index("Pleasure and enjoyment")])}
     return {cid: (_interval(c.loc[cid]).contains(v), v) for cid, v in vals.items() if cid in c.index}
+
+
+# --- the within-dimension dispersion: a sum-of-squares budget ------------------------------------
+
+def _design_count(c: pd.DataFrame, cid: str) -> int:
+    if cid not in c.index:
+        raise PyvaluesError(f"the dispersion budget needs the design claim {cid!r} in the claims file")
+    return int(claim_number(c.loc[cid]))
+
+
+def dispersion_budget_certificate(claims=None) -> dict | None:
+    """Whether Table A-1's W, the mixed ANOVA's category effect, the dimension means and the
+    dispersion claims (the printed mean within-dimension SDs, the dimension with the smallest
+    one, the dispersion ANOVA's F) can all hold for complete rankings.
+
+    The argument is an identity of complete rankings (n terms, no ties): for every model the
+    squared deviations of its n term means from (n + 1) / 2 sum to W n (n^2 - 1) / 12 (Kendall's
+    W of its replicates), and split by dimension (k terms each) into (k - 1) SD^2 + k (score -
+    (n + 1) / 2)^2 per dimension. Summed over models this fixes a *budget* for the within-dimension
+    SDs: sum SD^2 = (n (n^2 - 1) / 12 sum W - k T) / (k - 1), T = sum over models and dimensions of
+    (score - (n + 1) / 2)^2. T is bounded below by the printed dimension means and the mixed ANOVA:
+    every model's scores average (n + 1) / 2, so T = N sum_d m~_d^2 + SS_int + SS_err (m~ the
+    dimension means minus (n + 1) / 2); SS_err = (N - 2) SS_cat / F_cat with the Type III category
+    SS = 4 n1 n2 / N sum_d mu_d^2 (mu: unweighted means of the two groups' cell means, centred),
+    mu_d = m~_d - (n1 - n2) delta_d / (2 N), and ||delta||^2 = N SS_int / (n1 n2) with SS_int =
+    F_int SS_err / (N - 2). (Type I/II give SS_cat = N sum m~^2, larger, so the bound holds for
+    them too.) On the other side the dispersion ANOVA needs sum SD^2 >= N sum_d M_d^2 + (N - 1) SS_eff
+    / F_disp (SS_subjects >= 0), with SS_eff = N sum_d (M_d - M.)^2, M_d the mean SDs. Every
+    printed number enters at the end of its rounding interval that is least favourable to the
+    contradiction (closed ends). A within-dimension SD is the sample SD of a model's k term means,
+    as pv_model_dimension_scores() defines it (the quantity the level-3 row compares; population
+    SDs would raise the need by k / (k - 1)); both ANOVAs have the models as subjects, which the
+    printed df confirm (checked: df2 = (N - 2) df1 and (N - 1) df1). The proof depends on that
+    reading: with the SD taken over a model's m x k raw ranks in a dimension (m rankings pooled),
+    the budget is `budget_raw_ranks` = (N m n (n^2 - 1) / 12 - m k T) / (m k - 1), which does not
+    involve W and, on the seed paper, exceeds the need (no contradiction under that reading).
+    Returns members, the budget, `budget_raw_ranks`, the need, `infeasible` (need > budget) and
+    the argument; None when a needed claim is absent."""
+    import itertools
+
+    c = _claims(claims)
+    N, n1, n2 = (_design_count(c, i) for i in ("design_n_models", "design_n_cn", "design_n_us"))
+    n, k = _design_count(c, "design_n_terms"), _design_count(c, "design_terms_per_dimension")
+    centre = (n + 1) / 2
+    dims = [d for d in dict.fromkeys(TERM_DIMENSION.values())]
+    w_by_model = {}  # one W per model (Table A-1's row; the text repeats two of them)
+    for i in c.index:
+        if c.loc[i, "test"] == "kendall_w" and c.loc[i, "quantity"] == "W" and c.loc[i, "relation"] == "=" \
+                and str(c.loc[i, "subject"]).strip() in MODEL_COUNTRY:
+            w_by_model.setdefault(canonical_model(c.loc[i, "subject"]), i)
+    w_ids = list(w_by_model.values())
+    if len(w_ids) != N:
+        return None
+    mean_ids = {d: f"dim_mean_{d.lower()}" for d in dims}
+    sd_ids = [i for i in c.index if c.loc[i, "quantity"] == "mean_sd" and c.loc[i, "relation"] == "="]
+    smallest = [i for i in c.index if c.loc[i, "quantity"] == "extreme" and str(c.loc[i, "reported"]) == "min"
+                and str(c.loc[i, "subject"]).endswith("|mean_sd")]
+    anova = {"cat": "mixed_category_F", "int": "mixed_interaction_F", "disp": "disp_anova_F"}
+    if any(i not in c.index for i in [*mean_ids.values(), *anova.values()]) or not sd_ids:
+        return None
+    # the error terms' df as printed must be those of this design (N - 2 and N - 1 per effect df)
+    for key, per in (("cat", N - 2), ("int", N - 2), ("disp", N - 1)):
+        r = c.loc[anova[key]]
+        if float(r["df2"]) != per * float(r["df1"]):
+            return None
+    # the budget: T from below, sum W from above
+    m_iv = {d: _interval(c.loc[i]) for d, i in mean_ids.items()}
+    s_m = sum(0.0 if iv.lo <= centre <= iv.hi else min((iv.lo - centre) ** 2, (iv.hi - centre) ** 2)
+              for iv in m_iv.values())
+    f_cat, f_int = _interval(c.loc[anova["cat"]]).hi, _interval(c.loc[anova["int"]])
+    a = (N - 2) * 4 * n1 * n2 / N / f_cat
+    b = abs(n1 - n2) / (2 * N) * math.sqrt(f_int.hi * N / ((N - 2) * n1 * n2))
+    # SS_err >= a (sqrt(s_m) - b sqrt(SS_err))^2  =>  sqrt(SS_err) >= sqrt(a s_m) / (1 + b sqrt(a))
+    ss_err = (math.sqrt(a * s_m) / (1 + b * math.sqrt(a))) ** 2
+    t_lo = N * s_m + ss_err * (1 + max(f_int.lo, 0.0) / (N - 2))
+    w_sum = sum(_interval(c.loc[i]).hi for i in w_ids)
+    total = n * (n * n - 1) / 12
+    budget = (total * w_sum - k * t_lo) / (k - 1)
+    # the need: lower ends of the printed mean SDs; the smallest one bounds the others from below
+    lo = {d: 0.0 for d in dims}
+    printed = {}
+    for i in sd_ids:
+        d = str(c.loc[i, "subject"]).strip()
+        printed[d] = i
+        lo[d] = _interval(c.loc[i]).lo
+    used_smallest = None
+    for i in smallest:
+        d = str(c.loc[i, "subject"]).split("|")[0].strip()
+        if d in printed:
+            used_smallest = i
+            lo = {e: max(v, lo[d]) for e, v in lo.items()}
+    f_disp = _interval(c.loc[anova["disp"]]).hi
+    x0 = np.array([lo[d] for d in dims])
+
+    def need(x):
+        return N * float((x ** 2).sum()) + (N - 1) * N * float(((x - x.mean()) ** 2).sum()) / f_disp
+
+    # need(x) = x' H x / 2 with H = 2 N I + 2 N (N - 1) / F (I - J / K): convex; its minimum over
+    # {x >= lo} is the KKT point, found exactly by trying every set of active lower bounds
+    K = len(dims)
+    H = 2 * N * np.eye(K) + 2 * (N - 1) * N / f_disp * (np.eye(K) - np.ones((K, K)) / K)
+    need_lo, how = math.inf, ""
+    for active in itertools.product((True, False), repeat=K):
+        act = np.array(active)
+        x = x0.copy()
+        if (~act).any():  # free coordinates: H_ff x_f = -H_fa x_a
+            x[~act] = np.linalg.solve(H[np.ix_(~act, ~act)], -H[np.ix_(~act, act)] @ x0[act])
+        g = H @ x
+        if (x >= x0 - 1e-12).all() and (g[act] >= -1e-9).all() and np.allclose(g[~act], 0, atol=1e-9):
+            need_lo = need(x)
+            how = ("at the lower ends (the gradient there is >= 0, the function convex)" if act.all() else
+                   "the minimum over the box (the KKT point of a convex quadratic, " +
+                   ", ".join(f"{d} {v:.3f}" for d, v in zip(dims, x)) + ")")
+            break
+    members = [*w_ids, *mean_ids.values(), anova["cat"], anova["int"], anova["disp"], *printed.values()]
+    if used_smallest:
+        members.append(used_smallest)
+    infeasible = need_lo > budget
+    # The other reading of the paper's "SD of term ranks": over a model's m x k raw ranks in a
+    # dimension (its m rankings pooled). Every ranking's squared deviations from (n + 1) / 2 sum to
+    # n (n^2 - 1) / 12 whatever W is, split by dimension into (m k - 1) SD^2 + m k (score - centre)^2
+    # per model, so that budget is (N m n (n^2 - 1) / 12 - m k T) / (m k - 1), with the same T.
+    m = _design_count(c, "design_n_replicates")
+    budget_raw = (N * m * total - m * k * t_lo) / (m * k - 1)
+    sd_text = ", ".join(f"{d} {c.loc[i, 'reported']}" for d, i in printed.items())
+    arg = (f"(SD: the sample SD of a model's {k} term means in a dimension.) Budget: sum over models of the squared deviations of the {n} term means is {total:g} W per model, "
+           f"<= {total:g} x {w_sum:.3f} = {total * w_sum:.1f} (Table A-1's {N} W at their upper ends); the "
+           f"dimension means and the mixed ANOVA (F_cat <= {f_cat:g}, F_int in [{f_int.lo:g}, {f_int.hi:g}]) give "
+           f"T >= {N} x {s_m:.3f} + {ss_err:.1f} x (1 + {max(f_int.lo, 0):g}/{N - 2}) = {t_lo:.1f}, so the models' "
+           f"{N * len(dims)} within-dimension SDs have sum SD^2 <= ({total * w_sum:.1f} - {k} x {t_lo:.1f}) / {k - 1} "
+           f"= {budget:.1f}. Need: mean SDs {sd_text}"
+           + (f" ({c.loc[used_smallest, 'subject'].split('|')[0]} the smallest)" if used_smallest else "")
+           + f" with the dispersion F <= {f_disp:g} need sum SD^2 >= {N} sum M^2 + {N - 1} x {N} sum (M - M.)^2 / "
+           f"{f_disp:g} >= {need_lo:.1f}, {how}. {need_lo:.1f} {'>' if infeasible else '<='} {budget:.1f}. "
+           f"The proof rests on that reading of the paper's 'SD of term ranks': read as the SD of a model's "
+           f"{m} x {k} raw ranks in a dimension (its {m} rankings pooled), the budget is ({N} x {m} x {total:g} - "
+           f"{m * k} x {t_lo:.1f}) / {m * k - 1} = {budget_raw:.1f} whatever W is, and this argument finds "
+           f"{'no contradiction' if need_lo <= budget_raw else 'a contradiction too'} ({need_lo:.1f} "
+           f"{'<=' if need_lo <= budget_raw else '>'} {budget_raw:.1f}).")
+    return {"members": members, "budget": budget, "budget_raw_ranks": budget_raw, "need": need_lo, "t_lo": t_lo, "ss_err_lo": ss_err, "s_m": s_m,
+            "w_sum_hi": w_sum, "infeasible": bool(infeasible), "argument": arg}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -119,6 +120,25 @@ def read_claims(source) -> pd.DataFrame:
 
     Raises ClaimsError naming the row (1-based, header = row 1) and column of the first problem.
     """
+    if not isinstance(source, pd.DataFrame):
+        # a file read (and validated) once per process and version of the file; each caller
+        # gets its own copy
+        path = Path(source)
+        try:
+            st = path.stat()
+        except OSError:
+            st = None
+        if st is not None:
+            return _read_claims_file(str(path), st.st_mtime_ns, st.st_size).copy()
+    return _read_claims(source)
+
+
+@lru_cache(maxsize=8)
+def _read_claims_file(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
+    return _read_claims(Path(path))
+
+
+def _read_claims(source) -> pd.DataFrame:
     if isinstance(source, pd.DataFrame):
         claims = source.copy()
         where = "claims DataFrame"

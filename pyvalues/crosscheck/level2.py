@@ -15,11 +15,11 @@ from fractions import Fraction
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from pyvalues.crosscheck.claims import Interval, claim_number, reported_interval
 from pyvalues.crosscheck.design import MODEL_COUNTRY, Design, canonical_model
 from pyvalues.crosscheck.level1 import make_row
+from pyvalues.crosscheck.stats import stats  # scipy.stats, imported on first use
 from pyvalues.errors import ClaimsError
 from pyvalues.instrument import DIMENSIONS, TERM_NAMES
 

@@ -24,19 +24,33 @@ _BESIDE = ("_reported", "_reported_low", "_reported_high", "_agrees")
 
 
 def _select(table: pd.DataFrame, row_key: str) -> pd.DataFrame:
-    sel = table
+    """The rows of `table` where every ``col=value`` of `row_key` (joined by '&') holds."""
+    keep = _select_mask(table, row_key)
+    return table if keep is None else table[keep]
+
+
+def _select_index(table: pd.DataFrame, row_key: str) -> pd.Index:
+    """The index labels of :func:`_select`'s rows (without copying the rows)."""
+    keep = _select_mask(table, row_key)
+    return table.index if keep is None else table.index[keep]
+
+
+def _select_mask(table: pd.DataFrame, row_key: str):
+    """:func:`_select` as a boolean array over the rows (None: no condition, every row)."""
     if not row_key:
-        return sel
+        return None
+    keep = None
     for part in row_key.split("&"):
         col, _, val = part.partition("=")
-        if col not in sel.columns:
-            raise KeyError(f"column {col!r} not in table (has {list(sel.columns)})")
-        col_vals = sel[col]
+        if col not in table.columns:
+            raise KeyError(f"column {col!r} not in table (has {list(table.columns)})")
+        col_vals = table[col]
         if pd.api.types.is_numeric_dtype(col_vals):
-            sel = sel[col_vals == float(val)]
+            hit = (col_vals == float(val)).to_numpy(dtype=bool, na_value=False)
         else:
-            sel = sel[col_vals.astype(str) == val]
-    return sel
+            hit = (col_vals.astype(str) == val).to_numpy(dtype=bool, na_value=False)
+        keep = hit if keep is None else keep & hit
+    return keep
 
 
 def _paper_clusters(claims: pd.DataFrame) -> dict[str, set[str]]:
@@ -71,18 +85,19 @@ def lookup(results, claim, claims: pd.DataFrame | None = None):
         if match is None:
             raise KeyError(f"no cluster matches {row_key}")
         row_key = f"cluster={match[0]}"
-    sel = _select(table, row_key)
+    keep = _select_mask(table, row_key)
     # "-t": the paper prints the opposite direction of ours, so its value is minus ours
     col, sign = result_column_sign(claim)
-    if col not in sel.columns:
+    if col not in table.columns:
         raise KeyError(f"column {col!r} not in {name}")
+    values = table[col] if keep is None else table[col][keep]  # the one column of the selected rows
     if claim["quantity"] in _SET_QUANTITIES:
-        return set(sel[col].astype(str))
+        return set(values.astype(str))
     if not claim["result_row"]:
-        return [sign * float(v) for v in sel[col]]
-    if len(sel) != 1:
-        raise KeyError(f"{len(sel)} rows of {name} match {claim['result_row']!r}")
-    return sign * float(sel[col].iloc[0])
+        return [sign * float(v) for v in values]
+    if len(values) != 1:
+        raise KeyError(f"{len(values)} rows of {name} match {claim['result_row']!r}")
+    return sign * float(values.iloc[0])
 
 
 def _set_verdict(claim, value: set[str]) -> tuple[bool, str]:
@@ -286,7 +301,7 @@ def reported_beside(results, claims=None) -> dict[str, pd.DataFrame]:
                 continue
             row_key = f"cluster={matches[row_key][0]}"
         try:
-            idx = _select(t, row_key).index
+            idx = _select_index(t, row_key)
         except KeyError:
             continue
         shown = c["reported"] if c["relation"] == "=" else f"{c['relation']} {c['reported']}"

@@ -8,7 +8,11 @@ reconstruction does not reproduce (`inconsistent`) is a *miss*; each miss is cla
 the share without them is reported beside the strict one), `not reached by the search; a
 checked witness reaches it with its companion claims` (a data set, or the part of one the
 claim depends on, that reproduces it together with the printed numbers it is tied to), or
-`not reached by the search, not proven infeasible` (with what levels 1 and 2 do say). The
+`not reached by the search, not proven infeasible` (with what levels 1 and 2 do say), or
+`jointly infeasible with level-3 rows` (a member of a set of feasible level-3 rows proved unable
+to hold together: every complete-ranking data set misses at least one row of the set, though no
+single row of it is forced). Each such set that shares no row with another lowers the number of
+feasible rows any data set can reproduce by one (`n_reachable` in :func:`level3_share`). The
 arguments for the seed paper are in `SEED_PAPER_MISSES`; the computations they cite are in
 pyvalues.crosscheck.certificates and recomputed from the claims file by the tests. A miss
 without an entry is `not reached by the search, not proven infeasible`. Nothing here
@@ -18,11 +22,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["level3_share", "level3_misses", "joint_certificates", "SEED_PAPER_MISSES", "NOT_REACHED", "WITNESSED", "PROVED"]
+__all__ = ["level3_share", "level3_misses", "joint_certificates", "SEED_PAPER_MISSES", "NOT_REACHED", "WITNESSED",
+           "PROVED", "JOINT"]
 
 NOT_REACHED = "not reached by the search, not proven infeasible"
 WITNESSED = "not reached by the search; a checked witness reaches it with its companion claims (not infeasible)"
 PROVED = "proved infeasible"
+JOINT = ("jointly infeasible with level-3 rows: every complete-ranking data set misses at least one row of its "
+         "certificate (no single row forced)")
 
 # claim id -> (classification, argument); measured values are those of the bundled reconstruction.
 # "(checked: f)" names the function of pyvalues.crosscheck.certificates that recomputes the argument
@@ -35,21 +42,30 @@ _LINEAR = ("A witness (checked: certificates.linear_witness, a mixed-integer pro
            "non-linear: the hierarchical clustering must return the printed memberships, with Table A-1's Kendall's W "
            "per model and the groups' correlations.")
 SEED_PAPER_MISSES: dict[str, tuple[str, str]] = {
-    "mean_sd_protective": (NOT_REACHED,
-        "The reconstruction gives 2.96. A model's SD of its five Protective term means ranges from 0 (equal means over the "
-        "3 replicates) to about 10 (terms at the two ends of the ranking), so 5.06 is not excluded by any level-1/2 bound; "
-        "no LP certificate exists in this form, as an SD is not linear in the rankings. Not proven either way: a 20 x 5 "
-        "matrix of within-dimension SDs meeting all dispersion claims at once (F = 12.33, the four post hocs <= .0014, "
-        "the other six >= .05, Protective largest at 5.06, Personal smallest at 2.53) is found by continuous optimisation, "
-        "but an annealing over complete rankings (identical replicates, with the dimension means) came no closer than "
-        "Protective vs Personal at a Bonferroni p of .03 (needs >= .05), so no checked witness."),
-    "mean_sd_personal": (NOT_REACHED,
-        "The reconstruction gives 1.89. With Personal scores near 21.3, five term means in [1, 25] still allow an SD from 0 "
-        "to about 3.5 (at a score of 22: ranks 16, 22, 23, 24, 25), so 2.53 is not excluded at level 1 or 2."),
+    "mean_sd_protective": (JOINT,
+        "The reconstruction gives 2.96. Not reachable together with the 29 other rows of a checked certificate "
+        "(checked: certificates.dispersion_budget_certificate), all of which the reconstruction reproduces but "
+        "mean_sd_personal: for complete rankings each model's squared deviations of its 25 term means from 13 sum to "
+        "1300 W, split by dimension into 4 SD^2 + 5 (score - 13)^2; Table A-1's 20 W (sum <= 17.488), the five dimension "
+        "means and the mixed ANOVA's F(4, 72) = 28.58 and 0.44 (which fix the spread of the dimension scores) leave the "
+        "100 within-dimension SDs a budget sum SD^2 <= 1063.9, while mean SDs of 5.06 (Protective) and 2.53 (Personal, "
+        "the smallest) with the dispersion F(4, 76) = 12.33 need sum SD^2 >= 1178.9. So at least one of the 31 rows "
+        "fails in every complete-ranking data set; the reconstruction keeps Table A-1, the means and both ANOVAs and "
+        "misses the two mean SDs (sum SD^2 = 1018). Levels 1 and 2 alone exclude neither. The proof holds for pyvalues' "
+        "reading of the paper's 'SD of term ranks' (the SD of a model's 5 term means); read as the SD of a model's 15 "
+        "raw ranks in a dimension (its 3 rankings pooled), the budget is 1611.7 whatever W is and this argument finds no "
+        "contradiction -- a hint that the paper may have pooled the raw ranks (the reconstruction is fitted to the "
+        "term-mean reading)."),
+    "mean_sd_personal": (JOINT,
+        "The reconstruction gives 1.89. As mean_sd_protective: the same certificate (checked: "
+        "certificates.dispersion_budget_certificate). Alone it is reachable (an SD of 5 term means near a score of 21.3 "
+        "ranges from 0 to about 3.5); with Protective at 5.06 it exceeds the SD budget that Table A-1's W and the mixed "
+        "ANOVA leave."),
     "disp_posthoc_social_epistemic": (NOT_REACHED,
         "The reconstruction's Bonferroni p is .021. Level 2 finds nothing against p <= .0014 (the printed F(4, 76) = 12.33 "
-        "is large enough for it); the search traded it against the other dispersion targets. Not proven either way "
-        "(see mean_sd_protective)."),
+        "is large enough for it), nor does the SD budget of mean_sd_protective (checked: "
+        "certificates.dispersion_budget_certificate) once the two mean SDs are dropped; the search traded it against "
+        "the other dispersion targets. Not proven either way."),
     "top5_cn": (WITNESSED,
         "Jointly with Figure 1's overall Top-5 (claim overall_top5) it is impossible (checked: "
         "certificates.top5_joint_certificate): Critical thinking, Equity and justice, Harmony and Helpfulness are in both "
@@ -82,21 +98,27 @@ SEED_PAPER_MISSES: dict[str, tuple[str, str]] = {
     "archetype_warm_caring_terms": (WITNESSED, _LINEAR),
     "mean_sd_largest": (NOT_REACHED,
         "The reconstruction's largest mean within-dimension SD is Practical's (3.94; Protective 2.96). Levels 1 and 2 cannot "
-        "check it (only the Protective and Personal mean SDs are printed); the continuous SD matrix of mean_sd_protective "
-        "has Protective largest, but no complete rankings reach it (see mean_sd_protective)."),
+        "check it (only the Protective and Personal mean SDs are printed). Protective as the largest needs no particular "
+        "size, so the SD budget of mean_sd_protective (checked: certificates.dispersion_budget_certificate) does not "
+        "exclude it on its own; not proven either way."),
     "heatmap_disagreement_high": (NOT_REACHED,
         "Read as Accuracy, Critical thinking and Professional ethics being among the 5 terms with the largest SD of the "
         "models' mean ranks; the reconstruction has Professional ethics among them, not Accuracy or Critical thinking. A "
-        "reading of the heat map with no number printed: levels 1 and 2 say nothing about it, and the search never "
-        "targeted it."),
+        "reading of the heat map with no number printed: levels 1 and 2 say nothing about it. The search targets it "
+        "since stage 4 of data-raw/reconstruct_paper.py (the SD of each term's mean rank over models and its rank, "
+        "checked against R's sd() in tests/test_reconstruction.py); the polish runs that reached it lost 2 or 3 other "
+        "claims (Kendall's tau for US, 'all term q >= .05', an archetype value set, the US mean rho), so none was kept. "
+        "Not proven either way."),
 }
 
 
 def joint_certificates(claims=None) -> pd.DataFrame:
     """Sets of claims proved unable to hold together, recomputed from the claims file: one row per
     set with its members, `infeasible`, the level-3 rows it forces out (a level-3 row is forced out
-    only when every other member is a claim the paper must keep; none is today) and the argument."""
-    from pyvalues.crosscheck.certificates import top5_joint_certificate
+    only when every other member is a claim the paper must keep; none is today) and the argument.
+    A set whose members are all feasible level-3 rows forces out no particular row but at least
+    one of them (see :func:`level3_share`)."""
+    from pyvalues.crosscheck.certificates import dispersion_budget_certificate, top5_joint_certificate
 
     rows = []
     cert = top5_joint_certificate(claims)
@@ -104,26 +126,55 @@ def joint_certificates(claims=None) -> pd.DataFrame:
         rows.append({"certificate": "top5_joint", "members": ";".join(cert["members"]), "infeasible": cert["infeasible"],
                      "forced_level3": "", "argument": cert["argument"]
                      + " overall_top5 has no level-3 row and can be the false member, so top5_cn and top5_us stay feasible."})
+    cert = dispersion_budget_certificate(claims)
+    if cert is not None:
+        rows.append({"certificate": "dispersion_budget", "members": ";".join(cert["members"]),
+                     "infeasible": cert["infeasible"], "forced_level3": "", "argument": cert["argument"]})
     return pd.DataFrame(rows, columns=["certificate", "members", "infeasible", "forced_level3", "argument"])
 
 
-def level3_share(table: pd.DataFrame, arguments: dict | None = None) -> dict:
+def _disjoint_level3_sets(certificates: pd.DataFrame, feasible_ids: set) -> list[str]:
+    """Infeasible certificates whose members are all feasible level-3 rows, pairwise disjoint
+    (taken in order, a certificate sharing a row with one already taken is skipped)."""
+    taken, used = [], set()
+    for _, r in certificates.iterrows():
+        members = set(str(r["members"]).split(";"))
+        if bool(r["infeasible"]) and members <= feasible_ids and not members & used:
+            taken.append(r["certificate"])
+            used |= members
+    return taken
+
+
+def level3_share(table: pd.DataFrame, arguments: dict | None = None, certificates: pd.DataFrame | None = None) -> dict:
     """Feasible level-3 rows (consistent + inconsistent) and the share reproduced.
 
     `share` is strict: reproduced / all feasible rows. `share_proven` removes from the
     denominator the misses proved infeasible here (classification PROVED: alone, or as the
-    forced member of a jointly infeasible set, see :func:`joint_certificates`); `n_proven` counts them."""
+    forced member of a jointly infeasible set, see :func:`joint_certificates`); `n_proven` counts them.
+    `n_reachable` is the most feasible rows any complete-ranking data set can reproduce as far as
+    proved: each jointly infeasible set of feasible level-3 rows (`certificates`, default the seed
+    paper's :func:`joint_certificates` when `arguments` is the default too) that shares no row with
+    another costs one row (`n_unreachable`, the sets in `unreachable_sets`); `share_reachable` is
+    reproduced / n_reachable."""
+    if certificates is None:
+        certificates = joint_certificates() if arguments is None else pd.DataFrame(columns=["certificate", "members",
+                                                                                              "infeasible"])
     arguments = SEED_PAPER_MISSES if arguments is None else arguments
     l3 = table[table["level"] == 3]
     feasible = l3[l3["verdict"].isin(["consistent", "inconsistent"])]
     n = len(feasible)
     k = int((feasible["verdict"] == "consistent").sum())
     missed = feasible.loc[feasible["verdict"] == "inconsistent", "claim_id"]
-    proven = int(sum(arguments.get(c, (NOT_REACHED, ""))[0] == PROVED for c in missed))
+    proven_ids = {c for c in missed if arguments.get(c, (NOT_REACHED, ""))[0] == PROVED}
+    proven = len(proven_ids)
+    sets = _disjoint_level3_sets(certificates, set(feasible["claim_id"]) - proven_ids)
+    reachable = n - proven - len(sets)
     return {"n_level3": len(l3), "n_infeasible": int((l3["verdict"] == "infeasible").sum()),
             "n_not_checkable": int((l3["verdict"] == "not_checkable").sum()), "n_feasible": n, "n_reproduced": k,
             "share": k / n if n else float("nan"), "n_proven": proven,
-            "share_proven": k / (n - proven) if n > proven else float("nan")}
+            "share_proven": k / (n - proven) if n > proven else float("nan"),
+            "n_unreachable": len(sets), "unreachable_sets": sets, "n_reachable": reachable,
+            "share_reachable": k / reachable if reachable else float("nan")}
 
 
 def level3_misses(table: pd.DataFrame, arguments: dict | None = None) -> pd.DataFrame:

@@ -27,9 +27,9 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from pyvalues.crosscheck.claims import Interval, reported_interval
+from pyvalues.crosscheck.stats import stats  # scipy.stats, imported on first use
 
 __all__ = ["ALPHA", "ONE_TAILED_RE", "TEST_TYPES", "PCheck", "p_value", "check_p", "decimals_of"]
 

@@ -11,7 +11,20 @@ import math
 from functools import lru_cache
 
 import numpy as np
-from scipy import stats
+
+
+class _LazyScipyStats:
+    """``scipy.stats``, imported on first use: putting the paper's values beside ours
+    (level 3, what every run on the bundled data does) needs none of it, and importing it
+    costs most of a CPU second."""
+
+    def __getattr__(self, name):
+        from scipy import stats as scipy_stats
+
+        return getattr(scipy_stats, name)
+
+
+stats = _LazyScipyStats()
 
 from pyvalues.formulas import hedges_j  # one formula for twins, crosscheck and the reconstruction
 

@@ -48,6 +48,7 @@ import matplotlib.pyplot as plt  # noqa: E402  (after style selected the Agg bac
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 from matplotlib.transforms import ScaledTranslation  # noqa: E402
+from matplotlib.layout_engine import PlaceHolderLayoutEngine  # noqa: E402
 
 __all__ = ["FIGURES", "FigureSpec", "draw_all", "draw", "table_of", "skip_reason", "provenance_of"]
 
@@ -487,28 +488,14 @@ def figA1_concordance(results, language="en"):
         rows += list(cc[cc["country"] == g].sort_values(["W", "model"], ascending=[False, True]).itertuples())
     n = len(rows)
     fig, ax = plt.subplots(figsize=(COLUMN_WIDTH_IN * 1.35, 1.3 + 0.17 * (n + len(groups))))
-    y = 0
-    yticks, ylabels = [], []
-    prev = None
-    for r in rows:
-        if prev is not None and r.country != prev:
-            y += 1
-        colour, marker = styles[r.country]
+
+    def marker(r):
         sig = pd.notna(r.p) and r.p < 0.05
-        ax.plot([0, r.W], [y, y], color="#BBBBBB", lw=0.6, zorder=1)
-        ax.plot([r.W], [y], marker=marker, markersize=5, color=colour, zorder=2,
-                markerfacecolor=colour if sig else "white", markeredgecolor="black" if sig else colour,
-                markeredgewidth=0.5 if sig else 1.2)
-        # right of W = 1 (the largest possible W) by 8 pt: no marker reaches it
-        ax.annotate(f"{r.W:.3f}", xy=(1.0, y), xytext=(8, 0), textcoords="offset points", va="center",
-                    ha="left", fontsize=6.5, annotation_clip=False)
-        yticks.append(y)
-        ylabels.append(r.model)
-        if prev != r.country:
-            ax.text(-0.02, y - 0.9, r.country, fontsize=7.5, fontweight="bold", ha="right",
-                    transform=ax.get_yaxis_transform())
-        prev = r.country
-        y += 1
+        colour = styles[r.country][0]
+        return dict(zorder=2, markerfacecolor=colour if sig else "white",
+                    markeredgecolor="black" if sig else colour, markeredgewidth=0.5 if sig else 1.2)
+
+    y, yticks, ylabels, _ = dot_rows(ax, rows, "W", 0, styles, marker)
     ax.set_yticks(yticks, ylabels)
     ax.set_ylim(y - 0.4, -1.2)
     ax.set_xlim(0, 1.03)
@@ -524,6 +511,33 @@ def figA1_concordance(results, language="en"):
     note = label("note_figA1", language, m=m)
     finish(fig, label("figA1", language), provenance_of(results), note=note, language=language)
     return fig
+
+
+def dot_rows(ax, rows, column, start, styles, marker):
+    """The rows of a dot plot by country (Fig. A-1, Fig. L-2): for each row, in order, a grey line
+    from `start` to its value, its marker (`marker(row)` gives its other keywords: faces, edges, zorder), its value
+    printed 8 pt right of x = 1 (the largest possible value: no marker reaches it), and the
+    country's name above its first row; a blank row between countries. Returns (next y, y ticks,
+    y labels, {country: [first y, last y]})."""
+    y, prev, yticks, ylabels, spans = 0, None, [], [], {}
+    for r in rows:
+        if prev is not None and r.country != prev:
+            y += 1
+        colour, shape = styles[r.country]
+        value = getattr(r, column)
+        ax.plot([start, value], [y, y], color="#BBBBBB", lw=0.6, zorder=1)
+        ax.plot([value], [y], marker=shape, markersize=5, color=colour, **marker(r))
+        ax.annotate(f"{value:.3f}", xy=(1.0, y), xytext=(8, 0), textcoords="offset points", va="center",
+                    ha="left", fontsize=6.5, annotation_clip=False)
+        spans.setdefault(r.country, [y, y])[1] = y
+        yticks.append(y)
+        ylabels.append(r.model)
+        if prev != r.country:
+            ax.text(-0.02, y - 0.9, r.country, fontsize=7.5, fontweight="bold", ha="right",
+                    transform=ax.get_yaxis_transform())
+        prev = r.country
+        y += 1
+    return y, yticks, ylabels, spans
 
 
 def _group_names(results) -> tuple[str, str]:
@@ -633,6 +647,11 @@ def _render_one(spec: FigureSpec, results, out: Path, language: str, formats) ->
     fig, reason = draw(spec, results, language)
     suffix = "" if language == "en" else f"_{language}"
     paths = []
+    if isinstance(fig.get_layout_engine(), PlaceHolderLayoutEngine):
+        # what fig.tight_layout() leaves behind: an engine that lays out nothing, but whose
+        # presence makes savefig draw the whole figure once more (without rendering) before
+        # drawing it; the layout is done, so that draw is dropped (pixels identical)
+        fig.set_layout_engine(None)
     try:
         with plt.rc_context(style.rc(language)):
             for fmt in formats:

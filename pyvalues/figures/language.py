@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..results import provenance_of, tables_of
 from ..instrument import DIMENSIONS
-from . import FigureSpec, _Absent, _dimension_legend, table_of
+from . import FigureSpec, _Absent, _dimension_legend, dot_rows, table_of
 from .style import COLUMN_WIDTH_IN, DIMENSION_COLOURS, TEXT_WIDTH_IN, country_styles, finish, label, term_label
 
 import matplotlib.pyplot as plt  # noqa: E402
@@ -133,23 +133,8 @@ def figL2_language_rho(results, language="en"):
     fig, ax = plt.subplots(figsize=(COLUMN_WIDTH_IN * 1.35, 1.4 + 0.17 * (len(rows) + len(groups))))
     # the axis starts at 0.5 (or lower when a model's rho is lower): rho near 1 stays readable
     lo = min(0.5, np.floor((float(lc["spearman"].min()) - 0.05) * 10) / 10)
-    y, prev, yticks, ylabels, spans = 0, None, [], [], {}
-    for r in rows:
-        if prev is not None and r.country != prev:
-            y += 1
-        colour, marker = styles[r.country]
-        ax.plot([lo, r.spearman], [y, y], color="#BBBBBB", lw=0.6, zorder=1)
-        ax.plot([r.spearman], [y], marker=marker, markersize=5, color=colour, markeredgecolor="black",
-                markeredgewidth=0.5, linestyle="", zorder=3)
-        ax.text(1.01, y, f"{r.spearman:.3f}", va="center", fontsize=6.5)
-        spans.setdefault(r.country, [y, y])[1] = y
-        yticks.append(y)
-        ylabels.append(r.model)
-        if prev != r.country:
-            ax.text(-0.02, y - 0.9, r.country, fontsize=7.5, fontweight="bold", ha="right",
-                    transform=ax.get_yaxis_transform())
-        prev = r.country
-        y += 1
+    y, yticks, ylabels, spans = dot_rows(ax, rows, "spearman", lo, styles,
+                                         lambda r: dict(markeredgecolor="black", markeredgewidth=0.5, linestyle="", zorder=3))
     if isinstance(summary, pd.DataFrame) and len(summary):
         sm = summary[summary["method"] == "spearman"].set_index("group")
         for g, (y0, y1) in spans.items():
@@ -161,7 +146,8 @@ def figL2_language_rho(results, language="en"):
                 ax.plot([sm.loc[g, "mean"]] * 2, [y0 - 0.4, y1 + 0.4], color=colour, lw=1.2, ls="--", zorder=2)
     ax.set_yticks(yticks, ylabels)
     ax.set_ylim(y - 0.4, -1.2)
-    ax.set_xlim(lo, 1.1)
+    ax.set_xlim(lo, 1 + 0.03 * (1 - lo))  # as Fig. A-1: the values are printed right of rho = 1
+    ax.spines["bottom"].set_bounds(lo, 1)
     ax.set_xlabel(_l("rho", language, a=a, b=b))
     ax.legend(handles=[Line2D([], [], color="#555555", ls="--", lw=1.2, label=_l("group_mean", language))],
               frameon=False, loc="lower left", bbox_to_anchor=(0.0, 1.0), fontsize=6.5)

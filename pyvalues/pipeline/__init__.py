@@ -18,8 +18,6 @@ import sys
 import time
 from pathlib import Path
 
-from ..collect import Store, default_store_path, export_jsonl, load_config, manifest_path, output_paths, select_models
-from ..collect import collect as _collect
 from ..formulas import skip_reason
 
 # The stages above collection are imported where they are used: collecting works where the
@@ -35,6 +33,8 @@ BESIDE_PAPER = "reported values beside ours"
 
 def collect(config, store_path=None, **kwargs):
     """:func:`pyvalues.collect.collect` with the parser's follow-up for the re-ask policy."""
+    from ..collect import collect as _collect  # here: the analysis CLI imports this package, not HTTP
+
     if "followup" not in kwargs:
         from ..parse import followup_for_answer
 
@@ -97,6 +97,7 @@ def collect_and_parse(config_path, store_path=None, *, jsonl_path=None, ranktabl
     manifest; no answer: no rank table). Raises CollectInterrupted on Ctrl-C (the store keeps
     every attempt; the exports are written on the next run).
     """
+    from ..collect import Store, default_store_path, export_jsonl, load_config, manifest_path, output_paths, select_models
     from ..collect.localserver import LocalServer
 
     config = select_models(load_config(config_path), models)
