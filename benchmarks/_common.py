@@ -8,6 +8,7 @@ sensitive to other jobs on the machine than wall time.
 from __future__ import annotations
 
 import csv
+import ctypes
 import os
 import platform
 import resource
@@ -145,3 +146,27 @@ def write_rows(rows: list[dict], path: Path) -> None:
 def read_rows(path: Path) -> list[dict]:
     with open(path, newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
+
+
+# Counting the CPU of a whole process tree: as a subreaper this process inherits every orphaned
+# descendant (PSOCK workers, fork servers) and can wait for them, so RUSAGE_CHILDREN includes them.
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def _become_subreaper() -> bool:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _reap_all() -> None:
+    """Wait for every descendant left behind (reparented to us) to end."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return

@@ -34,8 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import PYTHON, RESULTS, ROOT, Rows, environment_note, median, run_timed, write_generated
-from bench_fullrun import _become_subreaper, _reap_all
+from _common import (PYTHON, RESULTS, ROOT, Rows, _become_subreaper, _reap_all, environment_note, median, run_timed,
+                     write_generated)
 
 
 def run_timed_tree(cmd: list[str]) -> tuple[float, float]:

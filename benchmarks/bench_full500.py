@@ -21,7 +21,6 @@ Writes ``benchmarks/results/full500.csv`` (benchmark, case, metric, value, unit,
 from __future__ import annotations
 
 import argparse
-import ctypes
 import os
 import resource
 import re
@@ -30,7 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import RESULTS, ROOT, Rows, environment_note, write_generated
+from _common import RESULTS, ROOT, Rows, _become_subreaper, _reap_all, environment_note, write_generated
+
 
 R_SCRIPT = r"""
 args <- commandArgs(TRUE)
@@ -45,28 +45,6 @@ cat(sprintf("RESULT\t%.3f\t%.3f\n", t[["elapsed"]], t[["user.self"]] + t[["sys.s
 cat(sprintf("SKIPPED\t%s\n", paste(res$skipped$analysis, collapse = "; ")))
 if (length(args) >= 4) saveRDS(res, args[4])
 """
-
-PR_SET_CHILD_SUBREAPER = 36
-
-
-def _become_subreaper() -> bool:
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
-    except (OSError, AttributeError):
-        return False
-
-
-def _reap_all() -> None:
-    """Wait for every descendant left behind (reparented to us) to end."""
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, 0)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
 
 def run_one(root: Path, csv: Path, workers: int, rows: Rows, label: str, models: int, rds: Path,
             reaper: bool) -> None:

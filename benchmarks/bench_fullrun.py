@@ -14,7 +14,6 @@ byte for byte). Rows go to ``benchmarks/results/fullrun.csv``.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import filecmp
 import os
 import resource
@@ -23,28 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import PYTHON, RESULTS, ROOT, Rows, environment_note, median
-
-PR_SET_CHILD_SUBREAPER = 36
-
-
-def _become_subreaper() -> bool:
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
-    except (OSError, AttributeError):
-        return False
-
-
-def _reap_all() -> None:
-    """Wait for every descendant left behind (reparented to us) to end."""
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, 0)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
+from _common import PYTHON, RESULTS, ROOT, Rows, _become_subreaper, _reap_all, environment_note, median
 
 
 def run_once(checkout: Path, out: Path) -> tuple[float, float]:
